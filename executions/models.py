@@ -1,0 +1,173 @@
+"""What we know about each watched Plannr execution, and who watches it.
+
+`Execution` holds the latest known state (denormalised so that the watchlist
+renders from one row per watch) plus the poll bookkeeping the scheduler needs.
+`Step` holds the steps run so far, `Snapshot` every distinct payload seen, and
+`Watch` links a user to an execution.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PollState(models.TextChoices):
+    PENDING = "pending", "Not polled yet"
+    OK = "ok", "OK"
+    NOT_FOUND = "not_found", "Not found"
+    UNAUTHORIZED = "unauthorized", "Unauthorized"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    SERVER_ERROR = "server_error", "Plannr server error"
+    TIMEOUT = "timeout", "Timeout or connection error"
+    INVALID = "invalid_payload", "Invalid response"
+
+
+class FailureKind(models.TextChoices):
+    NONE = "", "No failure"
+    FAILED = "failed", "Failed"
+    # Marked completed by Plannr, but its info reports errors.
+    HIDDEN = "hidden", "Hidden failure"
+
+
+class Execution(models.Model):
+    uuid = models.UUIDField(unique=True)
+
+    # Latest known state, as Plannr reported it. Blank until the first poll.
+    name = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=100, blank=True)
+    triggered_by = models.CharField(max_length=255, blank=True)
+    remote_created_at = models.DateTimeField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    account_uuid = models.UUIDField(null=True, blank=True)
+    account_name = models.CharField(max_length=500, blank=True)
+    # Plannr's step objects (uuid, name, status, info, executed_at...) as JSON.
+    next_step = models.JSONField(null=True, blank=True)
+    previous_step = models.JSONField(null=True, blank=True)
+
+    # Derived at ingest so the watchlist needs no per-row queries.
+    steps_count = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    is_finished = models.BooleanField(default=False)
+    # True when the execution's status, or any step, is a failure (hidden ones too).
+    is_failing = models.BooleanField(default=False)
+    failure_message = models.TextField(blank=True)
+
+    # Poll bookkeeping.
+    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.PENDING)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Null means "not scheduled": unwatched, or finished and confirmed.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_poll_error = models.TextField(blank=True)
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    # Set once a finished status has been seen twice in a row: polling stops.
+    final_confirmed = models.BooleanField(default=False)
+    # A dispatcher's claim: the execution belongs to one batch task until it expires.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    # sha256 of the canonical JSON of the last stored snapshot.
+    payload_hash = models.CharField(max_length=64, blank=True)
+    # Bumped on every change a page shows; htmx partials compare it to skip work.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The dispatcher: "due and not claimed", oldest first.
+            models.Index(
+                fields=["next_poll_at"],
+                name="execution_due_idx",
+                condition=Q(next_poll_at__isnull=False),
+            ),
+            models.Index(fields=["claim_token"], name="execution_claim_idx"),
+            models.Index(fields=["status"], name="execution_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name or 'Execution'} ({self.uuid})"
+
+
+class Step(models.Model):
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="steps")
+    uuid = models.UUIDField()
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=100, blank=True)
+    # Plannr's text, untouched, and the human messages parsed out of it.
+    info = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
+    failure_kind = models.CharField(
+        max_length=10, choices=FailureKind.choices, default=FailureKind.NONE, blank=True
+    )
+    executed_at = models.DateTimeField(null=True, blank=True)
+    remote_created_at = models.DateTimeField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["execution", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "uuid"], name="step_unique_per_execution"),
+        ]
+        indexes = [models.Index(fields=["execution", "position"], name="step_order_idx")]
+
+    def __str__(self):
+        return f"{self.position}. {self.name or self.uuid}"
+
+
+class Snapshot(models.Model):
+    """One distinct payload of an execution: written only when the payload changed."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="snapshots")
+    fetched_at = models.DateTimeField()
+    payload = models.JSONField()
+    payload_hash = models.CharField(max_length=64)
+    # What changed against the previous snapshot, for the history view:
+    # [{"kind": "status", "from": "in_progress", "to": "completed"},
+    #  {"kind": "step_added", "step": "Send SMS", "status": "completed"},
+    #  {"kind": "step_status", "step": "Send SMS", "from": "pending", "to": "failed"}, ...]
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+        indexes = [models.Index(fields=["execution", "-fetched_at"], name="snapshot_history_idx")]
+
+    def __str__(self):
+        return f"{self.execution_id} @ {self.fetched_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Watch(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="watches")
+    label = models.CharField(max_length=200, blank=True)
+    # Per-watch alert mute (the user's own alert settings live in the alerts app).
+    muted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "execution"], name="watch_unique_per_user"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="watch_user_recent_idx")]
+
+    def __str__(self):
+        return f"{self.user} watches {self.execution.uuid}"
+
+
+class TokenState(models.Model):
+    """What Plannr last said about an API token, shared by every worker.
+
+    Keyed by a fingerprint (a short sha256 prefix), never by the token itself.
+    """
+
+    fingerprint = models.CharField(max_length=16, unique=True)
+    # Set on a 401: dispatch of this token's batches pauses until `retry_at`.
+    unauthorized_since = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"token {self.fingerprint}"
