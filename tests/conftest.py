@@ -1,23 +1,7 @@
-"""Test-wide configuration and fixtures.
+"""Test-wide fixtures: one module per concern in tests/fixtures/, loaded as plugins.
 
-The environment below is set before Django reads its settings. Feature fixtures
-live in tests/fixtures/, one module per concern, and are loaded as plugins.
+The environment defaults for the run are in tests/environment.py.
 """
-
-import os
-import secrets
-
-os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_hex(16))
-os.environ.setdefault("STATIC_MANIFEST", "false")
-os.environ.setdefault("PLANNR_API_TOKEN", "test-token-" + secrets.token_hex(12))
-# Tests get their own Redis database so they never touch a running product's queues.
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-os.environ.setdefault("SITE_URL", "http://testserver")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-# Playwright talks to live_server from a thread; Django refuses sync ORM calls
-# from a thread with a running event loop unless told that this is fine.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = [
     "tests.fixtures.services",

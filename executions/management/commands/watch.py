@@ -1,0 +1,36 @@
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from executions.watching import watch_executions
+
+
+class Command(BaseCommand):
+    help = "Add execution UUIDs to a user's watchlist."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True, help="username of the watcher")
+        parser.add_argument("--label", default="", help="optional label for these watches")
+        parser.add_argument("uuids", nargs="+", metavar="UUID")
+
+    def handle(self, *args, user, label, uuids, **options):
+        try:
+            owner = get_user_model().objects.get(username=user)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user named {user!r}") from None
+        valid, invalid = [], []
+        for raw in uuids:
+            try:
+                valid.append(uuid.UUID(raw.strip()))
+            except ValueError:
+                invalid.append(raw)
+        result = watch_executions(owner, valid, label=label)
+        for watch in result.created:
+            self.stdout.write(f"watching {watch.execution.uuid}")
+        for already in result.already_watched:
+            self.stdout.write(f"already watched {already}")
+        for raw in invalid:
+            self.stderr.write(f"not a UUID: {raw!r}")
+        if invalid:
+            raise CommandError(f"{len(invalid)} invalid UUID(s); the valid ones were added")

@@ -1,0 +1,20 @@
+"""Environment defaults for the test run, loaded with `-p tests.environment`.
+
+pytest-django reads the settings before any conftest.py is imported, so these
+must be set by an early plugin. Anything already in the environment wins.
+"""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_hex(16))
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("PLANNR_API_TOKEN", "test-token-" + secrets.token_hex(12))
+# Tests get their own Redis database so they never touch a running product's queues.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Playwright talks to live_server from a thread; Django refuses sync ORM calls
+# from a thread with a running event loop unless told that this is fine.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
