@@ -1,0 +1,425 @@
+"""HTTP access to Plannr: one session per process, batching, 414 splitting, pagination.
+
+The client sends each request once. Retrying and backing off belong to the
+scheduler, which knows how long an execution can wait; the client's job is to
+turn every outcome into a `PlannrExecution` or one of the exceptions in
+`errors.py`, and to keep the shared rate budget informed (`rate_limiter`).
+
+The token lives only in the session's Authorization header. Everything the
+client shows (repr, logs, exception messages) names it by `token_fingerprint`.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from .errors import (
+    DEFAULT_RETRY_AFTER,
+    InvalidPayload,
+    NotFound,
+    PlannrTimeout,
+    RateLimited,
+    RequestTooLong,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    UnexpectedStatus,
+    parse_retry_after,
+)
+from .types import PlannrExecution, normalise_uuid
+
+logger = logging.getLogger("executions.plannr")
+
+EXECUTIONS_PATH = "/api/v1/automation-executions"
+BLUEPRINTS_PATH = "/api/v1/automation-blueprints"
+USER_AGENT = "plannr-execution-monitor/1.0"
+MAX_PER_PAGE = 500
+TOO_LONG_STATUSES = (414, 431)
+# Error bodies are read for Plannr's `message` only; a huge HTML page is not parsed.
+MAX_ERROR_BODY = 64 * 1024
+
+
+class _TooLong(Exception):
+    """Internal: the server refused the request line; the caller may split."""
+
+    def __init__(self, status_code, path):
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.path = path
+
+
+def token_fingerprint(token):
+    return hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
+
+
+def _header_int(value):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_timeout(exc):
+    """requests reports a read timeout during the body as a ConnectionError; look inside."""
+    seen = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NewConnectionError):
+            # A refused connection or failed DNS lookup; urllib3 files it under timeouts.
+            continue
+        if isinstance(current, (requests.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)):
+            return True
+        linked = [*getattr(current, "args", ()), getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__]
+        stack.extend(item for item in linked if isinstance(item, BaseException))
+    return False
+
+
+class PlannrClient:
+    def __init__(
+        self,
+        base_url,
+        token,
+        *,
+        batch_size=200,
+        connect_timeout=5.0,
+        read_timeout=30.0,
+        rate_limiter=None,
+        session=None,
+        user_agent=None,
+    ):
+        base_url = (base_url or "").strip().rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"Plannr base URL must be an absolute http(s) URL, got {base_url!r}")
+        if int(batch_size) < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.base_url = base_url
+        self.token_fingerprint = token_fingerprint(token)
+        self._has_token = bool(token)
+        self.batch_size = min(int(batch_size), MAX_PER_PAGE)
+        self.timeout = (float(connect_timeout), float(read_timeout))
+        self.rate_limiter = rate_limiter
+        self.ratelimit_remaining = None
+        self.ratelimit_limit = None
+        self.request_count = 0
+        self.session = session if session is not None else requests.Session()
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token or ''}",
+                "Accept": "application/json",
+                "User-Agent": user_agent or USER_AGENT,
+            }
+        )
+
+    def __repr__(self):
+        return f"<PlannrClient base_url={self.base_url!r} token=sha256:{self.token_fingerprint}>"
+
+    __str__ = __repr__
+
+    def close(self):
+        self.session.close()
+
+    # -- public API ------------------------------------------------------------
+
+    def get_execution(self, uuid, *, include_account=True):
+        wanted = self._uuid(uuid)
+        path = f"{EXECUTIONS_PATH}/{wanted}"
+        query = "include=account" if include_account else ""
+        try:
+            body = self._get(path, query, uuid_count=1)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if isinstance(body, dict) and "uuid" not in body and isinstance(body.get("data"), dict):
+            body = body["data"]
+        execution = self._parse(body, path)
+        if execution.uuid != wanted:
+            raise InvalidPayload("Plannr answered with another execution", path=path)
+        return execution
+
+    def get_executions(self, uuids, *, include_account=True):
+        wanted = self._uuids(uuids)
+        found = {}
+        start_size = self.batch_size
+        for chunk in self._chunks(wanted):
+            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found)
+        self._warn_if_lowered(start_size)
+        return found
+
+    def get_blueprint(self, uuid):
+        path = f"{BLUEPRINTS_PATH}/{self._uuid(uuid)}"
+        try:
+            body = self._get(path, "", uuid_count=0)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if isinstance(body, dict) and "uuid" not in body and isinstance(body.get("data"), dict):
+            body = body["data"]
+        if not isinstance(body, dict):
+            raise InvalidPayload("Blueprint is not an object", path=path)
+        return body
+
+    def get_blueprint_executions(self, blueprint_uuid, *, uuids=None, include_account=True):
+        path = f"{BLUEPRINTS_PATH}/{self._uuid(blueprint_uuid)}/executions"
+        if uuids is None:
+            query = f"per_page={MAX_PER_PAGE}" + ("&include=account" if include_account else "")
+            try:
+                items = self._paginate(path, query, uuid_count=0)
+            except _TooLong as exc:
+                raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+            return list(self._parse_items(items, path, wanted=None).values())
+        wanted = self._uuids(uuids)
+        found = {}
+        start_size = self.batch_size
+        for chunk in self._chunks(wanted):
+            self._fetch_filtered(path, chunk, include_account, found)
+        self._warn_if_lowered(start_size)
+        return [found[u] for u in wanted if u in found]
+
+    # -- batching ----------------------------------------------------------------
+
+    def _chunks(self, wanted):
+        # batch_size may drop while we iterate (a 414 in an earlier chunk).
+        index = 0
+        while index < len(wanted):
+            size = self.batch_size
+            yield wanted[index : index + size]
+            index += size
+
+    def _fetch_filtered(self, path, chunk, include_account, found):
+        query = f"filter[uuid]={','.join(chunk)}&per_page={len(chunk)}"
+        if include_account:
+            query += "&include=account"
+        try:
+            items = self._paginate(path, query, uuid_count=len(chunk))
+        except _TooLong as exc:
+            if len(chunk) == 1:
+                raise RequestTooLong(
+                    "Request refused as too long even for one UUID",
+                    status_code=exc.status_code,
+                    path=exc.path,
+                ) from None
+            half = math.ceil(len(chunk) / 2)
+            self.batch_size = min(self.batch_size, half)
+            self._fetch_filtered(path, chunk[:half], include_account, found)
+            self._fetch_filtered(path, chunk[half:], include_account, found)
+            return
+        found.update(self._parse_items(items, path, wanted=set(chunk)))
+
+    def _warn_if_lowered(self, start_size):
+        if self.batch_size < start_size:
+            logger.warning(
+                "Plannr refused a request line as too long: batch size lowered from %d to %d UUIDs",
+                start_size,
+                self.batch_size,
+            )
+
+    def _paginate(self, path, query, *, uuid_count):
+        """Every item of a paginated index; pages after the first keep the same short query."""
+        items = []
+        page = 1
+        while True:
+            page_query = query if page == 1 else f"{query}&page={page}"
+            body = self._get(path, page_query, uuid_count=uuid_count)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise InvalidPayload("Expected a paginated list with a data array", path=path)
+            items.extend(body["data"])
+            if not body["data"] or not self._has_next(body, page):
+                return items
+            page += 1
+
+    @staticmethod
+    def _has_next(body, page):
+        meta = body.get("meta")
+        if isinstance(meta, dict):
+            current = _header_int(meta.get("current_page"))
+            last = _header_int(meta.get("last_page"))
+            if current is not None and last is not None:
+                return last > current
+        links = body.get("links")
+        return isinstance(links, dict) and bool(links.get("next"))
+
+    def _parse_items(self, items, path, *, wanted):
+        found = {}
+        skipped = 0
+        for item in items:
+            try:
+                execution = PlannrExecution.from_payload(item)
+            except InvalidPayload:
+                skipped += 1
+                continue
+            if wanted is None or execution.uuid in wanted:
+                found[execution.uuid] = execution
+        if skipped:
+            logger.warning("Skipped %d unreadable execution(s) in a Plannr answer from %s", skipped, path)
+        return found
+
+    @staticmethod
+    def _parse(body, path):
+        try:
+            return PlannrExecution.from_payload(body)
+        except InvalidPayload as exc:
+            raise InvalidPayload(exc.summary, path=path) from None
+
+    @staticmethod
+    def _uuid(value):
+        normalised = normalise_uuid(value)
+        if normalised is None:
+            raise ValueError("not a valid UUID")
+        return normalised
+
+    @classmethod
+    def _uuids(cls, values):
+        if isinstance(values, (str, bytes)):
+            raise TypeError("uuids must be an iterable of UUIDs, not a single string")
+        seen = {}
+        for value in values:
+            seen.setdefault(cls._uuid(value), None)
+        return list(seen)
+
+    # -- one HTTP request ---------------------------------------------------------
+
+    def _get(self, path, query, *, uuid_count):
+        """The decoded JSON body of a 2xx answer; raises the mapped error otherwise."""
+        if not self._has_token:
+            raise Unauthorized("No Plannr API token is configured (PLANNR_API_TOKEN)", path=path)
+        url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(self.token_fingerprint)
+        self.request_count += 1
+        started = time.monotonic()
+        try:
+            response = self.session.get(url, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            elapsed = (time.monotonic() - started) * 1000
+            kind = type(exc).__name__
+            logger.debug("GET %s failed after %.0f ms (%s, %d uuids)", path, elapsed, kind, uuid_count)
+            if _is_timeout(exc):
+                raise PlannrTimeout(path=path, api_message=kind) from None
+            raise TransportError(path=path, api_message=kind) from None
+        elapsed = (time.monotonic() - started) * 1000
+        status = response.status_code
+        logger.debug("GET %s -> %d in %.0f ms (%d uuids)", path, status, elapsed, uuid_count)
+        retry_after = None
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        self._observe(response, retry_after)
+        if 200 <= status < 300:
+            try:
+                return json.loads(response.content)
+            except (ValueError, RecursionError):
+                raise InvalidPayload(
+                    "Plannr answered with a body that is not JSON", status_code=status, path=path
+                ) from None
+        if status in TOO_LONG_STATUSES:
+            raise _TooLong(status, path)
+        message = self._scrub(self._api_message(response))
+        if status == 404:
+            raise NotFound(status_code=status, path=path, api_message=message)
+        if status in (401, 403):
+            raise Unauthorized(status_code=status, path=path, api_message=message)
+        if status == 429:
+            raise RateLimited(
+                retry_after=retry_after if retry_after is not None else DEFAULT_RETRY_AFTER,
+                status_code=status,
+                path=path,
+                api_message=message,
+            )
+        if 500 <= status < 600:
+            raise ServerError(status_code=status, path=path, api_message=message)
+        raise UnexpectedStatus(status_code=status, path=path, api_message=message)
+
+    def _observe(self, response, retry_after):
+        self.ratelimit_remaining = _header_int(response.headers.get("X-Ratelimit-Remaining"))
+        self.ratelimit_limit = _header_int(response.headers.get("X-Ratelimit-Limit"))
+        if self.rate_limiter is None:
+            return
+        try:
+            self.rate_limiter.observe(
+                self.token_fingerprint,
+                remaining=self.ratelimit_remaining,
+                limit=self.ratelimit_limit,
+                retry_after=retry_after,
+            )
+        except Exception as exc:
+            # The answer is already here: losing it because the budget store is down helps nobody.
+            logger.warning("Rate limiter could not record a response: %s", type(exc).__name__)
+
+    def _scrub(self, text):
+        """Plannr's message may echo what it was sent; the token is cut out of it."""
+        token = self.session.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return text.replace(token, "[redacted]") if token and text else text
+
+    @staticmethod
+    def _api_message(response):
+        content = response.content or b""
+        if len(content) > MAX_ERROR_BODY:
+            return ""
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError):
+            return ""
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            return body["message"]
+        return ""
+
+
+# -- the process-wide client --------------------------------------------------------
+
+_clients = {}
+_clients_lock = threading.Lock()
+
+
+def get_client():
+    """The client for the current settings, one per process (Celery children build their own)."""
+    from django.conf import settings
+
+    try:
+        from executions.ratelimit import get_rate_limiter
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "executions.ratelimit":
+            logger.warning("executions.ratelimit could not be imported (%s): no shared rate budget", exc)
+        limiter = None
+    else:
+        limiter = get_rate_limiter()
+
+    token = settings.PLANNR_API_TOKEN
+    key = (
+        os.getpid(),
+        settings.PLANNR_BASE_URL,
+        token_fingerprint(token),
+        settings.PLANNR_BATCH_SIZE,
+        settings.PLANNR_CONNECT_TIMEOUT,
+        settings.PLANNR_READ_TIMEOUT,
+        id(limiter),
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            pid = os.getpid()
+            # Clients inherited through fork share sockets with the parent: forget them.
+            for stale in [k for k in _clients if k[0] != pid]:
+                del _clients[stale]
+            client = PlannrClient(
+                settings.PLANNR_BASE_URL,
+                token,
+                batch_size=settings.PLANNR_BATCH_SIZE,
+                connect_timeout=settings.PLANNR_CONNECT_TIMEOUT,
+                read_timeout=settings.PLANNR_READ_TIMEOUT,
+                rate_limiter=limiter,
+                user_agent=f"{USER_AGENT} (+{settings.SITE_URL})",
+            )
+            _clients[key] = client
+        return client

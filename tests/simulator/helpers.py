@@ -1,0 +1,10 @@
+"""Shared by the simulator tests: one authenticated GET against the running server."""
+
+import requests
+
+EXECUTIONS = "/api/v1/automation-executions"
+
+
+def api_get(simulator, path, params=None, *, token=None, timeout=10, **kwargs):
+    headers = {"Authorization": f"Bearer {token or simulator.token}", "Accept": "application/json"}
+    return requests.get(simulator.url + path, params=params, headers=headers, timeout=timeout, **kwargs)
