@@ -1,13 +1,170 @@
+"""The alerts page (failure events and what happened to each email), settings, mute, unsubscribe.
+
+Every page but unsubscribe needs a login and shows the user's own rows only.
+Unsubscribe is authenticated by the token in its URL instead, because mail
+clients POST to it without a session (RFC 8058 one-click).
+"""
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from executions.models import Watch
+
+from . import outbox
+from .forms import AlertPreferenceForm
+from .models import AlertPreference, Delivery, FailureEvent, OutboxState
+from .preferences import get_preference
+
+PAGE_SIZE = 50
+
+# The page's filter: which of the user's delivery states each choice shows.
+FILTERS = {
+    "": ("All", None),
+    "problems": ("Retrying or failed", [OutboxState.RETRYING, OutboxState.FAILED]),
+    "waiting": ("Waiting", [OutboxState.PENDING, OutboxState.SENDING, OutboxState.HELD]),
+    "sent": ("Sent", [OutboxState.SENT]),
+}
 
 
+def _events_for(user, states):
+    watched = Watch.objects.filter(user=user).values("execution_id")
+    mine = Delivery.objects.filter(user=user)
+    if states is None:
+        events = FailureEvent.objects.filter(Q(execution_id__in=watched) | Q(pk__in=mine.values("event_id")))
+    else:
+        events = FailureEvent.objects.filter(pk__in=mine.filter(state__in=states).values("event_id"))
+    return (
+        events.select_related("execution")
+        .prefetch_related(
+            Prefetch("deliveries", queryset=mine.select_related("digest"), to_attr="my_deliveries"),
+            Prefetch("execution__watches", queryset=Watch.objects.filter(user=user), to_attr="my_watches"),
+        )
+        .order_by("-detected_at", "-id")
+    )
+
+
+def _fingerprint(user, key, page_number):
+    """Changes whenever anything the events list shows may have changed."""
+    deliveries = Delivery.objects.filter(user=user).aggregate(n=Count("id"), latest=Max("updated_at"))
+    watches = Watch.objects.filter(user=user)
+    events = FailureEvent.objects.filter(execution_id__in=watches.values("execution_id")).aggregate(
+        n=Count("id"), latest=Max("id")
+    )
+    muted = watches.aggregate(latest=Max("updated_at"))
+    raw = repr((sorted(deliveries.items()), sorted(events.items()), muted["latest"], key, page_number))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+@require_GET
 @login_required
 def events(request):
-    # Placeholder until the alerts app lands.
-    return HttpResponse("alerts")
+    key = request.GET.get("show", "")
+    if key not in FILTERS:
+        key = ""
+    page_number = request.GET.get("page") or "1"
+    fingerprint = _fingerprint(request.user, key, page_number)
+    if request.htmx and request.GET.get("known") == fingerprint:
+        return HttpResponse(status=204)
+    paginator = Paginator(_events_for(request.user, FILTERS[key][1]), PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    rows = []
+    for event in page.object_list:
+        delivery = event.my_deliveries[0] if event.my_deliveries else None
+        watch = event.execution.my_watches[0] if event.execution.my_watches else None
+        rows.append({"event": event, "delivery": delivery, "watch": watch})
+    counts = dict(
+        Delivery.objects.filter(user=request.user).values_list("state").annotate(n=Count("id")).order_by()
+    )
+    context = {
+        "page": page,
+        "rows": rows,
+        "show": key,
+        "query": urlencode({"show": key, "page": page.number}),
+        "filters": [
+            {"key": k, "label": label, "count": sum(counts.get(s, 0) for s in states) if states else None}
+            for k, (label, states) in FILTERS.items()
+        ],
+        "fingerprint": fingerprint,
+        "max_attempts": settings.ALERT_MAX_ATTEMPTS,
+        "refresh_seconds": settings.UI_REFRESH_SECONDS,
+        "hidden_refresh_seconds": settings.UI_HIDDEN_REFRESH_SECONDS,
+    }
+    template = "alerts/_events.html" if request.htmx else "alerts/events.html"
+    return render(request, template, context)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def settings_view(request):
-    return HttpResponse("alert settings")
+    preference = get_preference(request.user)
+    form = AlertPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Alert settings saved.")
+        return redirect("alerts:settings")
+    muted = (
+        Watch.objects.filter(user=request.user, muted=True)
+        .select_related("execution")
+        .order_by("-updated_at")
+    )
+    paginator = Paginator(muted, PAGE_SIZE)
+    context = {
+        "form": form,
+        "preference": preference,
+        "muted": paginator.get_page(request.GET.get("page")),
+        "per_hour": settings.ALERT_EMAILS_PER_HOUR,
+    }
+    # Reaching here with a bound form means it was invalid.
+    return render(request, "alerts/settings.html", context, status=400 if form.is_bound else 200)
+
+
+@require_POST
+@login_required
+def mute(request, watch_id):
+    watch = get_object_or_404(Watch.objects.select_related("execution"), pk=watch_id, user=request.user)
+    watch.muted = request.POST.get("muted") == "1"
+    watch.save(update_fields=["muted", "updated_at"])
+    if request.htmx:
+        return render(request, "alerts/_mute_toggle.html", {"watch": watch})
+    messages.success(request, "Alerts muted for that execution." if watch.muted else "Alerts unmuted.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = "alerts:settings"
+    return redirect(target)
+
+
+@require_POST
+@login_required
+def retry(request, delivery_id):
+    delivery = get_object_or_404(Delivery, pk=delivery_id, user=request.user)
+    if outbox.retry_failed(delivery):
+        messages.success(request, "The alert will be sent again.")
+    else:
+        messages.info(request, "That alert is not failed any more; nothing to retry.")
+    return redirect("alerts:events")
+
+
+@csrf_exempt  # authenticated by the token; mail clients POST without a session (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    preference = AlertPreference.objects.filter(unsubscribe_token=token).select_related("user").first()
+    if preference is None:
+        return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        # GET only asks: link scanners fetch every URL in an email, and must not unsubscribe anyone.
+        if preference.enabled:
+            preference.enabled = False
+            preference.save(update_fields=["enabled", "updated_at"])
+        return render(request, "alerts/unsubscribe.html", {"preference": preference, "done": True})
+    return render(request, "alerts/unsubscribe.html", {"preference": preference, "done": False})

@@ -1,0 +1,108 @@
+"""The sweeper: what a dead worker or a lost message left behind is picked up again."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts import outbox, sending
+from alerts.models import Delivery, OutboxState
+
+from .builders import add_step, ingest_signal, make_execution, watch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def timings(settings):
+    settings.ALERT_CLAIM_TIMEOUT_SECONDS = 120
+    settings.ALERT_SWEEP_SECONDS = 30
+    settings.ALERT_MAX_ATTEMPTS = 3
+    return settings
+
+
+def sweep(now):
+    queued = {"deliveries": [], "digests": []}
+    result = outbox.sweep(
+        now, send_deliveries=queued["deliveries"].extend, send_digests=queued["digests"].extend
+    )
+    return queued, result
+
+
+def recorded(user):
+    execution = make_execution()
+    add_step(execution)
+    watch(user, execution)
+    ingest_signal(execution)
+    return Delivery.objects.get(user=user)
+
+
+def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeout(
+    owner, smtp_server, timings
+):
+    delivery = recorded(owner)
+    t0 = timezone.now()
+    assert outbox.claim_delivery(delivery.pk, t0) is not None  # ...and the worker dies here.
+
+    queued, _ = sweep(t0 + timedelta(seconds=119))
+    assert queued["deliveries"] == []
+    assert Delivery.objects.get(pk=delivery.pk).state == OutboxState.SENDING
+
+    queued, result = sweep(t0 + timedelta(seconds=121))
+    assert queued["deliveries"] == [delivery.pk] and result["reclaimed_deliveries"] == 1
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.PENDING and "stopped before finishing" in delivery.last_error
+
+    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.SENT
+    assert len(smtp_server.received()) == 1
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+
+
+def test_the_dead_workers_late_finish_cannot_overwrite_the_new_claim(owner, timings):
+    delivery = recorded(owner)
+    t0 = timezone.now()
+    old_token = outbox.claim_delivery(delivery.pk, t0)
+    sweep(t0 + timedelta(seconds=121))
+    new_token = outbox.claim_delivery(delivery.pk, t0 + timedelta(seconds=122))
+    assert new_token and new_token != old_token
+    delivery.refresh_from_db()
+    assert outbox.mark_sent(delivery, old_token, t0, "x@example.com") is False
+    assert Delivery.objects.get(pk=delivery.pk).state == OutboxState.SENDING
+
+
+def test_a_dead_worker_on_the_last_attempt_fails_the_delivery_visibly(owner, timings):
+    delivery = recorded(owner)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
+    t0 = timezone.now()
+    outbox.claim_delivery(delivery.pk, t0)
+    queued, _ = sweep(t0 + timedelta(seconds=121))
+    assert queued["deliveries"] == []
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.FAILED and "no attempts left" in delivery.last_error
+
+
+def test_a_pending_delivery_whose_message_was_lost_is_queued_after_a_grace(owner, timings):
+    delivery = recorded(owner)
+    created = delivery.next_attempt_at
+    assert sweep(created + timedelta(seconds=10))[0]["deliveries"] == []  # its own message comes first
+    assert sweep(created + timedelta(seconds=31))[0]["deliveries"] == [delivery.pk]
+
+
+def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server, timings):
+    delivery = recorded(owner)
+    smtp_server.stop()
+    t0 = timezone.now()
+    sending.send_delivery(delivery.pk, now=t0, reschedule=False)
+    delivery.refresh_from_db()
+    due = delivery.next_attempt_at
+    assert sweep(due)[0]["deliveries"] == []
+    assert sweep(due + timedelta(seconds=30))[0]["deliveries"] == [delivery.pk]
+
+
+def test_finished_deliveries_are_left_alone(owner, smtp_server, timings):
+    delivery = recorded(owner)
+    sending.send_delivery(delivery.pk, reschedule=False)
+    queued, result = sweep(timezone.now() + timedelta(days=2))
+    assert queued == {"deliveries": [], "digests": []}
+    assert not any(result.values())

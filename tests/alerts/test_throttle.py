@@ -1,0 +1,161 @@
+"""The hourly cap: N alert emails per user per window, the rest in one digest at its end.
+
+Time is passed in (`now=`) rather than waited for.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts import outbox, sending
+from alerts.models import Delivery, Digest, OutboxState
+from executions.failures import detect_failures
+from tests.fixtures.smtp import body, subject
+
+from .builders import add_step, make_execution, watch
+
+pytestmark = pytest.mark.django_db
+
+
+class Clock:
+    def __init__(self):
+        self.now = timezone.now().replace(microsecond=0)
+
+    def advance(self, **kwargs):
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+def fail(execution, name, now):
+    """A new failed step, recorded as the ingest would, at `now`; returns the new deliveries."""
+    add_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
+    return outbox.record_failures(
+        execution, detect_failures(execution.status, list(execution.steps.all())), now=now
+    )
+
+
+def send_all(deliveries, now):
+    for delivery in deliveries:
+        sending.send_delivery(delivery.pk, now=now, reschedule=False)
+
+
+def sweep(now):
+    queued = {"deliveries": [], "digests": []}
+    outbox.sweep(now, send_deliveries=queued["deliveries"].extend, send_digests=queued["digests"].extend)
+    return queued
+
+
+def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_other_ten(owner, smtp_server):
+    clock = Clock()
+    start = clock.now
+    execution = make_execution(name="Quarterly review")
+    watch(owner, execution)
+
+    for i in range(1, 31):
+        send_all(fail(execution, f"Step {i:02d}", clock.now), clock.now)
+        clock.advance(minutes=1, seconds=50)  # 30 failures inside 55 minutes
+
+    alerts = smtp_server.received()
+    assert len(alerts) == 20
+    assert [subject(m) for m in alerts] == [
+        f'[Plannr] Step failed: step "Step {i:02d}" in Quarterly review (Gareth Thompson)'
+        for i in range(1, 21)
+    ]
+    held = Delivery.objects.filter(user=owner, state=OutboxState.HELD)
+    assert sorted(d.event.step_name for d in held) == [f"Step {i:02d}" for i in range(21, 31)]
+
+    # Not before the window's end...
+    assert sweep(start + timedelta(minutes=59, seconds=59))["digests"] == []
+    # ...and at its end, exactly one digest.
+    end = start + timedelta(hours=1)
+    queued = sweep(end)
+    assert len(queued["digests"]) == 1
+    assert sending.send_digest(queued["digests"][0], now=end, reschedule=False) == OutboxState.SENT
+    assert sending.send_digest(queued["digests"][0], now=end, reschedule=False) is None
+
+    received = smtp_server.wait_for_count(21)
+    assert len(received) == 21
+    digest = received[-1]
+    assert subject(digest).startswith("[Plannr] 10 more failures held back")
+    text, html = body(digest, "plain"), body(digest, "html")
+    for i in range(1, 31):
+        listed = f"Step {i:02d}" in text and f"Step {i:02d} went wrong" in html
+        assert listed == (i > 20), f"Step {i:02d} listed={listed}"
+    assert "You received 20 alert emails" in text
+    assert len({m["Message-ID"] for m in received}) == 21
+
+    assert not Delivery.objects.filter(state=OutboxState.HELD).exists()
+    assert Delivery.objects.filter(user=owner, state=OutboxState.SENT).count() == 30
+    assert Delivery.objects.filter(user=owner, digest__isnull=False, sent_at=end).count() == 10
+    assert sweep(end + timedelta(hours=3))["digests"] == []
+
+
+def test_after_the_window_the_next_alert_is_sent_at_once_and_opens_a_new_window(owner, smtp_server, settings):
+    settings.ALERT_EMAILS_PER_HOUR = 2
+    clock = Clock()
+    execution = make_execution()
+    watch(owner, execution)
+    decisions = [fail(execution, f"S{i}", clock.advance(minutes=10))[0].state for i in range(3)]
+    assert decisions == [OutboxState.PENDING, OutboxState.PENDING, OutboxState.HELD]
+    later = fail(execution, "S3", clock.advance(minutes=55))  # 65 min after the first
+    assert [d.state for d in later] == [OutboxState.PENDING]
+    assert later[0].window_id != Delivery.objects.get(event__step_name="S0").window_id
+
+
+def test_the_cap_is_per_user(owner, other_user, smtp_server, settings):
+    settings.ALERT_EMAILS_PER_HOUR = 1
+    clock = Clock()
+    first, second = make_execution(), make_execution()
+    watch(owner, first)
+    watch(owner, second)
+    watch(other_user, second)
+    fail(first, "A", clock.now)
+    new = fail(second, "B", clock.advance(minutes=1))
+    assert {(d.user.username, d.state) for d in new} == {("owner", "held"), ("other", "pending")}
+
+
+def test_an_alert_recorded_after_its_digest_was_claimed_is_not_lost(owner, smtp_server, settings):
+    """A sweeper whose clock runs ahead claims the digest early: later alerts start afresh."""
+    settings.ALERT_EMAILS_PER_HOUR = 1
+    clock = Clock()
+    execution = make_execution()
+    watch(owner, execution)
+    fail(execution, "A", clock.now)
+    [held] = fail(execution, "B", clock.advance(minutes=1))
+    digest = Digest.objects.get()
+    assert sending.send_digest(digest.pk, now=digest.next_attempt_at, reschedule=False) == OutboxState.SENT
+    [late] = fail(execution, "C", clock.advance(minutes=1))
+    assert late.state == OutboxState.PENDING and late.digest_id is None
+    held.refresh_from_db()
+    assert held.state == OutboxState.SENT
+
+
+def test_a_digest_retries_through_an_outage_and_fails_its_deliveries_visibly_at_the_end(
+    owner, smtp_server, settings
+):
+    settings.ALERT_EMAILS_PER_HOUR = 1
+    settings.ALERT_MAX_ATTEMPTS = 2
+    clock = Clock()
+    execution = make_execution()
+    watch(owner, execution)
+    fail(execution, "A", clock.now)
+    fail(execution, "B", clock.advance(minutes=1))
+    digest = Digest.objects.get()
+    smtp_server.stop()
+    now = digest.next_attempt_at
+    assert sending.send_digest(digest.pk, now=now, reschedule=False) == OutboxState.RETRYING
+    assert Delivery.objects.get(event__step_name="B").state == OutboxState.HELD
+    assert (
+        sending.send_digest(digest.pk, now=now + timedelta(hours=1), reschedule=False) == OutboxState.FAILED
+    )
+    failed = Delivery.objects.get(event__step_name="B")
+    assert failed.state == OutboxState.FAILED
+    assert failed.last_error.startswith("The digest listing it could not be sent: Could not reach")
+    # "Send again" on the delivery sends the whole digest again.
+    smtp_server.start()
+    assert outbox.retry_failed(failed)
+    assert Delivery.objects.get(pk=failed.pk).state == OutboxState.HELD
+    assert sending.send_digest(digest.pk, reschedule=False) == OutboxState.SENT
+    assert Delivery.objects.get(pk=failed.pk).state == OutboxState.SENT
+    assert len(smtp_server.received()) == 1
