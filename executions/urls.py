@@ -6,4 +6,11 @@ app_name = "executions"
 
 urlpatterns = [
     path("", views.watchlist, name="watchlist"),
+    path("watches/rows/", views.watchlist_rows, name="watchlist_rows"),
+    path("watches/add/", views.add_watches, name="add"),
+    path("executions/<uuid:uuid>/", views.execution_detail, name="detail"),
+    path("executions/<uuid:uuid>/live/", views.execution_live, name="live"),
+    path("executions/<uuid:uuid>/poll/", views.execution_poll, name="poll"),
+    path("executions/<uuid:uuid>/label/", views.execution_label, name="label"),
+    path("executions/<uuid:uuid>/unwatch/", views.execution_unwatch, name="unwatch"),
 ]

@@ -1,8 +1,291 @@
-from django.contrib.auth.decorators import login_required
+"""The watchlist and execution pages, and the htmx partials that keep them live.
+
+Live regions are refreshed by an element inside the region itself (the
+"poller"): static/js/app.js fires its `refresh` event on a cadence that slows
+down in hidden tabs. The poller sends the fingerprint of what the client shows;
+when the data behind it is unchanged the answer is 204 and htmx swaps nothing.
+Polling stops by rendering the region without a poller (not by status 286),
+which keeps a later move to htmx 4 easy.
+"""
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from kombu.exceptions import OperationalError
+
+from . import tasks, watching
+from .forms import LabelForm, WatchPasteForm
+from .models import Watch
+from .watchlist import Params, fingerprint, forget_counts, watchlist_page
+
+logger = logging.getLogger("executions.views")
+
+HISTORY_LIMIT = 100
+# After "poll now" the page keeps refreshing until the poll lands (at most this
+# long), even for a finished and confirmed execution that no longer refreshes.
+AWAIT_POLL_SECONDS = 60
 
 
+def login_required(view):
+    """Django's login_required, except that htmx requests get a full-page redirect.
+
+    A plain 302 would be followed by htmx and the login form swapped into a table.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            page = request.htmx.current_url_abs_path or reverse("executions:watchlist")
+            return HttpResponseClientRedirect(f"{reverse(settings.LOGIN_URL)}?next={page}")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _refresh_context():
+    return {
+        "refresh_seconds": settings.UI_REFRESH_SECONDS,
+        "hidden_refresh_seconds": settings.UI_HIDDEN_REFRESH_SECONDS,
+    }
+
+
+# --- Watchlist ---------------------------------------------------------------------
+
+
+@dataclass
+class PasteReport:
+    """What a paste did, line by line, for the message under the form."""
+
+    added: list = field(default_factory=list)  # Watch
+    already_watched: list = field(default_factory=list)  # UUID
+    invalid: list = field(default_factory=list)  # paste.InvalidToken
+    duplicates: list = field(default_factory=list)  # paste.Duplicate
+
+    @property
+    def has_problems(self):
+        return bool(self.already_watched or self.invalid or self.duplicates)
+
+
+def _render_watchlist(request, form, report=None):
+    data = watchlist_page(request.user, Params.from_query(request.GET))
+    context = {
+        "data": data,
+        "params": data.params,
+        "form": form,
+        "report": report,
+        "paste_limit": settings.WATCH_PASTE_LIMIT,
+        **_refresh_context(),
+    }
+    return render(request, "executions/watchlist.html", context)
+
+
+@require_GET
 @login_required
 def watchlist(request):
-    # Placeholder until the dashboard lands.
-    return HttpResponse("watchlist")
+    return _render_watchlist(request, WatchPasteForm())
+
+
+@require_GET
+@login_required
+def watchlist_rows(request):
+    # `known`: a timed refresh, holding the fingerprint of what it shows.
+    # `fresh`: a reload after the user's own change. Neither moves the address bar.
+    known, fresh = request.GET.get("known"), request.GET.get("fresh")
+    data = watchlist_page(request.user, Params.from_query(request.GET), refresh=bool(known) and not fresh)
+    if known and known == data.fingerprint:
+        return HttpResponse(status=204)
+    response = render(
+        request, "executions/_watchlist.html", {"data": data, "params": data.params, **_refresh_context()}
+    )
+    if not (known or fresh):
+        # A filter, sort or page change by the user: the address bar follows it.
+        query = data.params.query_string()
+        response["HX-Push-Url"] = reverse("executions:watchlist") + (f"?{query}" if query else "")
+    return response
+
+
+@require_POST
+@login_required
+def add_watches(request):
+    form = WatchPasteForm(request.POST)
+    report = None
+    if form.is_valid():
+        parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
+        result = watching.watch_executions(request.user, parsed.uuids, label)
+        forget_counts(request.user)
+        report = PasteReport(
+            added=result.created,
+            already_watched=result.already_watched,
+            invalid=parsed.invalid,
+            duplicates=parsed.duplicates,
+        )
+        # Keep only what could not be added, ready to be corrected and sent again.
+        leftover = "\n".join(token.text for token in parsed.invalid)
+        form = WatchPasteForm(initial={"uuids": leftover, "label": label if leftover else ""})
+    if request.htmx:
+        response = render(
+            request,
+            "executions/_add_form.html",
+            {"form": form, "report": report, "paste_limit": settings.WATCH_PASTE_LIMIT},
+        )
+        if report and report.added:
+            trigger_client_event(response, "watches-changed")
+        return response
+    if report and not report.has_problems:
+        messages.success(request, f"Now watching {len(report.added)} more execution(s).")
+        return redirect("executions:watchlist")
+    return _render_watchlist(request, form, report)
+
+
+# --- Execution page --------------------------------------------------------------------
+
+
+def _watch_for(request, uuid):
+    """The user's own watch of this execution; anyone else's execution is a 404."""
+    watches = Watch.objects.select_related("execution")
+    return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
+
+
+def _parse_awaiting(raw):
+    try:
+        return datetime.fromtimestamp(float(raw), tz=dt_timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+@dataclass
+class LiveState:
+    live: bool
+    awaiting: datetime | None
+    fingerprint: str
+
+
+def _live_state(watch, awaiting, now=None):
+    e = watch.execution
+    now = now or timezone.now()
+    if awaiting is not None and (now - awaiting > timedelta(seconds=AWAIT_POLL_SECONDS) or awaiting > now):
+        awaiting = None
+    if awaiting is not None and e.last_polled_at is not None and e.last_polled_at >= awaiting:
+        awaiting = None  # the requested poll has landed
+    live = not e.final_confirmed or awaiting is not None
+    fp = fingerprint(
+        e.pk, e.version, e.updated_at, e.payload_hash, e.status, e.last_polled_at, e.next_poll_at,
+        e.poll_state, e.last_poll_error, e.consecutive_errors, e.final_confirmed,
+        watch.pk, watch.updated_at, watch.label, live,
+    )
+    return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
+
+
+def _timeline(execution):
+    steps = list(execution.steps.all())
+    previous = None
+    for step in steps:
+        step.since_previous = (
+            step.executed_at - previous.executed_at
+            if previous is not None and step.executed_at and previous.executed_at
+            else None
+        )
+        previous = step
+    return steps
+
+
+def _execution_context(watch, state, **extra):
+    e = watch.execution
+    history = list(e.snapshots.only("id", "execution_id", "fetched_at", "changes")[: HISTORY_LIMIT + 1])
+    return {
+        "watch": watch,
+        "execution": e,
+        "steps": _timeline(e),
+        "history": history[:HISTORY_LIMIT],
+        "history_truncated": len(history) > HISTORY_LIMIT,
+        "history_limit": HISTORY_LIMIT,
+        "state": state,
+        "awaiting_ts": f"{state.awaiting.timestamp():.3f}" if state.awaiting else "",
+        **_refresh_context(),
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def execution_detail(request, uuid):
+    watch = _watch_for(request, uuid)
+    state = _live_state(watch, None)
+    context = _execution_context(watch, state, label_form=LabelForm(instance=watch))
+    return render(request, "executions/execution.html", context)
+
+
+@require_GET
+@login_required
+def execution_live(request, uuid):
+    watch = _watch_for(request, uuid)
+    state = _live_state(watch, _parse_awaiting(request.GET.get("awaiting")))
+    known = request.GET.get("known")
+    if known and known == state.fingerprint:
+        return HttpResponse(status=204)
+    return render(request, "executions/_execution_live.html", _execution_context(watch, state))
+
+
+@require_POST
+@login_required
+def execution_poll(request, uuid):
+    watch = _watch_for(request, uuid)
+    requested = timezone.now()
+    try:
+        tasks.poll_now.delay([watch.execution_id])
+    except OperationalError:
+        logger.exception("could not queue poll_now", extra={"execution": str(watch.execution.uuid)})
+        notice = ("error", "The poll could not be queued: the task queue is unreachable. Try again shortly.")
+        requested = None
+    else:
+        notice = ("ok", "Poll requested: the result shows here within seconds.")
+    if not request.htmx:
+        (messages.success if requested else messages.error)(request, notice[1])
+        return redirect("executions:detail", uuid=uuid)
+    state = _live_state(watch, requested, now=requested)
+    return render(request, "executions/_execution_live.html", _execution_context(watch, state, notice=notice))
+
+
+@require_POST
+@login_required
+def execution_label(request, uuid):
+    watch = _watch_for(request, uuid)
+    form = LabelForm(request.POST, instance=watch)
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    if not request.htmx:
+        if saved:
+            messages.success(request, "Label saved.")
+        else:
+            messages.error(request, " ".join(form.errors.get("label", ["The label could not be saved."])))
+        return redirect("executions:detail", uuid=uuid)
+    context = {"watch": watch, "label_form": form, "saved": saved}
+    return render(request, "executions/_label_form.html", context)
+
+
+@require_POST
+@login_required
+def execution_unwatch(request, uuid):
+    watch = _watch_for(request, uuid)
+    name = watch.execution.name or str(watch.execution.uuid)
+    watching.unwatch(watch)
+    forget_counts(request.user)
+    messages.info(request, f"Stopped watching {name}.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("executions:watchlist"))
+    return redirect("executions:watchlist")

@@ -45,7 +45,9 @@ def watch_executions(user, uuids, label=""):
         to_poll = [e.pk for e in executions.values() if not e.final_confirmed]
         Execution.objects.filter(pk__in=to_poll, next_poll_at__isnull=True).update(next_poll_at=now)
         if to_poll:
-            transaction.on_commit(lambda: _enqueue_poll_now(to_poll))
+            # robust: the watches are saved either way, and the dispatcher polls them if the
+            # broker is down right now.
+            transaction.on_commit(lambda: _enqueue_poll_now(to_poll), robust=True)
     return result
 
 

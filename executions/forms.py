@@ -1,0 +1,58 @@
+from django import forms
+from django.conf import settings
+
+from .models import Watch
+from .paste import count_tokens, parse_paste
+
+LABEL_MAX = Watch._meta.get_field("label").max_length
+
+
+class WatchPasteForm(forms.Form):
+    uuids = forms.CharField(
+        label="Execution UUIDs",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "placeholder": "One or more UUIDs, separated by newlines, commas or spaces",
+                "spellcheck": "false",
+                "autocomplete": "off",
+            }
+        ),
+        error_messages={"required": "Paste at least one execution UUID."},
+    )
+    label = forms.CharField(
+        label="Label (optional)",
+        required=False,
+        max_length=LABEL_MAX,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. onboarding batch"}),
+    )
+
+    def clean_uuids(self):
+        text = self.cleaned_data["uuids"]
+        limit = settings.WATCH_PASTE_LIMIT
+        # Checked before parsing: a huge paste is refused whole, and kept in the
+        # box so that the user can split it rather than retype it.
+        count = count_tokens(text)
+        if count > limit:
+            raise forms.ValidationError(
+                f"That paste holds {count:,} items; at most {limit:,} can be added at once. "
+                "Split it into smaller pastes.",
+                code="too_many",
+            )
+        parsed = parse_paste(text)
+        if parsed.is_empty:
+            raise forms.ValidationError("Paste at least one execution UUID.", code="required")
+        return parsed
+
+    def clean_label(self):
+        return self.cleaned_data["label"].strip()
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Watch
+        fields = ["label"]
+        widgets = {"label": forms.TextInput(attrs={"placeholder": "No label"})}
+
+    def clean_label(self):
+        return self.cleaned_data["label"].strip()

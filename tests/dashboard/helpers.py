@@ -1,0 +1,22 @@
+"""Helpers shared by the page tests."""
+
+import json
+import re
+
+HTMX = {"HX-Request": "true"}
+
+
+def queued_tasks(redis_client, queue="celery"):
+    """(task name, args) of every message waiting in a Celery queue on the real Redis broker."""
+    found = []
+    for raw in redis_client.lrange(queue, 0, -1):
+        message = json.loads(raw)
+        body = json.loads(__import__("base64").b64decode(message["body"]))
+        found.append((message["headers"]["task"], body[0]))
+    return found
+
+
+def text_of(response):
+    """The response body as text with tags removed and whitespace collapsed."""
+    html = response.content.decode()
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
