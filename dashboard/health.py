@@ -1,9 +1,23 @@
-"""/healthz: database and broker status for load balancers and compose healthchecks."""
+"""/healthz: database and broker status for load balancers and compose healthchecks.
+
+The answer names what is checked and, on failure, only the exception's class:
+never a URL, a host name, a password or a message that might hold one.
+
+Run as a module it is also the containers' healthcheck (slim images have no curl):
+  python -m dashboard.health web    GET /healthz on the local gunicorn; 0 when it says 200
+  python -m dashboard.health beat   0 when beat's schedule file was written recently
+"""
+
+import os
+import sys
+import time
 
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+BROKER_TIMEOUT_SECONDS = 2.0
 
 
 def _check_database():
@@ -11,20 +25,26 @@ def _check_database():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # any failure means "not healthy"; the type is enough
+    except Exception as exc:  # any failure means "not healthy"; the class is enough to say why
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": True}
+    return {"ok": True, "vendor": connection.vendor}
 
 
 def _check_broker():
     from dashboard.celery import app
 
+    conn = app.connection_for_write()
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        # One attempt, bounded: a healthcheck must answer quickly, not retry for minutes.
+        conn.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
+        )
+        transport = conn.transport.driver_type
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": True, "transport": app.connection_for_write().transport_cls}
+    finally:
+        conn.release()
+    return {"ok": True, "transport": transport}
 
 
 @never_cache
@@ -36,3 +56,70 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+# --- Container probes --------------------------------------------------------------------
+
+
+def probe_web(port=8000, timeout=5.0):
+    """0 when the local web server's /healthz answers 200.
+
+    The Host header is SITE_URL's host, which ALLOWED_HOSTS accepts; /healthz is
+    exempt from the HTTPS redirect, so plain HTTP inside the container works.
+    """
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    host = urlsplit(os.environ.get("SITE_URL", "")).netloc or "localhost"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return 0 if response.status == 200 else 1
+    except urllib.error.HTTPError as exc:
+        print(f"/healthz answered {exc.code}: {exc.read(500).decode(errors='replace')}", file=sys.stderr)
+    except OSError as exc:
+        print(f"/healthz did not answer: {type(exc).__name__}", file=sys.stderr)
+    return 1
+
+
+def probe_beat(schedule, max_age):
+    """0 when beat's schedule file (any of the dbm's files) changed in the last `max_age` s.
+
+    Beat syncs it every 3 minutes while it sends tasks, so a stale file means a
+    beat that is stuck or no longer sending.
+    """
+    folder, stem = os.path.split(schedule)
+    try:
+        names = [n for n in os.listdir(folder or ".") if n.startswith(stem)]
+        mtimes = [os.path.getmtime(os.path.join(folder or ".", n)) for n in names]
+    except OSError:
+        mtimes = []
+    if not mtimes:
+        print(f"no beat schedule file at {schedule}", file=sys.stderr)
+        return 1
+    age = time.time() - max(mtimes)
+    if age > max_age:
+        print(f"beat schedule not written for {age:.0f} s", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard.health")
+    sub = parser.add_subparsers(dest="probe", required=True)
+    web = sub.add_parser("web", help="GET /healthz on the local web server")
+    web.add_argument("--port", type=int, default=8000)
+    beat = sub.add_parser("beat", help="check that beat's schedule file is fresh")
+    beat.add_argument("--schedule", required=True)
+    beat.add_argument("--max-age", type=float, default=240.0)
+    args = parser.parse_args(argv)
+    if args.probe == "web":
+        return probe_web(args.port)
+    return probe_beat(args.schedule, args.max_age)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

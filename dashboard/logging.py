@@ -22,6 +22,13 @@ class RedactSecretsFilter(logging.Filter):
         if token in message:
             record.msg = message.replace(token, REDACTED)
             record.args = ()
+        if record.exc_info and not record.exc_text:
+            # An exception's message can hold the token too (a header echoed back).
+            # Formatters print exc_text when exc_info is gone, so hand them a clean one.
+            text = logging.Formatter().formatException(record.exc_info)
+            if token in text:
+                record.exc_text = text
+                record.exc_info = None
         for key, value in list(vars(record).items()):
             if isinstance(value, str) and token in value and key not in ("msg",):
                 setattr(record, key, value.replace(token, REDACTED))

@@ -21,7 +21,8 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name, default=""):
-    return os.environ.get(name, default).strip()
+    """An empty or blank variable counts as unset."""
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name, default=False):
@@ -204,6 +205,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SITE_IS_HTTPS
 CSRF_COOKIE_SECURE = SITE_IS_HTTPS
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+# Healthchecks call /healthz over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SITE_IS_HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SITE_IS_HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -239,12 +242,14 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without this kombu writes its broadcast exchanges to ./control.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:

@@ -1,0 +1,30 @@
+"""gunicorn's configuration (`--config python:dashboard.gunicorn_conf`).
+
+Only logging: gunicorn's own lines (start-up, worker boots and timeouts, and
+in production one access line per request) go through the app's LOGGING, so
+with LOG_FORMAT=json they are JSON lines like the rest and pass the same
+token-redaction filter. Everything else is on the command line in
+docker-compose.yml and the Procfile.
+"""
+
+import copy
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+from django.conf import settings  # noqa: E402  (needs the settings module set above)
+
+logconfig_dict = copy.deepcopy(settings.LOGGING)
+logconfig_dict.setdefault("loggers", {}).update(
+    {
+        # Propagate to the root logger's handler instead of gunicorn's own ones.
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        # One line per request in production; the embedded run (DEBUG) keeps its
+        # terminal for what matters, not a line per htmx refresh.
+        "gunicorn.access": {
+            "level": "WARNING" if settings.DEBUG else "INFO",
+            "handlers": [],
+            "propagate": True,
+        },
+    }
+)

@@ -1,0 +1,480 @@
+"""The embedded run: `make run` brings the whole product up on one machine.
+
+It migrates a SQLite database under var/, picks a broker, starts the Plannr
+simulator (unless real Plannr is configured), the web server, a Celery worker
+and beat from the Procfile under honcho, creates the demo user, puts a dozen
+executions on its watchlist and prints the URL. Ctrl-C stops everything.
+
+This module deliberately does not import Django: it only prepares the
+environment the processes get. It never reads `.env` either, because that file
+holds the docker-compose stack's production values (PostgreSQL host names,
+DEBUG off) that would break a local run.
+"""
+
+import argparse
+import datetime
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PROCFILE = BASE_DIR / "Procfile"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_WEB_PORT = 8000
+DEFAULT_SIMULATOR_PORT = 8001
+# A fixed seed keeps the simulated executions (and their UUIDs) the same from one
+# run to the next, so the demo watchlist stays valid across restarts.
+SIMULATOR_SEED = 2026
+SIMULATOR_EXECUTIONS = 60
+DEMO_USERNAME = "demo"
+DEMO_WATCH_COUNT = 12
+
+
+class UsageError(Exception):
+    """A configuration the embedded run cannot honour; the message says what to change."""
+
+
+# --- Broker --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerChoice:
+    kind: str  # "redis", "private-redis" or "filesystem"
+    redis_url: str  # "" when there is no Redis at all
+    broker_url: str
+    message: str
+    private_port: int | None = None
+
+
+def redis_answers(url, timeout=1.0):
+    """True when a Redis server answers PING at `url`."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def choose_broker(redis_url, *, answers=redis_answers, find_redis_server=None, free_port=None, force="auto"):
+    """Decide where Celery's messages go.
+
+    `redis_url` is REDIS_URL from the environment: None when unset (then the
+    usual local Redis is tried), "" when set empty (the user says: not that one).
+    1. Redis at that URL, when it answers;
+    2. else a private redis-server on a free port, when one is installed;
+    3. else kombu's filesystem transport, which needs no server at all.
+    `force` ("redis", "private", "filesystem") skips the choice, for people and tests.
+    """
+    if force not in ("auto", "redis", "private", "filesystem"):
+        raise UsageError(f"unknown broker choice {force!r}")
+    find_redis_server = find_redis_server or (lambda: shutil.which("redis-server"))
+    free_port = free_port or (lambda: pick_port(6380))
+    candidate = DEFAULT_REDIS_URL if redis_url is None else redis_url
+    if force == "redis" and not candidate:
+        raise UsageError("--broker redis: REDIS_URL is empty.")
+
+    if force in ("auto", "redis") and candidate:
+        if answers(candidate):
+            return BrokerChoice(
+                kind="redis",
+                redis_url=candidate,
+                broker_url=candidate,
+                message=f"Broker: Redis at {redact_url(candidate)}.",
+            )
+        if force == "redis":
+            raise UsageError(f"--broker redis: Redis does not answer at {redact_url(candidate)}.")
+    why = f"Redis does not answer at {redact_url(candidate)}" if candidate else "REDIS_URL is empty"
+
+    if force in ("auto", "private"):
+        server = find_redis_server()
+        if server:
+            port = free_port()
+            url = f"redis://127.0.0.1:{port}/0"
+            return BrokerChoice(
+                kind="private-redis",
+                redis_url=url,
+                broker_url=url,
+                message=f"Broker: {why}, so a private redis-server runs on port {port} for this session.",
+                private_port=port,
+            )
+        if force == "private":
+            raise UsageError("--broker private: redis-server is not installed (not found on PATH).")
+
+    reason = why + " and redis-server is not installed" if force == "auto" else "--broker filesystem"
+    return BrokerChoice(
+        kind="filesystem",
+        redis_url="",
+        # A host name, though the transport ignores it, spares a kombu warning per process.
+        broker_url="filesystem://localhost/",
+        message=(
+            f"Broker: NO REDIS ({reason}). Using kombu's filesystem transport under var/broker/: "
+            "one worker process, a per-process rate limit. Fine for trying the product; "
+            "install Redis (or set REDIS_URL) for anything more."
+        ),
+    )
+
+
+def redact_url(url):
+    """A URL fit to print: any password replaced."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}"
+        if parts.port:
+            netloc += f":{parts.port}"
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+# --- Plannr: the simulator or the real thing --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannrTarget:
+    simulated: bool
+    base_url: str
+    token: str
+
+
+def choose_plannr(environ, *, simulator_port, token_file):
+    """Real Plannr when both PLANNR_BASE_URL and PLANNR_API_TOKEN are set, else the simulator."""
+    base_url = environ.get("PLANNR_BASE_URL", "").strip()
+    token = environ.get("PLANNR_API_TOKEN", "").strip()
+    if base_url and token:
+        return PlannrTarget(simulated=False, base_url=base_url.rstrip("/"), token=token)
+    if base_url or token:
+        missing = "PLANNR_API_TOKEN" if base_url else "PLANNR_BASE_URL"
+        raise UsageError(
+            f"To use real Plannr set both PLANNR_BASE_URL and PLANNR_API_TOKEN ({missing} is missing); "
+            "unset both to use the simulator."
+        )
+    # The simulator and the monitor share a token generated once and kept in var/.
+    return PlannrTarget(
+        simulated=True,
+        base_url=f"http://127.0.0.1:{simulator_port}",
+        token=read_or_create_secret(token_file, lambda: "sim-" + secrets.token_urlsafe(24)),
+    )
+
+
+# --- Small helpers ------------------------------------------------------------------------
+
+
+def read_or_create_secret(path, make):
+    path = Path(path)
+    if path.exists():
+        value = path.read_text().strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def port_is_free(port, host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves bind: a port whose last connections linger in
+        # TIME_WAIT (just after Ctrl-C) is free, one with a listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port(preferred, avoid=()):
+    """`preferred` if it is free, else the next free one above it, else any free port."""
+    for port in range(preferred, preferred + 100):
+        if port not in avoid and port_is_free(port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_from_env(environ, name):
+    """The port the user asked for in `name`, checked; None when unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        port = int(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be a port number, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise UsageError(f"{name} must be between 1 and 65535, got {port}")
+    if not port_is_free(port):
+        raise UsageError(f"{name}={port} is already in use; pick another or unset {name}.")
+    return port
+
+
+def read_procfile(path=PROCFILE):
+    from honcho.environ import parse_procfile
+
+    return parse_procfile(Path(path).read_text()).processes
+
+
+# --- The plan -------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    var_dir: Path
+    web_port: int
+    broker: BrokerChoice
+    plannr: PlannrTarget
+    demo_password: str
+    env: dict = field(default_factory=dict)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.web_port}/"
+
+    @property
+    def processes(self):
+        names = ["web", "worker", "beat"]
+        if self.plannr.simulated:
+            names.insert(0, "simulator")
+        if self.broker.kind == "private-redis":
+            names.insert(0, "redis")
+        return names
+
+
+def make_plan(environ, *, broker_force="auto"):
+    var_dir = Path(environ.get("VAR_DIR") or BASE_DIR / "var").resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    (var_dir / "mail").mkdir(exist_ok=True)
+
+    web_port = port_from_env(environ, "PORT") or pick_port(DEFAULT_WEB_PORT)
+    sim_port = port_from_env(environ, "SIMULATOR_PORT") or pick_port(DEFAULT_SIMULATOR_PORT, avoid={web_port})
+    plannr = choose_plannr(environ, simulator_port=sim_port, token_file=var_dir / "simulator-token")
+    broker = choose_broker(
+        environ.get("REDIS_URL"),
+        free_port=lambda: pick_port(6380, avoid={web_port, sim_port}),
+        force=broker_force,
+    )
+    demo_password = environ.get("DEMO_PASSWORD", "").strip() or read_or_create_secret(
+        var_dir / "demo-password", lambda: secrets.token_urlsafe(12)
+    )
+
+    env = dict(environ)
+    # What the user set wins (POLL_INTERVAL_SECONDS, LOG_LEVEL...); these are the defaults.
+    defaults = {
+        "DEBUG": "true",
+        "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: secrets.token_urlsafe(50)),
+        "STATIC_MANIFEST": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(var_dir / "mail"),
+        # Quicker than production's 15 s so the demo visibly moves.
+        "POLL_INTERVAL_SECONDS": "5",
+        "LOG_FORMAT": "text",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "VAR_DIR": str(var_dir),
+            # Always SQLite here, even if the shell exports a DATABASE_URL for something else.
+            "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
+            "SITE_URL": f"http://127.0.0.1:{web_port}",
+            "PORT": str(web_port),
+            "SIMULATOR_PORT": str(sim_port),
+            "SIMULATOR_SEED": str(SIMULATOR_SEED),
+            "SIMULATOR_EXECUTIONS": str(SIMULATOR_EXECUTIONS),
+            "REDIS_URL": broker.redis_url,
+            "CELERY_BROKER_URL": broker.broker_url,
+            "PRIVATE_REDIS_PORT": str(broker.private_port or ""),
+            "PLANNR_BASE_URL": plannr.base_url,
+            "PLANNR_API_TOKEN": plannr.token,
+            "WORKER_ARGS": worker_args(broker),
+            "PYTHONUNBUFFERED": "1",
+            # The venv's python, gunicorn and celery come first for the Procfile's commands.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), environ.get("PATH", "")]),
+        }
+    )
+    return Plan(
+        var_dir=var_dir, web_port=web_port, broker=broker, plannr=plannr, demo_password=demo_password, env=env
+    )
+
+
+def worker_args(broker):
+    if broker.kind == "filesystem":
+        # The filesystem transport has no broadcast (so no gossip, mingle or remote
+        # control), and the rate limiter without Redis counts per process: one process.
+        return "--pool=solo --without-gossip --without-mingle --without-heartbeat"
+    return "--pool=prefork --concurrency=2"
+
+
+# --- Running it ------------------------------------------------------------------------------
+
+
+def run_manage(plan, *args, capture=False, extra_env=None):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**plan.env, **(extra_env or {})},
+        check=False,
+        text=True,
+        capture_output=capture,
+    )
+
+
+def wait_http(url, *, timeout, headers=None, stop=None):
+    """Wait until `url` answers 200; return True, or False on timeout or stop."""
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(url, headers=headers or {})
+    while time.monotonic() < deadline:
+        if stop is not None and stop.is_set():
+            return False
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    return False
+
+
+def _manager_class():
+    from honcho.manager import Manager
+
+    class EmbeddedManager(Manager):
+        """honcho's Manager, with a hook once every process has been started."""
+
+        on_started = None
+
+        def _start(self):
+            super()._start()
+            if self.on_started:
+                self.on_started()
+
+    return EmbeddedManager
+
+
+def announce(plan, say, stop):
+    """Once the processes answer: demo user, demo watches, then the URL."""
+    if plan.plannr.simulated:
+        listing = f"{plan.plannr.base_url}/api/v1/automation-executions?per_page=1"
+        auth = {"Authorization": f"Bearer {plan.plannr.token}", "Accept": "application/json"}
+        if not wait_http(listing, headers=auth, timeout=90, stop=stop):
+            if not stop.is_set():
+                say("The simulator did not answer within 90 s: see its lines above.")
+            return
+    if not wait_http(f"{plan.url}healthz", timeout=90, stop=stop):
+        if not stop.is_set():
+            say(
+                f"The web server did not become healthy within 90 s ({plan.url}healthz): see its lines above."
+            )
+        return
+    setup = run_manage(
+        plan,
+        "demo_setup",
+        f"--username={DEMO_USERNAME}",
+        f"--count={DEMO_WATCH_COUNT}",
+        "--wait=45",
+        capture=True,
+        extra_env={"DEMO_PASSWORD": plan.demo_password},
+    )
+    if stop.is_set():
+        return
+    for line in (setup.stdout + setup.stderr).splitlines():
+        say(line)
+    if setup.returncode != 0:
+        say("Demo setup failed (above); the dashboard still runs, with an empty watchlist.")
+    say(banner(plan))
+
+
+def banner(plan):
+    source = (
+        f"the Plannr simulator at {plan.plannr.base_url}"
+        if plan.plannr.simulated
+        else f"REAL Plannr at {plan.plannr.base_url}"
+    )
+    lines = [
+        "",
+        "=" * 72,
+        f"  Dashboard:   {plan.url}",
+        f"  Log in as:   {DEMO_USERNAME} / {plan.demo_password}",
+        f"  Polling:     {source}",
+        f"  Alert mail:  written to {plan.var_dir / 'mail'}/ (one file per batch of messages)",
+        f"  {plan.broker.message}",
+        "  Stop:        Ctrl-C stops every process.",
+        "=" * 72,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m dashboard.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--broker",
+        choices=["auto", "redis", "private", "filesystem"],
+        default="auto",
+        help="where Celery's messages go (default: Redis if it answers, else a private redis-server, "
+        "else the filesystem transport)",
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        plan = make_plan(os.environ, broker_force=args.broker)
+    except UsageError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+
+    print(plan.broker.message, flush=True)
+    print(f"Database: SQLite at {plan.var_dir / 'db.sqlite3'}", flush=True)
+    print("Migrating the database...", flush=True)
+    migrated = run_manage(plan, "migrate", "--noinput", "-v", "0")
+    if migrated.returncode != 0:
+        print("make run: migrations failed (see above).", file=sys.stderr)
+        return 1
+
+    from honcho.printer import Message
+
+    procfile = read_procfile()
+    manager = _manager_class()()
+    for name in plan.processes:
+        manager.add_process(name, procfile[name], env=plan.env, cwd=str(BASE_DIR))
+
+    stop = threading.Event()
+
+    def say(text):
+        for line in text.splitlines() or [""]:
+            manager.events.put(
+                Message(type="line", data=line + "\n", time=datetime.datetime.now(), name="run", colour=None)
+            )
+
+    def on_started():
+        threading.Thread(target=announce, args=(plan, say, stop), daemon=True, name="announce").start()
+
+    manager.on_started = on_started
+    try:
+        manager.loop()
+    finally:
+        stop.set()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

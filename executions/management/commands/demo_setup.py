@@ -1,0 +1,133 @@
+"""Create the demo user and put a dozen executions on its watchlist.
+
+The executions come from Plannr's real list endpoint (the simulator's, in the
+embedded run), a mix of statuses so the dashboard shows running, finished and
+failing ones. Running it again changes nothing but the password, when one is given.
+"""
+
+import os
+import secrets
+import time
+import uuid as uuid_lib
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from executions.models import Execution
+from executions.watching import watch_executions
+
+LIST_PATH = "/api/v1/automation-executions"
+DEMO_LABEL = "demo"
+
+
+def fetch_recent_executions(limit, *, per_page=100):
+    """The most recent executions, as Plannr lists them (one page is enough for a demo)."""
+    if not settings.PLANNR_API_TOKEN:
+        raise CommandError("PLANNR_API_TOKEN is not set: cannot ask Plannr for executions.")
+    try:
+        response = requests.get(
+            settings.PLANNR_BASE_URL + LIST_PATH,
+            params={"sort": "-created_at", "per_page": max(per_page, limit)},
+            headers={"Authorization": f"Bearer {settings.PLANNR_API_TOKEN}", "Accept": "application/json"},
+            timeout=(settings.PLANNR_CONNECT_TIMEOUT, settings.PLANNR_READ_TIMEOUT),
+        )
+    except requests.RequestException as exc:
+        raise CommandError(f"Plannr at {_where()} did not answer ({type(exc).__name__}).") from None
+    if response.status_code != 200:
+        raise CommandError(
+            f"Plannr at {_where()} answered HTTP {response.status_code} to the execution list."
+        )
+    try:
+        items = response.json()["data"]
+        return [item for item in items if isinstance(item, dict) and _is_uuid(item.get("uuid"))]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CommandError(
+            f"Plannr at {_where()} sent an execution list that is not the documented JSON."
+        ) from None
+
+
+def _is_uuid(value):
+    try:
+        uuid_lib.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _where():
+    parts = urlsplit(settings.PLANNR_BASE_URL)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def varied_selection(items, count):
+    """Up to `count` executions, taking statuses in turn so that every kind shows."""
+    by_status = defaultdict(list)
+    for item in items:
+        by_status[str(item.get("status", "")).lower()].append(item)
+    chosen = []
+    while len(chosen) < count and any(by_status.values()):
+        for status in sorted(by_status):
+            if by_status[status] and len(chosen) < count:
+                chosen.append(by_status[status].pop(0))
+    return chosen
+
+
+class Command(BaseCommand):
+    help = "Create the demo user (idempotent), print its login, and watch a dozen executions from Plannr."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="demo")
+        parser.add_argument("--email", default="demo@example.com")
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="defaults to $DEMO_PASSWORD; without either a new random password is set",
+        )
+        parser.add_argument("--count", type=int, default=12, help="how many executions to watch")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            help="seconds to wait for the watched executions' first poll (0: do not wait)",
+        )
+
+    def handle(self, *args, username, email, password, count, wait, **options):
+        password = password or os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        self.stdout.write(f"Demo user {username!r} {'created' if created else 'ready'}.")
+        self.stdout.write(f"Log in as: {username} / {password}")
+
+        if count <= 0:
+            return
+        chosen = varied_selection(fetch_recent_executions(count), count)
+        if not chosen:
+            self.stdout.write(f"Plannr at {_where()} lists no executions: the watchlist stays empty.")
+            return
+        uuids = [item["uuid"] for item in chosen]
+        result = watch_executions(user, uuids, label=DEMO_LABEL)
+        self.stdout.write(
+            f"Watching {len(uuids)} executions from {_where()} "
+            f"({len(result.created)} new, {len(result.already_watched)} already watched)."
+        )
+        if wait > 0:
+            self._wait_for_first_poll(uuids, wait)
+
+    def _wait_for_first_poll(self, uuids, timeout):
+        deadline = time.monotonic() + timeout
+        polled = 0
+        while time.monotonic() < deadline:
+            polled = Execution.objects.filter(uuid__in=uuids, last_polled_at__isnull=False).count()
+            if polled == len(uuids):
+                self.stdout.write(f"All {polled} have been polled: the dashboard is live.")
+                return
+            time.sleep(0.5)
+        self.stdout.write(
+            f"Only {polled} of {len(uuids)} polled after {timeout:.0f} s; the worker's lines above say why."
+        )
