@@ -1,8 +1,8 @@
 """Who gets polled when, and what a poll's outcome does to an execution.
 
-Claiming: a dispatcher marks due executions with a fresh claim token in one
-conditional UPDATE; only rows that were unclaimed (or whose claim expired) take
-it, so two dispatchers never hand the same execution to two batches. A batch
+Claiming: a dispatcher marks each batch of due executions with a fresh claim
+token in a conditional UPDATE; only rows that were unclaimed (or whose claim
+expired) take it, so two dispatchers never hand the same execution to two batches. A batch
 task touches only rows still carrying its token and clears it when done, which
 makes a re-delivered task a no-op.
 
@@ -66,24 +66,34 @@ def _unclaimed(now):
     return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
 
 
-def claim(queryset, now, limit=None):
-    """Claim up to `limit` executions of `queryset` that nobody holds. Returns (token, ids)."""
-    token = uuid.uuid4()
-    candidates = queryset.filter(_unclaimed(now)).order_by("next_poll_at", "pk").values("pk")
-    if limit is not None:
-        candidates = candidates[:limit]
-    # The claim condition is repeated on the UPDATE itself: PostgreSQL re-checks it
-    # against a row another dispatcher just claimed, so the loser skips that row.
-    Execution.objects.filter(_unclaimed(now), pk__in=candidates).update(
-        claim_token=token, claimed_until=now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
-    )
-    ids = list(Execution.objects.filter(claim_token=token).order_by("next_poll_at", "pk").values_list("pk", flat=True))
-    return token, ids
-
-
 def batches(ids, size=None):
     size = size or settings.PLANNR_BATCH_SIZE
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def claim_batches(queryset, now, limit=None):
+    """Claim up to `limit` executions of `queryset` in batches, each under a token of its own.
+
+    Returns [(token, ids), ...]. A batch's queries select its rows by token; with one
+    token for a whole cycle, PostgreSQL walked every row the cycle had claimed for
+    each batch (the token index matches them all), which made a cycle quadratic in
+    its size: 10,000 rows read per batch at N = 10,000.
+    """
+    candidates = list(
+        queryset.filter(_unclaimed(now)).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit]
+    )
+    until = now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
+    claimed = []
+    for group in batches(candidates):
+        token = uuid.uuid4()
+        # The claim condition is repeated on the UPDATE itself: PostgreSQL re-checks it
+        # against a row another dispatcher just claimed, so the loser skips that row.
+        Execution.objects.filter(_unclaimed(now), pk__in=group).update(claim_token=token, claimed_until=until)
+        mine = Execution.objects.filter(claim_token=token).order_by("next_poll_at", "pk")
+        ids = list(mine.values_list("pk", flat=True))
+        if ids:
+            claimed.append((token, ids))
+    return claimed
 
 
 def _token_paused(fingerprint, now):
@@ -111,26 +121,29 @@ def dispatch(now=None, send=None):
     limiter = client.rate_limiter
     if limiter is not None and limiter.blocked_for(client.token_fingerprint) > 0:
         return []
-    # At most one minute of the token's budget in flight: beyond that, claims would
-    # only expire in the queue. The rest stays due, and the cycle stretches.
-    budget = settings.PLANNR_RATE_LIMIT_PER_MINUTE * settings.PLANNR_BATCH_SIZE
+    # Claim only what the token's budget still allows in the current window. A batch
+    # claimed beyond it would wait for the budget inside a worker, holding that worker
+    # (and the dispatches and alert emails queued behind it) for up to a minute. The
+    # rest stays due, the cycle stretches, and every dispatch logs by how much.
+    used = limiter.used(client.token_fingerprint) if limiter is not None else 0
+    budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - used) * settings.PLANNR_BATCH_SIZE
     in_flight = Execution.objects.filter(claim_token__isnull=False, claimed_until__gte=now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    token, ids = claim(due_executions(now), now, limit=capacity)
-    groups = batches(ids)
-    for group in groups:
+    claimed = claim_batches(due_executions(now), now, limit=capacity)
+    for token, group in claimed:
         send(group, token)
-    if ids:
+    count = sum(len(group) for _, group in claimed)
+    if claimed:
         logger.info(
             "poll cycle dispatched",
-            extra={"claimed": len(ids), "batches": len(groups), "batch_size": settings.PLANNR_BATCH_SIZE,
+            extra={"claimed": count, "batches": len(claimed), "batch_size": settings.PLANNR_BATCH_SIZE,
                    "in_flight": in_flight},
         )
-    _log_lag(now, in_flight + len(ids))
-    return [(token, group) for group in groups]
+    _log_lag(now, in_flight + count)
+    return claimed
 
 
 def _log_lag(now, in_flight):
@@ -161,7 +174,7 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
     client = get_client()
     started, sent_before = time.monotonic(), client.request_count
     try:
-        fetched = client.get_executions([str(e.uuid) for e in executions])
+        fetched = client.get_payloads([str(e.uuid) for e in executions])
     except PlannrError as exc:
         apply_error(executions, exc, now_fn(), claim_token, client.token_fingerprint)
         outcome.errors, outcome.error = len(executions), type(exc).__name__
@@ -272,19 +285,17 @@ def _token_ok(fingerprint):
 
 def poll_now(execution_ids):
     """Poll these executions at once, whatever their schedule (new watches, "poll now")."""
-    now = timezone.now()
-    token, ids = claim(Execution.objects.filter(pk__in=execution_ids), now)
-    outcome = CycleOutcome(claimed=len(ids))
-    for group in batches(ids):
-        outcome.batches.append(poll_claimed(group, token))
-    return outcome
+    return _poll_batches(claim_batches(Execution.objects.filter(pk__in=execution_ids), timezone.now()))
 
 
 def run_cycle(now=None):
     """One full cycle, synchronously: everything due now (the `poll` command)."""
     now = now or timezone.now()
-    token, ids = claim(due_executions(now), now)
-    outcome = CycleOutcome(claimed=len(ids))
-    for group in batches(ids):
-        outcome.batches.append(poll_claimed(group, token))
+    return _poll_batches(claim_batches(due_executions(now), now))
+
+
+def _poll_batches(claimed):
+    outcome = CycleOutcome(claimed=sum(len(ids) for _, ids in claimed))
+    for token, ids in claimed:
+        outcome.batches.append(poll_claimed(ids, token))
     return outcome

@@ -151,11 +151,20 @@ class PlannrClient:
         return execution
 
     def get_executions(self, uuids, *, include_account=True):
+        payloads = self.get_payloads(uuids, include_account=include_account)
+        return {uuid: PlannrExecution.from_payload(payload) for uuid, payload in payloads.items()}
+
+    def get_payloads(self, uuids, *, include_account=True):
+        """{uuid: the execution object as Plannr sent it}, each one checked to be readable.
+
+        For the poller: most polls of a running execution find it unchanged, which a
+        hash of the payload tells without building a `PlannrExecution` of it.
+        """
         wanted = self._uuids(uuids)
         found = {}
         start_size = self.batch_size
         for chunk in self._chunks(wanted):
-            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found)
+            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found, parse=False)
         self._warn_if_lowered(start_size)
         return found
 
@@ -198,7 +207,7 @@ class PlannrClient:
             yield wanted[index : index + size]
             index += size
 
-    def _fetch_filtered(self, path, chunk, include_account, found):
+    def _fetch_filtered(self, path, chunk, include_account, found, parse=True):
         query = f"filter[uuid]={','.join(chunk)}&per_page={len(chunk)}"
         if include_account:
             query += "&include=account"
@@ -213,10 +222,10 @@ class PlannrClient:
                 ) from None
             half = math.ceil(len(chunk) / 2)
             self.batch_size = min(self.batch_size, half)
-            self._fetch_filtered(path, chunk[:half], include_account, found)
-            self._fetch_filtered(path, chunk[half:], include_account, found)
+            self._fetch_filtered(path, chunk[:half], include_account, found, parse)
+            self._fetch_filtered(path, chunk[half:], include_account, found, parse)
             return
-        found.update(self._parse_items(items, path, wanted=set(chunk)))
+        found.update(self._parse_items(items, path, wanted=set(chunk), parse=parse))
 
     def _warn_if_lowered(self, start_size):
         if self.batch_size < start_size:
@@ -251,17 +260,18 @@ class PlannrClient:
         links = body.get("links")
         return isinstance(links, dict) and bool(links.get("next"))
 
-    def _parse_items(self, items, path, *, wanted):
+    def _parse_items(self, items, path, *, wanted, parse=True):
+        """{uuid: PlannrExecution}, or {uuid: payload} with parse=False; unreadable items are skipped."""
         found = {}
         skipped = 0
         for item in items:
-            try:
-                execution = PlannrExecution.from_payload(item)
-            except InvalidPayload:
+            # The same test from_payload applies first: an object with a valid uuid.
+            execution_uuid = normalise_uuid(item.get("uuid")) if isinstance(item, dict) else None
+            if execution_uuid is None:
                 skipped += 1
                 continue
-            if wanted is None or execution.uuid in wanted:
-                found[execution.uuid] = execution
+            if wanted is None or execution_uuid in wanted:
+                found[execution_uuid] = PlannrExecution.from_payload(item) if parse else item
         if skipped:
             logger.warning("Skipped %d unreadable execution(s) in a Plannr answer from %s", skipped, path)
         return found
