@@ -107,36 +107,32 @@ def relative_text(when, now=None):
     return f"{text} ago" if delta > 0 else f"in {text}"
 
 
-@register.simple_tag
-def reltime(value, empty="never"):
-    """A <time> with a relative fallback text; app.js refreshes the text in the browser."""
+def _time_tag(value, empty, *, relative):
+    """<time> for a datetime (or ISO string): relative text kept fresh by app.js, or absolute."""
     if isinstance(value, str):
         value = parse_datetime(value)
     if not isinstance(value, datetime):
         return format_html('<span class="muted">{}</span>', empty)
     local = timezone.localtime(value)
+    if relative:
+        return format_html(
+            '<time datetime="{}" title="{}" data-relative>{}</time>',
+            value.isoformat(), local.strftime("%d %b %Y, %H:%M:%S %Z"), relative_text(value),
+        )
     return format_html(
-        '<time datetime="{}" title="{}" data-relative>{}</time>',
-        value.isoformat(),
-        local.strftime("%d %b %Y, %H:%M:%S %Z"),
-        relative_text(value),
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(), relative_text(value), local.strftime("%d %b %Y, %H:%M:%S"),
     )
+
+
+@register.simple_tag
+def reltime(value, empty="never"):
+    return _time_tag(value, empty, relative=True)
 
 
 @register.simple_tag
 def abstime(value, empty="—"):
-    """An absolute local time, with the machine-readable value alongside."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if not isinstance(value, datetime):
-        return format_html('<span class="muted">{}</span>', empty)
-    local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(),
-        relative_text(value),
-        local.strftime("%d %b %Y, %H:%M:%S"),
-    )
+    return _time_tag(value, empty, relative=False)
 
 
 @register.simple_tag(takes_context=True)

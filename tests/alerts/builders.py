@@ -6,6 +6,7 @@ from django.db import transaction
 
 from executions.failures import detect_failures, step_failure_kind
 from executions.models import Execution, Step, Watch
+from alerts.models import Delivery
 from executions.signals import failures_detected
 
 INFO_ERROR = '"[{errors : "the account_uuid field is required" }]"'
@@ -49,3 +50,12 @@ def ingest_signal(execution):
         failures = detect_failures(execution.status, list(execution.steps.all()))
         failures_detected.send(sender=Execution, execution=execution, failures=failures)
     return failures
+
+
+def recorded_delivery(user):
+    """One failed step on an execution `user` watches, recorded: its Delivery row."""
+    execution = make_execution()
+    add_step(execution)
+    watch(user, execution)
+    ingest_signal(execution)
+    return Delivery.objects.get(user=user)

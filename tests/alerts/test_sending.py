@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from alerts import outbox, sending
-from alerts.models import AlertPreference, Delivery, OutboxState
+from alerts.models import AlertPreference, OutboxState
 from executions.models import Watch
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from .builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,8 @@ def retry_settings(settings):
     return settings
 
 
-def one_delivery(user):
-    execution = make_execution()
-    add_step(execution)
-    watch(user, execution)
-    ingest_signal(execution)
-    return Delivery.objects.get(user=user)
-
-
 def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.SENT
     assert sending.send_delivery(delivery.pk, reschedule=False) is None
     assert sending.send_delivery(delivery.pk, reschedule=False) is None
@@ -47,14 +39,14 @@ def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server)
 
 def test_alerts_go_to_the_address_in_the_preferences_when_set(owner, smtp_server):
     AlertPreference.objects.create(user=owner, email="ops-team@example.org")
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     sending.send_delivery(delivery.pk, reschedule=False)
     assert smtp_server.envelopes()[0]["to"] == ["ops-team@example.org"]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_for_one_delivery_send_one_email(owner, smtp_server):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     start = threading.Barrier(4)
     results = []
 
@@ -79,7 +71,7 @@ def test_two_workers_racing_for_one_delivery_send_one_email(owner, smtp_server):
 
 
 def test_an_smtp_outage_retries_with_backoff_then_sends_exactly_once(owner, smtp_server, retry_settings):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     t0 = timezone.now()
     smtp_server.stop()
 
@@ -112,7 +104,7 @@ def test_backoff_doubles_and_is_capped(retry_settings):
 
 
 def test_a_deferring_server_451_is_retried(owner, smtp_server, retry_settings):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     smtp_server.tempfail = True
     assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.RETRYING
     delivery.refresh_from_db()
@@ -123,7 +115,7 @@ def test_a_deferring_server_451_is_retried(owner, smtp_server, retry_settings):
 def test_after_the_last_attempt_the_delivery_fails_for_good_with_its_error(
     owner, smtp_server, retry_settings
 ):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     smtp_server.stop()
     now = timezone.now()
     states = []
@@ -143,7 +135,7 @@ def test_after_the_last_attempt_the_delivery_fails_for_good_with_its_error(
 
 
 def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_settings):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     smtp_server.reject_recipients = True
     assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.FAILED
     delivery.refresh_from_db()
@@ -153,7 +145,7 @@ def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_s
 
 def test_no_address_fails_with_a_clear_message(django_user_model, smtp_server):
     user = django_user_model.objects.create_user("noaddress", "", "x")
-    delivery = one_delivery(user)
+    delivery = recorded_delivery(user)
     assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.FAILED
     delivery.refresh_from_db()
     assert delivery.last_error == sending.NO_ADDRESS
@@ -162,7 +154,7 @@ def test_no_address_fails_with_a_clear_message(django_user_model, smtp_server):
 
 @pytest.mark.parametrize("change", ["alerts_off", "muted", "unwatched"])
 def test_a_delivery_no_longer_wanted_when_due_is_cancelled(owner, smtp_server, change):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     if change == "alerts_off":
         AlertPreference.objects.filter(user=owner).update(enabled=False)
     elif change == "muted":
@@ -178,7 +170,7 @@ def test_a_delivery_no_longer_wanted_when_due_is_cancelled(owner, smtp_server, c
 def test_each_outcome_is_one_structured_log_line_without_the_token(
     owner, smtp_server, retry_settings, caplog
 ):
-    delivery = one_delivery(owner)
+    delivery = recorded_delivery(owner)
     token = AlertPreference.objects.get(user=owner).unsubscribe_token
     smtp_server.stop()
     caplog.set_level(logging.INFO, logger="alerts")

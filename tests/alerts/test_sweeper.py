@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts import outbox, sending
 from alerts.models import Delivery, OutboxState
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from .builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +29,10 @@ def sweep(now):
     return queued, result
 
 
-def recorded(user):
-    execution = make_execution()
-    add_step(execution)
-    watch(user, execution)
-    ingest_signal(execution)
-    return Delivery.objects.get(user=user)
-
-
 def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeout(
     owner, smtp_server, timings
 ):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     t0 = timezone.now()
     assert outbox.claim_delivery(delivery.pk, t0) is not None  # ...and the worker dies here.
 
@@ -60,7 +52,7 @@ def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeou
 
 
 def test_the_dead_workers_late_finish_cannot_overwrite_the_new_claim(owner, timings):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     t0 = timezone.now()
     old_token = outbox.claim_delivery(delivery.pk, t0)
     sweep(t0 + timedelta(seconds=121))
@@ -72,7 +64,7 @@ def test_the_dead_workers_late_finish_cannot_overwrite_the_new_claim(owner, timi
 
 
 def test_a_dead_worker_on_the_last_attempt_fails_the_delivery_visibly(owner, timings):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
     t0 = timezone.now()
     outbox.claim_delivery(delivery.pk, t0)
@@ -83,14 +75,14 @@ def test_a_dead_worker_on_the_last_attempt_fails_the_delivery_visibly(owner, tim
 
 
 def test_a_pending_delivery_whose_message_was_lost_is_queued_after_a_grace(owner, timings):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     created = delivery.next_attempt_at
     assert sweep(created + timedelta(seconds=10))[0]["deliveries"] == []  # its own message comes first
     assert sweep(created + timedelta(seconds=31))[0]["deliveries"] == [delivery.pk]
 
 
 def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server, timings):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     smtp_server.stop()
     t0 = timezone.now()
     sending.send_delivery(delivery.pk, now=t0, reschedule=False)
@@ -101,7 +93,7 @@ def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server,
 
 
 def test_finished_deliveries_are_left_alone(owner, smtp_server, timings):
-    delivery = recorded(owner)
+    delivery = recorded_delivery(owner)
     sending.send_delivery(delivery.pk, reschedule=False)
     queued, result = sweep(timezone.now() + timedelta(days=2))
     assert queued == {"deliveries": [], "digests": []}
