@@ -5,20 +5,19 @@ Unsubscribe is authenticated by the token in its URL instead, because mail
 clients POST to it without a session (RFC 8058 one-click).
 """
 
-import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.htmx import fingerprint as make_fingerprint
+from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.models import Watch
 
 from . import outbox
@@ -62,8 +61,7 @@ def _fingerprint(user, key, page_number):
         n=Count("id"), latest=Max("id")
     )
     muted = watches.aggregate(latest=Max("updated_at"))
-    raw = repr((sorted(deliveries.items()), sorted(events.items()), muted["latest"], key, page_number))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return make_fingerprint(sorted(deliveries.items()), sorted(events.items()), muted["latest"], key, page_number)
 
 
 @require_GET
@@ -74,8 +72,8 @@ def events(request):
         key = ""
     page_number = request.GET.get("page") or "1"
     fingerprint = _fingerprint(request.user, key, page_number)
-    if request.htmx and request.GET.get("known") == fingerprint:
-        return HttpResponse(status=204)
+    if not_modified := unchanged(request, fingerprint):
+        return not_modified
     paginator = Paginator(_events_for(request.user, FILTERS[key][1]), PAGE_SIZE)
     page = paginator.get_page(page_number)
     rows = []
@@ -97,8 +95,7 @@ def events(request):
         ],
         "fingerprint": fingerprint,
         "max_attempts": settings.ALERT_MAX_ATTEMPTS,
-        "refresh_seconds": settings.UI_REFRESH_SECONDS,
-        "hidden_refresh_seconds": settings.UI_HIDDEN_REFRESH_SECONDS,
+        **refresh_context(),
     }
     template = "alerts/_events.html" if request.htmx else "alerts/events.html"
     return render(request, template, context)

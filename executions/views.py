@@ -8,7 +8,6 @@ Polling stops by rendering the region without a poller (not by status 286),
 which keeps a later move to htmx 4 easy.
 """
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,19 +15,20 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
 from kombu.exceptions import OperationalError
 
 from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
 from .models import Watch
-from .watchlist import Params, fingerprint, forget_counts, watchlist_page
+from .watchlist import Params, forget_counts, watchlist_page
 
 logger = logging.getLogger("executions.views")
 
@@ -36,31 +36,6 @@ HISTORY_LIMIT = 100
 # After "poll now" the page keeps refreshing until the poll lands (at most this
 # long), even for a finished and confirmed execution that no longer refreshes.
 AWAIT_POLL_SECONDS = 60
-
-
-def login_required(view):
-    """Django's login_required, except that htmx requests get a full-page redirect.
-
-    A plain 302 would be followed by htmx and the login form swapped into a table.
-    """
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            page = request.htmx.current_url_abs_path or reverse("executions:watchlist")
-            return HttpResponseClientRedirect(f"{reverse(settings.LOGIN_URL)}?next={page}")
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
-
-
-def _refresh_context():
-    return {
-        "refresh_seconds": settings.UI_REFRESH_SECONDS,
-        "hidden_refresh_seconds": settings.UI_HIDDEN_REFRESH_SECONDS,
-    }
 
 
 # --- Watchlist ---------------------------------------------------------------------
@@ -88,7 +63,7 @@ def _render_watchlist(request, form, report=None):
         "form": form,
         "report": report,
         "paste_limit": settings.WATCH_PASTE_LIMIT,
-        **_refresh_context(),
+        **refresh_context(),
     }
     return render(request, "executions/watchlist.html", context)
 
@@ -109,7 +84,7 @@ def watchlist_rows(request):
     if known and known == data.fingerprint:
         return HttpResponse(status=204)
     response = render(
-        request, "executions/_watchlist.html", {"data": data, "params": data.params, **_refresh_context()}
+        request, "executions/_watchlist.html", {"data": data, "params": data.params, **refresh_context()}
     )
     if not (known or fresh):
         # A filter, sort or page change by the user: the address bar follows it.
@@ -215,7 +190,7 @@ def _execution_context(watch, state, **extra):
         "history_limit": HISTORY_LIMIT,
         "state": state,
         "awaiting_ts": f"{state.awaiting.timestamp():.3f}" if state.awaiting else "",
-        **_refresh_context(),
+        **refresh_context(),
         **extra,
     }
 
@@ -234,9 +209,8 @@ def execution_detail(request, uuid):
 def execution_live(request, uuid):
     watch = _watch_for(request, uuid)
     state = _live_state(watch, _parse_awaiting(request.GET.get("awaiting")))
-    known = request.GET.get("known")
-    if known and known == state.fingerprint:
-        return HttpResponse(status=204)
+    if not_modified := unchanged(request, state.fingerprint):
+        return not_modified
     return render(request, "executions/_execution_live.html", _execution_context(watch, state))
 
 

@@ -10,7 +10,6 @@ its cost does not grow with the number of watches.
 """
 
 import functools
-import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q
+
+from dashboard.htmx import fingerprint
 
 from .models import PollState, Watch
 
@@ -257,10 +258,6 @@ _KEY_FIELDS = (
     "id", "updated_at", "label", "execution_id", "execution__version", "execution__updated_at",
     "execution__poll_state",
 )
-
-
-def fingerprint(*parts):
-    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
 
 def watchlist_page(user, params, page_size=None, refresh=False):

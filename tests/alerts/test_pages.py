@@ -37,6 +37,15 @@ def test_pages_need_a_login(client, url):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_an_expired_session_sends_the_whole_page_to_login_not_into_the_live_region(client):
+    # Without the shared htmx login check, the login form is swapped into #alerts-live.
+    response = client.get(
+        EVENTS, {"known": "x"}, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/alerts/?show=sent"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/alerts/?show=sent"
+
+
 @pytest.mark.parametrize("method,name,args", [("post", "alerts:mute", [1]), ("post", "alerts:retry", [1])])
 def test_actions_need_a_login(client, method, name, args):
     response = getattr(client, method)(reverse(name, args=args))
