@@ -3,7 +3,8 @@
 Only logging: gunicorn's own lines (start-up, worker boots and timeouts, and
 in production one access line per request) go through the app's LOGGING, so
 with LOG_FORMAT=json they are JSON lines like the rest and pass the same
-token-redaction filter. Everything else is on the command line in
+secret-redaction filter: no API token, no unsubscribe link. This replaces
+gunicorn's own handlers, so `--access-logfile` and syslog cannot bypass it. Everything else is on the command line in
 docker-compose.yml and the Procfile.
 """
 
