@@ -83,6 +83,14 @@ if not SECRET_KEY:
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+# .env.example marks every value to replace with CHANGE: a copy of it that was
+# never edited must not go live with a key anyone can read on GitHub. This stops
+# every production process (web, worker, beat, migrate) and `check --deploy`.
+if not DEBUG and SECRET_KEY.upper().startswith("CHANGE"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder from .env.example. Replace it with a random value "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 _site = urlsplit(SITE_URL)

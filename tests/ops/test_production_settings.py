@@ -97,11 +97,31 @@ def test_allowed_hosts_and_csrf_origins_come_from_the_environment(tmp_path):
 def test_check_deploy_is_clean_with_the_production_values_of_env_example(tmp_path):
     values = read_env_file(ROOT / ".env.example")
     assert values["DEBUG"] == "false"
-    env = clean_env(tmp_path, **values)
+    env = clean_env(tmp_path, **dict(values, SECRET_KEY=secrets.token_urlsafe(50)))
     result = run_manage(["check", "--deploy", "--fail-level", "WARNING"], env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
+
+
+PLACEHOLDER_REFUSED = "SECRET_KEY is still the placeholder from .env.example"
+
+
+def test_the_placeholder_secret_key_of_env_example_is_refused_at_start_up(tmp_path):
+    """A copied .env.example, SECRET_KEY left as it is: no production process starts."""
+    values = read_env_file(ROOT / ".env.example")
+    assert values["SECRET_KEY"].startswith("CHANGE")
+    result = run_python("import django; django.setup()", clean_env(tmp_path, **values))
+    assert result.returncode != 0
+    assert PLACEHOLDER_REFUSED in result.stderr
+    assert values["SECRET_KEY"] not in result.stderr  # the message names it, it does not echo it
+
+
+def test_check_deploy_reports_the_placeholder_secret_key(tmp_path):
+    values = read_env_file(ROOT / ".env.example")
+    result = run_manage(["check", "--deploy"], clean_env(tmp_path, **values))
+    assert result.returncode != 0
+    assert PLACEHOLDER_REFUSED in result.stdout + result.stderr
 
 
 def test_check_deploy_does_flag_an_insecure_configuration(tmp_path):
