@@ -20,12 +20,7 @@ logconfig_dict.setdefault("loggers", {}).update(
     {
         # Propagate to the root logger's handler instead of gunicorn's own ones.
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        # One line per request in production; the embedded run (DEBUG) keeps its
-        # terminal for what matters, not a line per htmx refresh.
-        "gunicorn.access": {
-            "level": "WARNING" if settings.DEBUG else "INFO",
-            "handlers": [],
-            "propagate": True,
-        },
+        # One line per request (the embedded run keeps them in its log file, off the terminal).
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
     }
 )

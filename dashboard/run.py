@@ -1,9 +1,11 @@
 """The embedded run: `make run` brings the whole product up on one machine.
 
 It migrates a SQLite database under var/, picks a broker, starts the Plannr
-simulator (unless real Plannr is configured), the web server, a Celery worker
-and beat from the Procfile under honcho, creates the demo user, puts a dozen
-executions on its watchlist and prints the URL. Ctrl-C stops everything.
+simulator (unless real Plannr is configured), the web server and a Celery
+worker (with beat inside it) from the Procfile under a small supervisor
+(dashboard/supervisor.py), creates the demo user, puts a dozen executions on
+its watchlist and prints the URL. Routine log lines go to var/log/run.log; the
+terminal shows warnings, errors and the banner. Ctrl-C stops everything.
 
 This module deliberately does not import Django: it only prepares the
 environment the processes get. It never reads `.env` either, because that file
@@ -12,7 +14,6 @@ DEBUG off) that would break a local run.
 """
 
 import argparse
-import datetime
 import os
 import secrets
 import shutil
@@ -227,9 +228,9 @@ def port_from_env(environ, name):
 
 
 def read_procfile(path=PROCFILE):
-    from honcho.environ import parse_procfile
+    from dashboard.supervisor import read_procfile as parse
 
-    return parse_procfile(Path(path).read_text()).processes
+    return parse(path)
 
 
 # --- The plan -------------------------------------------------------------------------------
@@ -249,8 +250,13 @@ class Plan:
         return f"http://127.0.0.1:{self.web_port}/"
 
     @property
+    def log_path(self):
+        return self.var_dir / "log" / "run.log"
+
+    @property
     def processes(self):
-        names = ["web", "worker", "beat"]
+        # Beat runs inside the worker (dashboard/embedded_celery.py).
+        names = ["web", "worker"]
         if self.plannr.simulated:
             names.insert(0, "simulator")
         if self.broker.kind == "private-redis":
@@ -278,14 +284,14 @@ def make_plan(environ, *, broker_force="auto"):
     env = dict(environ)
     # What the user set wins (POLL_INTERVAL_SECONDS, LOG_LEVEL...); these are the defaults.
     defaults = {
-        "DEBUG": "true",
+        # As a firm will keep it running: real error pages, no URL listing. DEBUG=1 for development.
+        "DEBUG": "false",
         "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: secrets.token_urlsafe(50)),
         "STATIC_MANIFEST": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(var_dir / "mail"),
         # Quicker than production's 15 s so the demo visibly moves.
         "POLL_INTERVAL_SECONDS": "5",
-        "LOG_FORMAT": "text",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
@@ -307,6 +313,11 @@ def make_plan(environ, *, broker_force="auto"):
             "PLANNR_API_TOKEN": plannr.token,
             "WORKER_ARGS": worker_args(broker),
             "PYTHONUNBUFFERED": "1",
+            # The supervisor reads each line's level to keep routine ones off the terminal.
+            "LOG_FORMAT": "json",
+            # Noise on a newcomer's terminal: Celery's warning when run as root (containers,
+            # some VMs), and whitenoise's about static/ not being collected (it serves static/).
+            "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges,ignore:No directory at",
             # The venv's python, gunicorn and celery come first for the Procfile's commands.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), environ.get("PATH", "")]),
         }
@@ -317,11 +328,12 @@ def make_plan(environ, *, broker_force="auto"):
 
 
 def worker_args(broker):
+    # One process in every mode (the Procfile asks for a thread pool): the rate
+    # limiter without Redis counts per process, and a process costs ~80 MB.
     if broker.kind == "filesystem":
-        # The filesystem transport has no broadcast (so no gossip, mingle or remote
-        # control), and the rate limiter without Redis counts per process: one process.
-        return "--pool=solo --without-gossip --without-mingle --without-heartbeat"
-    return "--pool=prefork --concurrency=2"
+        # The filesystem transport has no broadcast (so no heartbeat or remote control).
+        return "--without-heartbeat"
+    return ""
 
 
 # --- Running it ------------------------------------------------------------------------------
@@ -355,23 +367,7 @@ def wait_http(url, *, timeout, headers=None, stop=None):
     return False
 
 
-def _manager_class():
-    from honcho.manager import Manager
-
-    class EmbeddedManager(Manager):
-        """honcho's Manager, with a hook once every process has been started."""
-
-        on_started = None
-
-        def _start(self):
-            super()._start()
-            if self.on_started:
-                self.on_started()
-
-    return EmbeddedManager
-
-
-def announce(plan, say, stop):
+def announce(plan, say, stop, relay=None):
     """Once the processes answer: demo user, demo watches, then the URL."""
     if plan.plannr.simulated:
         listing = f"{plan.plannr.base_url}/api/v1/automation-executions?per_page=1"
@@ -398,7 +394,7 @@ def announce(plan, say, stop):
     if stop.is_set():
         return
     for line in (setup.stdout + setup.stderr).splitlines():
-        say(line)
+        (relay or say)(line)
     if setup.returncode != 0:
         say("Demo setup failed (above); the dashboard still runs, with an empty watchlist.")
     say(banner(plan))
@@ -417,6 +413,7 @@ def banner(plan):
         f"  Log in as:   {DEMO_USERNAME} / {plan.demo_password}",
         f"  Polling:     {source}",
         f"  Alert mail:  written to {plan.var_dir / 'mail'}/ (one file per batch of messages)",
+        f"  Logs:        {plan.log_path} (this terminal shows only warnings and errors)",
         f"  {plan.broker.message}",
         "  Stop:        Ctrl-C stops every process.",
         "=" * 72,
@@ -450,30 +447,28 @@ def main(argv=None):
         print("make run: migrations failed (see above).", file=sys.stderr)
         return 1
 
-    from honcho.printer import Message
+    from dashboard.supervisor import Output, Supervisor
 
     procfile = read_procfile()
-    manager = _manager_class()()
-    for name in plan.processes:
-        manager.add_process(name, procfile[name], env=plan.env, cwd=str(BASE_DIR))
-
+    output = Output(plan.log_path)
+    supervisor = Supervisor(
+        {name: procfile[name] for name in plan.processes}, env=plan.env, cwd=str(BASE_DIR), output=output
+    )
     stop = threading.Event()
 
-    def say(text):
-        for line in text.splitlines() or [""]:
-            manager.events.put(
-                Message(type="line", data=line + "\n", time=datetime.datetime.now(), name="run", colour=None)
-            )
-
     def on_started():
-        threading.Thread(target=announce, args=(plan, say, stop), daemon=True, name="announce").start()
+        threading.Thread(
+            target=announce,
+            args=(plan, output.say, stop, lambda line: output.child_line("setup", line)),
+            daemon=True,
+            name="announce",
+        ).start()
 
-    manager.on_started = on_started
     try:
-        manager.loop()
+        return supervisor.run(on_started)
     finally:
         stop.set()
-    return manager.returncode or 0
+        output.close()
 
 
 if __name__ == "__main__":

@@ -198,6 +198,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Hashed, compressed files need `collectstatic` first: on in production images,
 # off for the embedded run and the tests, which serve straight from static/.
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+# Without collected files (the embedded run, DEBUG off or on), whitenoise serves static/ itself.
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -101,7 +101,7 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 @pytest.mark.parametrize("mode", ["redis", "private-redis", "no-redis", "real-plannr"])
 def test_make_run_serves_a_live_dashboard_and_ctrl_c_stops_everything(mode, tmp_path, request):
-    processes = {"web", "worker", "beat", "simulator"}
+    processes = {"web", "worker", "simulator"}  # beat is a thread of the worker
     plannr = None
     if mode in ("redis", "real-plannr"):
         env = _env(tmp_path, request.getfixturevalue("redis_url"), f"{VENV_BIN}:{os.environ['PATH']}")
@@ -169,6 +169,28 @@ def test_make_run_serves_a_live_dashboard_and_ctrl_c_stops_everything(mode, tmp_
             timeout=10,
         )
         assert page.status_code == 200 and page.url == url, page.url
+
+        # The terminal keeps the banner in view: routine lines (Celery's every 2 s, gunicorn's
+        # access lines) go to the log file only, and there is no warning noise.
+        log_file = tmp_path / "var" / "log" / "run.log"
+        wait_for(lambda: log_file.read_text().count("dispatch_polls") >= 4, timeout=30, message="beat's dispatches")
+        lines = list(run.lines)
+        end = max(i for i, line in enumerate(lines) if line.endswith("=" * 72))
+        after_banner = [line for line in lines[end + 1 :] if line.split("|", 1)[-1].strip()]
+        assert after_banner == []
+        kept = log_file.read_text()
+        assert "INFO celery.app.trace: Task executions.tasks.dispatch_polls" in kept
+        assert "INFO gunicorn.access:" in kept and "/accounts/login/" in kept
+        assert "Dashboard:" in kept  # the banner too
+        for noise in ("superuser", "No directory at", "celery.app.trace", "gunicorn.access"):
+            assert noise not in run.output
+
+        # DEBUG is off: a real 404 page, not Django's list of URL patterns; static files still served.
+        missing = session.get(url + "no-such-page/", timeout=10)
+        assert missing.status_code == 404 and "Page not found" in missing.text
+        assert "URLconf" not in missing.text and "Technical" not in missing.text
+        css = re.search(r'href="(/static/css/app[^"]*\.css)"', page.text).group(1)
+        assert session.get(url.rstrip("/") + css, timeout=10).status_code == 200
 
         db = sqlite3.connect(tmp_path / "var" / "db.sqlite3")
         try:

@@ -168,7 +168,9 @@ class TestPlan:
         plan = self._plan(tmp_path)
         env = plan.env
         var = tmp_path / "var"
-        assert env["DEBUG"] == "true"
+        # As a firm keeps it running: DEBUG off, real error pages.
+        assert env["DEBUG"] == "false"
+        assert env["LOG_FORMAT"] == "json"  # the supervisor reads each line's level
         assert env["DATABASE_URL"] == f"sqlite:///{var / 'db.sqlite3'}"
         assert env["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
         assert env["EMAIL_FILE_PATH"] == str(var / "mail") and (var / "mail").is_dir()
@@ -176,7 +178,7 @@ class TestPlan:
         assert env["PLANNR_BASE_URL"] == f"http://127.0.0.1:{env['SIMULATOR_PORT']}"
         assert env["PLANNR_API_TOKEN"] == (var / "simulator-token").read_text().strip()
         assert env["REDIS_URL"] == "" and env["CELERY_BROKER_URL"].startswith("filesystem://")
-        assert "--pool=solo" in env["WORKER_ARGS"]
+        assert "--without-heartbeat" in env["WORKER_ARGS"]
         assert len(env["SECRET_KEY"]) >= 50
         assert env["PATH"].split(":")[0] == str(Path(run.sys.executable).parent)
         assert plan.url == f"http://127.0.0.1:{plan.web_port}/"
@@ -186,14 +188,18 @@ class TestPlan:
         assert plan.env["POLL_INTERVAL_SECONDS"] == "30"
         assert plan.env["LOG_LEVEL"] == "DEBUG"
 
+    def test_debug_1_make_run_is_for_development(self, tmp_path):
+        assert self._plan(tmp_path, DEBUG="1").env["DEBUG"] == "1"
+
     def test_an_exported_database_url_does_not_leak_into_the_embedded_run(self, tmp_path):
         plan = self._plan(tmp_path, DATABASE_URL="postgres://someone@db.example.com/prod")
         assert plan.env["DATABASE_URL"].startswith("sqlite:///")
 
     def test_processes_follow_the_choices(self, tmp_path):
-        assert self._plan(tmp_path).processes == ["simulator", "web", "worker", "beat"]
+        # Beat is a thread of the worker: no process of its own.
+        assert self._plan(tmp_path).processes == ["simulator", "web", "worker"]
         real = self._plan(tmp_path, PLANNR_BASE_URL="https://p.example", PLANNR_API_TOKEN="t")
-        assert real.processes == ["web", "worker", "beat"]
+        assert real.processes == ["web", "worker"]
 
     def test_private_redis_joins_the_processes(self, tmp_path, monkeypatch):
         monkeypatch.setattr(run, "redis_answers", lambda url, timeout=1.0: False)
@@ -202,7 +208,7 @@ class TestPlan:
         assert plan.processes[0] == "redis"
         assert plan.env["PRIVATE_REDIS_PORT"] == str(plan.broker.private_port)
         assert plan.env["REDIS_URL"] == f"redis://127.0.0.1:{plan.broker.private_port}/0"
-        assert "--pool=prefork" in plan.env["WORKER_ARGS"]
+        assert plan.env["WORKER_ARGS"] == ""
 
     def test_secrets_are_generated_once(self, tmp_path):
         first = self._plan(tmp_path)
@@ -215,10 +221,13 @@ class TestPlan:
         monkeypatch.setattr(run.shutil, "which", lambda name: "/usr/bin/redis-server")
         plan = self._plan(tmp_path, force="private")
         assert set(plan.processes) <= set(procfile)
-        assert set(procfile) == {"redis", "simulator", "web", "worker", "beat"}
+        assert set(procfile) == {"redis", "simulator", "web", "worker"}
         # The worker gets the broker-dependent arguments; web binds loopback only.
         assert "$WORKER_ARGS" in procfile["worker"]
         assert "127.0.0.1:$PORT" in procfile["web"]
+        # Sized for a 1 GB machine: one gunicorn worker, one Celery process with beat inside.
+        assert "--workers 1 " in procfile["web"]
+        assert "-A dashboard.embedded_celery " in procfile["worker"] and "--pool=threads" in procfile["worker"]
 
     def test_banner_says_where_everything_is(self, tmp_path):
         plan = self._plan(tmp_path)
@@ -226,5 +235,6 @@ class TestPlan:
         assert plan.url in text
         assert f"demo / {plan.demo_password}" in text
         assert str(tmp_path / "var" / "mail") in text
+        assert str(plan.log_path) in text
         assert "NO REDIS" in text
         assert plan.plannr.token not in text
