@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from executions.text import strip_bidi
+
 from .models import EventKind
 
 SUBJECT_LIMIT = 200
@@ -47,7 +49,8 @@ def _one_line(text):
 
 
 def render(template_type, context):
-    subject = _one_line(render_to_string(f"alerts/email/{template_type}_subject.txt", context))
+    # A subject cannot isolate bidi controls from Plannr (U+202E would reverse the rest of it).
+    subject = _one_line(strip_bidi(render_to_string(f"alerts/email/{template_type}_subject.txt", context)))
     text = render_to_string(f"alerts/email/{template_type}.txt", context)
     html = render_to_string(f"alerts/email/{template_type}.html", context)
     return subject, text, html
