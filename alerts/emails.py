@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
-from executions.text import strip_bidi
+from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
 from .models import EventKind
 
@@ -66,6 +66,8 @@ def _links(preference):
 
 
 def event_context(event):
+    # A 1 MB info must not make a 2 MB email: the start of it, and a note saying so.
+    raw_info = cut(event.raw_info, EMAIL_TEXT_LIMIT)
     return {
         "event": event,
         "kind_label": EventKind(event.kind).label,
@@ -75,7 +77,8 @@ def event_context(event):
         or ("(execution)" if event.kind == EventKind.EXECUTION_FAILED else "Unnamed step"),
         "client": event.client_name or "unknown client",
         "messages": [str(m) for m in event.messages or []],
-        "raw_info": event.raw_info,
+        "raw_info": raw_info.text,
+        "raw_info_full_length": raw_info.full_length if raw_info.was_cut else None,
         "execution_uuid": event.execution.uuid,
         "execution_url": execution_url(event.execution.uuid),
     }

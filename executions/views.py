@@ -263,3 +263,13 @@ def execution_unwatch(request, uuid):
     if request.htmx:
         return HttpResponseClientRedirect(reverse("executions:watchlist"))
     return redirect("executions:watchlist")
+
+
+@require_GET
+@login_required
+def step_info(request, uuid, step_uuid):
+    """A step's raw `info` as plain text: the page shows only its start when it is long."""
+    watch = _watch_for(request, uuid)
+    step = get_object_or_404(watch.execution.steps.only("info"), uuid=step_uuid)
+    # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.
+    return HttpResponse(step.info, content_type="text/plain; charset=utf-8")

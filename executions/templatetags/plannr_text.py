@@ -3,6 +3,7 @@
     {% load plannr_text %}
     {{ e.name|isolate }}              <bdi>: its bidi controls cannot reorder what follows
     {% block title %}{{ e.name|strip_bidi }}{% endblock %}
+    {% with c=step.info|cut %}{{ c.text }}{% if c.was_cut %}…{% endif %}{% endwith %}
 """
 
 from django import template
@@ -24,3 +25,8 @@ def isolate(value):
 @register.filter
 def strip_bidi(value):
     return text.strip_bidi(value)
+
+
+@register.filter
+def cut(value, limit=text.PAGE_TEXT_LIMIT):
+    return text.cut(value, int(limit))

@@ -1,11 +1,12 @@
 """What Plannr text can do to an alert email: bidi controls in the subject."""
 
 import pytest
+from django.utils.html import escape
 
 from alerts import sending
 from alerts.models import Delivery
 from executions.text import BIDI_CONTROLS
-from tests.fixtures.smtp import subject
+from tests.fixtures.smtp import body, subject
 
 from .builders import add_step, ingest_signal, make_execution, watch
 
@@ -25,3 +26,20 @@ def test_bidi_controls_from_plannr_are_stripped_from_the_subject(owner, smtp_ser
     [message] = smtp_server.wait_for_count(1)
     assert not any(c in message["Subject"] for c in BIDI_CONTROLS)
     assert subject(message) == '[Plannr] Step failed: step "Send SMS" in Annual weiver (Gareth nospmohT)'
+
+
+def test_a_1_mb_info_is_cut_in_the_email_which_says_so(owner, smtp_server):
+    huge = '{"errors": ["' + "mailbox unavailable " * 52_500 + '"]}'
+    execution = make_execution()
+    add_step(execution, name="Send email", status="failed", info=huge)
+    watch(owner, execution)
+    ingest_signal(execution)
+    for delivery in Delivery.objects.filter(user=owner):
+        sending.send_delivery(delivery.pk, reschedule=False)
+
+    [message] = smtp_server.wait_for_count(1)
+    assert len(message.as_bytes()) < 60_000
+    note = f"of {len(huge)} characters. The execution's page links to the full text."
+    text, html = body(message, "plain"), body(message, "html")
+    assert huge[:1000] in text and escape(huge[:1000]) in html
+    assert note in text and note in html
