@@ -69,8 +69,25 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets are encrypted at rest (allauth stores them as given otherwise)."""
+
     def get_totp_label(self, user):
         return user.get_username()
+
+    def _fernet(self):
+        import base64
+        import hashlib
+
+        from cryptography.fernet import Fernet
+
+        key = hashlib.sha256(f"accounts.mfa:{settings.SECRET_KEY}".encode()).digest()
+        return Fernet(base64.urlsafe_b64encode(key))
+
+    def encrypt(self, text):
+        return self._fernet().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text):
+        return self._fernet().decrypt(encrypted_text.encode()).decode()
 
 
 def _claims(sociallogin):

@@ -28,7 +28,7 @@ LAST_SEEN_KEY = "accounts.last_seen"
 TOUCH_EVERY_SECONDS = 60
 
 # Pages a user who must enrol in 2FA can still reach.
-_ENROLMENT_ALLOWED = ("mfa_", "account_logout", "logout", "login")
+_ENROLMENT_ALLOWED = ("mfa_", "account_reauthenticate", "account_logout", "logout", "login")
 
 
 def session_time_zone(request):

@@ -444,6 +444,8 @@ REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Plannr monitor")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Addresses are set by administrators, not verified by mail; 2FA must not wait for that.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 
 # Single sign-on with OpenID Connect (Microsoft Entra ID or any provider).
 OIDC_SERVER_URL = env_str("OIDC_SERVER_URL").rstrip("/")
