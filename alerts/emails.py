@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.profiles import time_zone_of
 
 from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
@@ -106,7 +109,8 @@ def _build(subject, text, html, address, row, prefix, preference):
 
 def failure_email(delivery, preference, address):
     context = {**event_context(delivery.event), **_links(preference), "user": delivery.user}
-    subject, text, html = render("failure", context)
+    with timezone.override(time_zone_of(delivery.user)):  # times in the user's zone
+        subject, text, html = render("failure", context)
     return _build(subject, text, html, address, delivery, "alert", preference)
 
 
@@ -119,5 +123,6 @@ def digest_email(digest, deliveries, preference, address):
         "count": len(deliveries),
         "items": [event_context(d.event) for d in deliveries],
     }
-    subject, text, html = render("digest", context)
+    with timezone.override(time_zone_of(digest.user)):
+        subject, text, html = render("digest", context)
     return _build(subject, text, html, address, digest, "digest", preference)

@@ -386,3 +386,128 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Accounts: roles, sign-in (allauth), 2FA, SSO, throttling, sessions, audit --------------
+# One block, owned by the accounts app; docs in README "Accounts and sign-in".
+
+INSTALLED_APPS += [
+    "accounts",
+    "audit",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
+]
+MIDDLEWARE += [
+    "allauth.account.middleware.AccountMiddleware",
+    # Request IP and actor for audit rows, the user's time zone, idle timeout, REQUIRE_2FA.
+    "accounts.middleware.AccountsMiddleware",
+    # Every URL is checked against accounts/rules.py (403 when the role may not).
+    "accounts.middleware.RulesMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.context_processors.accounts")
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# The login page's throttle counts live in the default cache, which must be shared by
+# every web process: Redis when there is one (the embedded run without Redis has one web
+# process, so its memory is enough).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "plannr-monitor",
+        }
+    }
+
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+ACCOUNT_SESSION_REMEMBER = None
+# Failed sign-ins: at most LOGIN_FAILURES_PER_ACCOUNT per account (whatever the account,
+# existing or not) and LOGIN_FAILURES_PER_IP per address, in LOGIN_FAILURE_WINDOW_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{LOGIN_FAILURES_PER_IP}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/ip,"
+        f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/key"
+    ),
+}
+# Behind a proxy, the number of proxies whose X-Forwarded-For entries to trust (for the
+# per-IP throttle and the audit log's addresses).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Two-factor: TOTP with recovery codes, and WebAuthn security keys (HTTPS only).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Plannr monitor")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Addresses are set by administrators, not verified by mail; 2FA must not wait for that.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# Single sign-on with OpenID Connect (Microsoft Entra ID or any provider).
+OIDC_SERVER_URL = env_str("OIDC_SERVER_URL").rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "Microsoft 365")
+OIDC_SCOPES = env_list("OIDC_SCOPES", ["openid", "profile", "email"])
+# A claim (e.g. "groups" or "roles") whose values map to roles: "value=Role,value=Role".
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM")
+OIDC_ROLE_MAP = {}
+for _pair in env_list("OIDC_ROLE_MAP"):
+    _value, _sep, _role = _pair.rpartition("=")
+    if not _sep or _role.strip() not in ("Viewer", "Operator", "Admin") or not _value.strip():
+        raise ImproperlyConfigured(f"OIDC_ROLE_MAP entries must be 'claim-value=Viewer|Operator|Admin', got {_pair!r}")
+    OIDC_ROLE_MAP[_value.strip()] = _role.strip()
+SSO_ENABLED = bool(OIDC_SERVER_URL)
+if SSO_ENABLED and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_SERVER_URL is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required too")
+PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", True)
+if not PASSWORD_LOGIN_ENABLED and not SSO_ENABLED:
+    raise ImproperlyConfigured("PASSWORD_LOGIN_ENABLED=false needs single sign-on (OIDC_SERVER_URL)")
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": OIDC_PROVIDER_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {"server_url": OIDC_SERVER_URL, "scope": OIDC_SCOPES},
+            }
+        ]
+        if SSO_ENABLED
+        else [],
+    }
+}
+
+# Sessions end after SESSION_IDLE_HOURS without a request from the person (timed page
+# refreshes do not count).
+SESSION_IDLE_HOURS = env_float("SESSION_IDLE_HOURS", 8.0, minimum=0.1)
+SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
+USERSESSIONS_TRACK_ACTIVITY = False
+
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400, minimum=1)
+CELERY_BEAT_SCHEDULE["prune-audit-log"] = {
+    "task": "audit.tasks.prune_audit_log",
+    "schedule": 24 * 3600,
+    "options": {"expires": 3600},
+}

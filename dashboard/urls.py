@@ -1,8 +1,13 @@
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import health
+
+# The admin's login is the site's (throttled, with 2FA and SSO).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -16,6 +21,13 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    # Sign-in, 2FA and SSO are allauth's; the names `login` and `logout` stay, and password
+    # reset and change stay Django's (the include below). See accounts/ and docs/architecture.md.
+    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/logout/", allauth_views.logout, name="logout"),
+    path("accounts/profile/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("audit/", include("audit.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("executions.urls")),

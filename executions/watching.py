@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+import audit
+
 from .models import Execution, Watch
 
 
@@ -40,6 +42,11 @@ def watch_executions(user, uuids, label=""):
             Watch.objects.filter(user=user, execution__uuid__in=[w.execution.uuid for w in new])
             .select_related("execution")
         )
+        if result.created:
+            audit.record(
+                "watch.add", actor=user, target=f"user:{user.get_username()}",
+                after={"executions": [str(w.execution.uuid) for w in result.created], "label": label},
+            )
         # An execution nobody watched had stopped polling; watching it again resumes,
         # unless it is finished and confirmed (then its stored state is final).
         to_poll = [e.pk for e in executions.values() if not e.final_confirmed]
@@ -55,6 +62,10 @@ def unwatch(watch):
     """Remove a watch; an execution nobody watches any more stops being polled."""
     with transaction.atomic():
         execution_id = watch.execution_id
+        audit.record(
+            "watch.remove", actor=watch.user, target=f"execution:{watch.execution.uuid}",
+            before={"label": watch.label},
+        )
         watch.delete()
         if not Watch.objects.filter(execution_id=execution_id).exists():
             Execution.objects.filter(pk=execution_id).update(

@@ -19,3 +19,13 @@ pytest_plugins = [
 def fast_password_hasher(settings):
     # PBKDF2 costs ~0.4 s per user, and most tests create two or three users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    # Each test starts with an empty cache of its own: sign-in throttle counts and cached
+    # watchlist counts must not leak between tests (tests/accounts use Redis on purpose).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()

@@ -117,11 +117,12 @@ def _time_tag(value, empty, *, relative):
     if relative:
         return format_html(
             '<time datetime="{}" title="{}" data-relative>{}</time>',
-            value.isoformat(), local.strftime("%d %b %Y, %H:%M:%S %Z"), relative_text(value),
+            value.isoformat(), f"{local:%d %b %Y, %H:%M:%S %Z} ({local.tzinfo})", relative_text(value),
         )
+    # The zone is named on every absolute time: each user sees their own (accounts.middleware).
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(), relative_text(value), local.strftime("%d %b %Y, %H:%M:%S"),
+        '<time datetime="{}" title="{} ({})">{}</time>',
+        value.isoformat(), relative_text(value), local.tzinfo, local.strftime("%d %b %Y, %H:%M:%S %Z"),
     )
 
 

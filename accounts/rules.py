@@ -1,0 +1,115 @@
+"""Who may use each URL: one declarative table, checked by RulesMiddleware for every request.
+
+A rule is looked up by the URL's name ("executions:detail"), then by its namespace
+("admin:"), then by a name prefix ("account_"). A URL with no rule answers 403 to
+everyone, and tests/accounts/test_roles.py fails for it: add its rule here when you
+add a view. Views still check ownership themselves (another user's watch is a 404).
+
+    Rule(PUBLIC)                      no sign-in needed
+    Rule(SIGNED_IN)                   any signed-in user, whatever their role
+    Rule("accounts.manage_monitors")  signed in, with that permission (superusers have all)
+    Rule(read="...", write="...")     one permission for GET/HEAD, another for other methods
+"""
+
+from dataclasses import dataclass
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+
+VIEW = "accounts.view_monitoring"
+OWN_WATCHLIST = "accounts.manage_own_watchlist"
+TRIAGE = "accounts.triage_incidents"
+OWN_CHANNELS = "accounts.manage_own_channels"
+MONITORS = "accounts.manage_monitors"
+ORG_CHANNELS = "accounts.manage_org_channels"
+USERS = "accounts.manage_users"
+AUDIT = "accounts.view_audit_log"
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Rule:
+    read: str
+    write: str | None = None
+
+    def requirement(self, method):
+        """PUBLIC, SIGNED_IN or a permission name, for an HTTP method."""
+        if method in SAFE_METHODS or self.write is None:
+            return self.read
+        return self.write
+
+
+RULES = {
+    # Project
+    "healthz": Rule(PUBLIC),
+    # Sign-in pages (allauth checks its own pages' needs below, by prefix)
+    "login": Rule(PUBLIC),
+    "logout": Rule(PUBLIC),
+    "password_reset": Rule(PUBLIC),
+    "password_reset_done": Rule(PUBLIC),
+    "password_reset_confirm": Rule(PUBLIC),
+    "password_reset_complete": Rule(PUBLIC),
+    "password_change": Rule(SIGNED_IN),
+    "password_change_done": Rule(SIGNED_IN),
+    # Watchlist and execution pages: the user's own watches
+    "executions:watchlist": Rule(VIEW),
+    "executions:watchlist_rows": Rule(VIEW),
+    "executions:add": Rule(OWN_WATCHLIST),
+    "executions:detail": Rule(VIEW),
+    "executions:live": Rule(VIEW),
+    "executions:poll": Rule(VIEW),
+    "executions:label": Rule(OWN_WATCHLIST),
+    "executions:unwatch": Rule(OWN_WATCHLIST),
+    # Alerts: the user's own failure events, deliveries and email preferences
+    "alerts:events": Rule(VIEW),
+    "alerts:settings": Rule(VIEW, write=OWN_WATCHLIST),
+    "alerts:mute": Rule(OWN_WATCHLIST),
+    "alerts:retry": Rule(OWN_WATCHLIST),
+    # Authenticated by the token in the URL: mail clients POST without a session.
+    "alerts:unsubscribe": Rule(PUBLIC),
+    # Accounts: one's own profile and sessions
+    "accounts:profile": Rule(SIGNED_IN),
+    "accounts:sign_out_everywhere": Rule(SIGNED_IN),
+    # Audit log
+    "audit:events": Rule(AUDIT),
+    "audit:export": Rule(AUDIT),
+}
+
+# The admin site (it also checks its model permissions): Admins only.
+NAMESPACE_RULES = {
+    "admin": Rule(USERS),
+}
+
+# allauth's pages (sign-in, 2FA, SSO callback, sessions) check what they need themselves:
+# sign-in steps are for anyone, management pages need a signed-in user.
+PREFIX_RULES = {
+    "account_": Rule(PUBLIC),
+    "mfa_": Rule(PUBLIC),
+    "socialaccount_": Rule(PUBLIC),
+    "openid_connect_": Rule(PUBLIC),
+    "usersessions_": Rule(SIGNED_IN),
+}
+
+
+def rule_for(view_name, namespace=""):
+    if view_name in RULES:
+        return RULES[view_name]
+    first = namespace.split(":")[0] if namespace else ""
+    if first in NAMESPACE_RULES:
+        return NAMESPACE_RULES[first]
+    for prefix, rule in PREFIX_RULES.items():
+        if view_name and view_name.startswith(prefix):
+            return rule
+    return None
+
+
+def allows(user, rule, method):
+    need = rule.requirement(method)
+    if need == PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if need == SIGNED_IN:
+        return True
+    return user.has_perm(need)

@@ -1,0 +1,68 @@
+"""Failed sign-ins are throttled per account and per address, on the site's and the admin's login."""
+
+import pytest
+from django.urls import reverse
+
+from accounts import roles
+from tests.accounts.flows import sign_in
+from tests.accounts.helpers import user_in_role
+from tests.fixtures.users import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+REFUSED = "Too many failed sign-in attempts"
+
+
+@pytest.fixture
+def shared_cache(settings, redis_client, redis_url):
+    # The counts live in Redis, shared by every web process, as in production.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+
+
+def _fail(client, username, times):
+    for _ in range(times):
+        response = sign_in(client, username, password="wrong-password")
+        assert REFUSED not in response.content.decode()
+
+
+def test_after_five_failures_even_the_right_password_is_refused(client, shared_cache):
+    user_in_role("ada", roles.VIEWER)
+    _fail(client, "ada", 5)
+    refused = sign_in(client, "ada")
+    assert refused.status_code == 200 and REFUSED in refused.content.decode()
+    assert client.get(reverse("executions:watchlist")).status_code == 302
+    # Other accounts are not locked by it.
+    user_in_role("bob", roles.VIEWER)
+    assert sign_in(client, "bob")["Location"] == reverse("executions:watchlist")
+
+
+def test_an_unknown_account_gets_the_same_answer(client, shared_cache):
+    _fail(client, "nobody", 5)
+    assert REFUSED in sign_in(client, "nobody").content.decode()
+
+
+def test_the_window_ends(client, shared_cache, settings, redis_client):
+    user_in_role("ada", roles.VIEWER)
+    _fail(client, "ada", 5)
+    assert REFUSED in sign_in(client, "ada").content.decode()
+    redis_client.flushdb()  # what the end of the 15-minute window does to the counts
+    assert sign_in(client, "ada")["Location"] == reverse("executions:watchlist")
+
+
+def test_per_address_limit_covers_many_accounts(client, shared_cache, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/900s/ip,5/900s/key"}
+    for name in ("a1", "a2", "a3"):
+        _fail(client, name, 1)
+    user_in_role("ada", roles.VIEWER)
+    assert REFUSED in sign_in(client, "ada").content.decode()
+
+
+def test_the_admin_login_is_the_throttled_site_login(client, shared_cache, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    # The admin's own form never signs anyone in: it sends to the site's login.
+    direct = client.post(reverse("admin:login"), {"username": "boss", "password": PASSWORD})
+    assert direct.status_code == 302 and direct["Location"].startswith(reverse("login"))
+    assert client.get(reverse("admin:index")).status_code == 302
+    _fail(client, "boss", 5)
+    assert REFUSED in sign_in(client, "boss", next_url=reverse("admin:index")).content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
