@@ -9,6 +9,7 @@ are written atomically with the change that caused them.
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,13 +18,17 @@ from django.db.models import F
 
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
+from .plannr.text import clean_payload, clean_text, escaped_json
 from .plannr.types import PlannrExecution
 from .signals import failures_detected
+
+logger = logging.getLogger("executions.ingest")
 
 
 def payload_hash(payload):
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate from a `\\ud800` escape is data, not an error.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _step_json(step):
@@ -190,27 +195,78 @@ def _update_execution(execution, fetched, steps, new_hash, now):
 
 
 def apply_changed(changed, now, claim_token):
-    """Apply changed payloads [(execution, fetched, hash)] in one transaction.
+    """Apply changed payloads [(execution, fetched or payload, hash)]. Returns how many were applied.
 
-    Rows whose claim was lost meanwhile are skipped. Returns how many were applied.
+    All together in one transaction first; if that fails, one transaction per
+    execution, so that one execution Plannr sent that we cannot store is recorded as
+    invalid on its own row and the rest of the batch still applies.
+    Rows whose claim was lost meanwhile are skipped.
     """
     if not changed:
         return 0
+    try:
+        return _apply_together(changed, now, claim_token)
+    except Exception:
+        if len(changed) == 1:
+            return _apply_alone(changed[0], now, claim_token)
+        logger.warning("a batch's changes failed together; applying them one by one", exc_info=True)
+    return sum(_apply_alone(item, now, claim_token) for item in changed)
+
+
+def _apply_alone(item, now, claim_token):
+    try:
+        return _apply_together([item], now, claim_token)
+    except Exception as exc:
+        execution = item[0]
+        message = clean_text(f"Could not store what Plannr sent ({type(exc).__name__}): {exc}")[:1000]
+        logger.warning("execution %s: %s", execution.uuid, message)
+        mark_invalid(execution, message, now, claim_token)
+        return 0
+
+
+def mark_invalid(execution, message, now, claim_token):
+    """Record on one execution that its payload could not be applied, and back off."""
+    errors = execution.consecutive_errors + 1
+    rows = Execution.objects.filter(pk=execution.pk)
+    if claim_token is not None:
+        rows = rows.filter(claim_token=claim_token)
+    rows.update(
+        claim_token=None, claimed_until=None, last_polled_at=now, poll_state=PollState.INVALID,
+        last_poll_error=message, consecutive_errors=errors,
+        next_poll_at=now + timedelta(seconds=_backoff_seconds(errors)), version=F("version") + 1,
+    )
+
+
+def _backoff_seconds(errors):
+    from .polling import backoff_seconds
+
+    return backoff_seconds(errors)
+
+
+def _parse(fetched):
+    """A storable PlannrExecution, and the faithful payload when storing had to change it."""
+    payload = fetched.payload if isinstance(fetched, PlannrExecution) else fetched
+    clean, replaced = clean_payload(payload)
+    if not replaced and isinstance(fetched, PlannrExecution):
+        return fetched, ""
+    return PlannrExecution.from_payload(clean), escaped_json(payload) if replaced else ""
+
+
+def _apply_together(changed, now, claim_token):
     with transaction.atomic():
-        current = {
-            e.pk: e
-            for e in Execution.objects.select_for_update().filter(
-                pk__in=[e.pk for e, _, _ in changed], claim_token=claim_token
-            )
-        }
+        rows = Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed])
+        if claim_token is not None:
+            rows = rows.filter(claim_token=claim_token)
+        current = {e.pk: e for e in rows}
         old_steps = {}
         for step in Step.objects.filter(execution_id__in=current):
             old_steps.setdefault(step.execution_id, {})[str(step.uuid)] = step
-        to_create, to_update, gone, snapshots, signals = [], [], [], [], []
+        to_create, to_update, gone, snapshots, signals, applied = [], [], [], [], [], []
         for stale, fetched, new_hash in changed:
             execution = current.get(stale.pk)
             if execution is None:
                 continue
+            fetched, raw = _parse(fetched)
             previous = old_steps.get(execution.pk, {})
             changes = _diff(execution.status, fetched.status, previous, fetched.steps)
             steps = _merge_steps(execution, fetched, previous, to_create, to_update)
@@ -218,8 +274,9 @@ def apply_changed(changed, now, claim_token):
             # Steps never disappear in Plannr's model, but if they do, mirror it.
             gone += [s.pk for key, s in previous.items() if key not in seen]
             _update_execution(execution, fetched, steps, new_hash, now)
+            applied.append(execution)
             snapshots.append(
-                Snapshot(execution=execution, fetched_at=now, payload=fetched.payload,
+                Snapshot(execution=execution, fetched_at=now, payload=fetched.payload, raw_payload=raw,
                          payload_hash=new_hash, changes=changes)
             )
             failures = detect_failures(execution.status, steps)
@@ -232,7 +289,7 @@ def apply_changed(changed, now, claim_token):
         for step in to_update:
             step.save(update_fields=_STEP_FIELDS)
         Step.objects.bulk_create(to_create, batch_size=500)
-        for execution in current.values():
+        for execution in applied:
             execution.save(update_fields=_EXECUTION_FIELDS)
         Snapshot.objects.bulk_create(snapshots, batch_size=200)
         for execution, failures in signals:
@@ -259,8 +316,7 @@ def apply_results(executions, fetched_by_uuid, now, claim_token):
         if digest == execution.payload_hash:
             unchanged.append(execution)
         else:
-            parsed = fetched if isinstance(fetched, PlannrExecution) else PlannrExecution.from_payload(payload)
-            changed.append((execution, parsed, digest))
+            changed.append((execution, fetched, digest))
     apply_unchanged(unchanged, now, claim_token)
     apply_changed(changed, now, claim_token)
     return len(changed), len(unchanged), missing

@@ -120,7 +120,10 @@ class Snapshot(models.Model):
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="snapshots")
     fetched_at = models.DateTimeField()
+    # The payload as stored: text PostgreSQL cannot hold (NUL, lone surrogates) replaced.
     payload = models.JSONField()
+    # Only when that replacement changed something: the faithful payload as ASCII JSON.
+    raw_payload = models.TextField(blank=True)
     payload_hash = models.CharField(max_length=64)
     # What changed against the previous snapshot, for the history view:
     # [{"kind": "status", "from": "in_progress", "to": "completed"},

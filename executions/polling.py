@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import ingest
 from .models import Execution, PollState, TokenState
+from .plannr.text import clean_text
 from .plannr import (
     InvalidPayload,
     NotFound,
@@ -171,6 +172,27 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
     outcome = BatchOutcome()
     if not executions:
         return outcome  # already done by an earlier run of this task, or the claim expired
+    try:
+        return _poll_claimed(executions, claim_token, now_fn, outcome)
+    except BaseException as exc:
+        # Whatever went wrong, this batch's rows must not sit claimed until the claim expires.
+        _release_after_crash(executions, claim_token, exc, now_fn())
+        raise
+
+
+def _release_after_crash(executions, claim_token, exc, now):
+    message = f"Polling stopped by an internal error ({type(exc).__name__}); it will be retried"
+    try:
+        Execution.objects.filter(pk__in=[e.pk for e in executions], claim_token=claim_token).update(
+            claim_token=None, claimed_until=None, last_poll_error=message,
+            next_poll_at=now + timedelta(seconds=settings.POLL_INTERVAL_SECONDS), version=F("version") + 1,
+        )
+    except Exception:
+        logger.exception("could not release a crashed batch's claims; they expire on their own")
+    logger.error("poll batch crashed: %s", message, exc_info=exc)
+
+
+def _poll_claimed(executions, claim_token, now_fn, outcome):
     client = get_client()
     started, sent_before = time.monotonic(), client.request_count
     try:
@@ -241,7 +263,8 @@ def backoff_seconds(consecutive_errors):
 def apply_error(executions, exc, now, claim_token, fingerprint):
     """Record a failed poll on each execution and schedule its retry."""
     state = poll_state_for(exc)
-    message = str(exc)[:1000]
+    # Plannr's message is echoed in the error: it is Plannr text like any other.
+    message = clean_text(str(exc))[:1000]
     release = {"claim_token": None, "claimed_until": None, "last_polled_at": now,
                "poll_state": state, "last_poll_error": message, "version": F("version") + 1}
     ids = [e.pk for e in executions]
