@@ -10,12 +10,10 @@ are written atomically with the change that caused them.
 import hashlib
 import json
 import logging
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from . import scheduling
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
 from .plannr.text import clean_payload, clean_text, escaped_json
@@ -45,57 +43,38 @@ def _step_json(step):
     }
 
 
-def next_poll_after_success(execution, status, payload_changed, now):
-    """(next_poll_at, final_confirmed) for a successful poll.
-
-    Running: poll again after the interval. Finished: one more poll to confirm;
-    when a second poll sees the same finished payload, polling stops.
-    """
-    interval = timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
-    if is_running_status(status):
-        return now + interval, False
-    if payload_changed or execution.poll_state != PollState.OK or not execution.is_finished:
-        return now + interval, False
-    return None, True
-
-
 def apply_unchanged(executions, now, claim_token):
     """Bookkeeping for executions whose payload did not change. Returns rows updated.
 
     The common case (running, last poll fine) is one UPDATE for the whole batch.
     """
-    interval = timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
-    routine, confirming, recovering = [], [], []
+    routine, other = [], []
     for execution in executions:
-        if execution.poll_state != PollState.OK:
-            recovering.append(execution)
-        elif is_running_status(execution.status):
+        if execution.poll_state == PollState.OK and is_running_status(execution.status):
             routine.append(execution.pk)
         else:
-            confirming.append(execution.pk)
-    release = {"claim_token": None, "claimed_until": None, "last_polled_at": now}
+            other.append(execution)
     updated = 0
     if routine:
-        updated += Execution.objects.filter(pk__in=routine, claim_token=claim_token).update(
-            next_poll_at=now + interval, **release
+        updated += _mine(Execution.objects.filter(pk__in=routine), claim_token).release(
+            last_polled_at=now, next_poll_at=scheduling.next_routine_poll(now)
         )
-    if confirming:
-        updated += Execution.objects.filter(pk__in=confirming, claim_token=claim_token).update(
-            next_poll_at=None, final_confirmed=True, version=F("version") + 1, **release
+    for execution in other:
+        next_poll_at, confirmed = scheduling.after_success(
+            status=execution.status, poll_state=execution.poll_state, was_finished=execution.is_finished,
+            changed=False, now=now,
         )
-    for execution in recovering:
-        # Back from an error: the page must show the recovery, so bump the version.
-        next_poll_at, confirmed = next_poll_after_success(execution, execution.status, False, now)
-        updated += Execution.objects.filter(pk=execution.pk, claim_token=claim_token).update(
-            next_poll_at=next_poll_at,
-            final_confirmed=confirmed,
-            poll_state=PollState.OK,
-            last_poll_error="",
-            consecutive_errors=0,
-            version=F("version") + 1,
-            **release,
+        # Back from an error, or confirmed finished: the page must show it, so bump the version.
+        updated += _mine(Execution.objects.filter(pk=execution.pk), claim_token).release(
+            last_polled_at=now, next_poll_at=next_poll_at, final_confirmed=confirmed, poll_state=PollState.OK,
+            last_poll_error="", consecutive_errors=0, version=F("version") + 1,
         )
     return updated
+
+
+def _mine(rows, claim_token):
+    """Rows this poll may write: those still carrying its claim (any row when applying unclaimed)."""
+    return rows if claim_token is None else rows.claimed_by(claim_token)
 
 
 def _diff(old_status, new_status, old_steps, new_steps):
@@ -130,15 +109,6 @@ _STEP_FIELDS = [
     "position", "name", "status", "info", "messages", "failure_kind", "executed_at",
     "remote_created_at", "remote_updated_at",
 ]
-_EXECUTION_FIELDS = [
-    "name", "status", "triggered_by", "remote_created_at", "remote_updated_at", "account_uuid",
-    "account_name", "next_step", "previous_step", "steps_count", "steps_done", "is_finished",
-    "is_failing", "failure_message", "poll_state", "last_polled_at", "next_poll_at", "final_confirmed",
-    "last_poll_error", "consecutive_errors", "claim_token", "claimed_until", "payload_hash", "version",
-    "updated_at",
-]
-
-
 def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     """Bring the execution's Step rows in line with the fetched steps; return them in order."""
     steps = []
@@ -162,36 +132,42 @@ def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     return steps
 
 
-def _update_execution(execution, fetched, steps, new_hash, now):
+def _new_state(execution, fetched, steps, new_hash, now):
+    """Every column a changed payload writes, as one dict: set on the row and saved as is."""
     seen = {s.uuid for s in fetched.steps}
     next_step_uuid = fetched.next_step.uuid if fetched.next_step else None
-    next_poll_at, confirmed = next_poll_after_success(execution, fetched.status, True, now)
-    execution.name = fetched.name[:500]
-    execution.status = fetched.status[:100]
-    execution.triggered_by = fetched.triggered_by[:255]
-    execution.remote_created_at = fetched.created_at
-    execution.remote_updated_at = fetched.updated_at
-    execution.account_uuid = fetched.account.uuid if fetched.account and fetched.account.uuid else None
-    execution.account_name = (fetched.account.name if fetched.account else "")[:500]
-    execution.next_step = _step_json(fetched.next_step)
-    execution.previous_step = _step_json(fetched.previous_step)
-    # Steps known = run so far plus the one set to run next.
-    execution.steps_count = len(steps) + (1 if next_step_uuid and next_step_uuid not in seen else 0)
-    execution.steps_done = sum(1 for s in steps if not is_running_status(s.status))
-    execution.is_finished = not is_running_status(fetched.status)
-    execution.is_failing = any(s.failure_kind for s in steps) or is_failure_status(fetched.status)
-    execution.failure_message = _failure_message(fetched.status, steps)
-    execution.poll_state = PollState.OK
-    execution.last_polled_at = now
-    execution.next_poll_at = next_poll_at
-    execution.final_confirmed = confirmed
-    execution.last_poll_error = ""
-    execution.consecutive_errors = 0
-    execution.claim_token = None
-    execution.claimed_until = None
-    execution.payload_hash = new_hash
-    execution.version += 1
-    execution.updated_at = now
+    next_poll_at, confirmed = scheduling.after_success(
+        status=fetched.status, poll_state=execution.poll_state, was_finished=execution.is_finished,
+        changed=True, now=now,
+    )
+    return {
+        "name": fetched.name[:500],
+        "status": fetched.status[:100],
+        "triggered_by": fetched.triggered_by[:255],
+        "remote_created_at": fetched.created_at,
+        "remote_updated_at": fetched.updated_at,
+        "account_uuid": fetched.account.uuid if fetched.account and fetched.account.uuid else None,
+        "account_name": (fetched.account.name if fetched.account else "")[:500],
+        "next_step": _step_json(fetched.next_step),
+        "previous_step": _step_json(fetched.previous_step),
+        # Steps known = run so far plus the one set to run next.
+        "steps_count": len(steps) + (1 if next_step_uuid and next_step_uuid not in seen else 0),
+        "steps_done": sum(1 for s in steps if not is_running_status(s.status)),
+        "is_finished": not is_running_status(fetched.status),
+        "is_failing": any(s.failure_kind for s in steps) or is_failure_status(fetched.status),
+        "failure_message": _failure_message(fetched.status, steps),
+        "poll_state": PollState.OK,
+        "last_polled_at": now,
+        "next_poll_at": next_poll_at,
+        "final_confirmed": confirmed,
+        "last_poll_error": "",
+        "consecutive_errors": 0,
+        "claim_token": None,
+        "claimed_until": None,
+        "payload_hash": new_hash,
+        "version": execution.version + 1,
+        "updated_at": now,
+    }
 
 
 def apply_changed(changed, now, claim_token):
@@ -227,20 +203,10 @@ def _apply_alone(item, now, claim_token):
 def mark_invalid(execution, message, now, claim_token):
     """Record on one execution that its payload could not be applied, and back off."""
     errors = execution.consecutive_errors + 1
-    rows = Execution.objects.filter(pk=execution.pk)
-    if claim_token is not None:
-        rows = rows.filter(claim_token=claim_token)
-    rows.update(
-        claim_token=None, claimed_until=None, last_polled_at=now, poll_state=PollState.INVALID,
-        last_poll_error=message, consecutive_errors=errors,
-        next_poll_at=now + timedelta(seconds=_backoff_seconds(errors)), version=F("version") + 1,
+    _mine(Execution.objects.filter(pk=execution.pk), claim_token).release(
+        last_polled_at=now, poll_state=PollState.INVALID, last_poll_error=message, consecutive_errors=errors,
+        next_poll_at=scheduling.after_error(errors, now), version=F("version") + 1,
     )
-
-
-def _backoff_seconds(errors):
-    from .polling import backoff_seconds
-
-    return backoff_seconds(errors)
 
 
 def _parse(fetched):
@@ -254,9 +220,7 @@ def _parse(fetched):
 
 def _apply_together(changed, now, claim_token):
     with transaction.atomic():
-        rows = Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed])
-        if claim_token is not None:
-            rows = rows.filter(claim_token=claim_token)
+        rows = _mine(Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed]), claim_token)
         current = {e.pk: e for e in rows}
         old_steps = {}
         for step in Step.objects.filter(execution_id__in=current):
@@ -273,8 +237,10 @@ def _apply_together(changed, now, claim_token):
             seen = {s.uuid for s in fetched.steps}
             # Steps never disappear in Plannr's model, but if they do, mirror it.
             gone += [s.pk for key, s in previous.items() if key not in seen]
-            _update_execution(execution, fetched, steps, new_hash, now)
-            applied.append(execution)
+            state = _new_state(execution, fetched, steps, new_hash, now)
+            for name, value in state.items():
+                setattr(execution, name, value)
+            applied.append((execution, state))
             snapshots.append(
                 Snapshot(execution=execution, fetched_at=now, payload=fetched.payload, raw_payload=raw,
                          payload_hash=new_hash, changes=changes)
@@ -289,8 +255,8 @@ def _apply_together(changed, now, claim_token):
         for step in to_update:
             step.save(update_fields=_STEP_FIELDS)
         Step.objects.bulk_create(to_create, batch_size=500)
-        for execution in applied:
-            execution.save(update_fields=_EXECUTION_FIELDS)
+        for execution, state in applied:
+            Execution.objects.filter(pk=execution.pk).update(**state)
         Snapshot.objects.bulk_create(snapshots, batch_size=200)
         for execution, failures in signals:
             failures_detected.send(sender=Execution, execution=execution, failures=failures)

@@ -29,6 +29,27 @@ class FailureKind(models.TextChoices):
     HIDDEN = "hidden", "Hidden failure"
 
 
+class ExecutionQuerySet(models.QuerySet):
+    """The poll bookkeeping's named queries: what is due, who holds it, letting it go."""
+
+    def due(self, now):
+        return self.filter(next_poll_at__lte=now)
+
+    def unclaimed(self, now):
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def claimed_by(self, token):
+        return self.filter(claim_token=token)
+
+    def in_flight(self, now):
+        """Claimed by a batch whose claim still holds."""
+        return self.filter(claim_token__isnull=False, claimed_until__gte=now)
+
+    def release(self, **changes):
+        """End the claim on these rows, writing `changes` in the same UPDATE."""
+        return self.update(claim_token=None, claimed_until=None, **changes)
+
+
 class Execution(models.Model):
     uuid = models.UUIDField(unique=True)
 
@@ -71,6 +92,8 @@ class Execution(models.Model):
     version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExecutionQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -6,9 +6,7 @@ expired) take it, so two dispatchers never hand the same execution to two batche
 task touches only rows still carrying its token and clears it when done, which
 makes a re-delivered task a no-op.
 
-Lifecycle: running executions are polled every POLL_INTERVAL_SECONDS; finished
-ones once more to confirm, then never; errors back off exponentially up to
-POLL_BACKOFF_MAX_SECONDS; a 401 pauses the token; a 429 waits for Retry-After.
+What a poll's outcome means for the next one is decided in scheduling.py.
 """
 
 import logging
@@ -18,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from . import ingest
+from . import ingest, scheduling
 from .models import Execution, PollState, TokenState
 from .plannr.text import clean_text
 from .plannr import (
@@ -63,10 +61,6 @@ class CycleOutcome:
         return sum(b.requests for b in self.batches)
 
 
-def _unclaimed(now):
-    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-
-
 def batches(ids, size=None):
     size = size or settings.PLANNR_BATCH_SIZE
     return [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -80,17 +74,15 @@ def claim_batches(queryset, now, limit=None):
     each batch (the token index matches them all), which made a cycle quadratic in
     its size: 10,000 rows read per batch at N = 10,000.
     """
-    candidates = list(
-        queryset.filter(_unclaimed(now)).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit]
-    )
+    candidates = list(queryset.unclaimed(now).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit])
     until = now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
     claimed = []
     for group in batches(candidates):
         token = uuid.uuid4()
         # The claim condition is repeated on the UPDATE itself: PostgreSQL re-checks it
         # against a row another dispatcher just claimed, so the loser skips that row.
-        Execution.objects.filter(_unclaimed(now), pk__in=group).update(claim_token=token, claimed_until=until)
-        mine = Execution.objects.filter(claim_token=token).order_by("next_poll_at", "pk")
+        Execution.objects.unclaimed(now).filter(pk__in=group).update(claim_token=token, claimed_until=until)
+        mine = Execution.objects.claimed_by(token).order_by("next_poll_at", "pk")
         ids = list(mine.values_list("pk", flat=True))
         if ids:
             claimed.append((token, ids))
@@ -103,10 +95,6 @@ def _token_paused(fingerprint, now):
     if state is None:
         return False, False
     return (state.retry_at is not None and state.retry_at > now), True
-
-
-def due_executions(now):
-    return Execution.objects.filter(next_poll_at__lte=now)
 
 
 def dispatch(now=None, send=None):
@@ -128,12 +116,12 @@ def dispatch(now=None, send=None):
     # rest stays due, the cycle stretches, and every dispatch logs by how much.
     used = limiter.used(client.token_fingerprint) if limiter is not None else 0
     budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - used) * settings.PLANNR_BATCH_SIZE
-    in_flight = Execution.objects.filter(claim_token__isnull=False, claimed_until__gte=now).count()
+    in_flight = Execution.objects.in_flight(now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    claimed = claim_batches(due_executions(now), now, limit=capacity)
+    claimed = claim_batches(Execution.objects.due(now), now, limit=capacity)
     for token, group in claimed:
         send(group, token)
     count = sum(len(group) for _, group in claimed)
@@ -150,7 +138,7 @@ def dispatch(now=None, send=None):
 def _log_lag(now, in_flight):
     """Say by how much the cycle is stretching when the budget can't keep up."""
     oldest = (
-        Execution.objects.filter(next_poll_at__lte=now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
+        Execution.objects.due(now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
     )
     if oldest is None:
         return
@@ -167,7 +155,7 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
     """Poll one batch of claimed executions: one list request, then the stragglers."""
     claim_token = uuid.UUID(str(claim_token))
     executions = list(
-        Execution.objects.filter(pk__in=execution_ids, claim_token=claim_token).only(*_BATCH_FIELDS)
+        Execution.objects.claimed_by(claim_token).filter(pk__in=execution_ids).only(*_BATCH_FIELDS)
     )
     outcome = BatchOutcome()
     if not executions:
@@ -183,9 +171,8 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
 def _release_after_crash(executions, claim_token, exc, now):
     message = f"Polling stopped by an internal error ({type(exc).__name__}); it will be retried"
     try:
-        Execution.objects.filter(pk__in=[e.pk for e in executions], claim_token=claim_token).update(
-            claim_token=None, claimed_until=None, last_poll_error=message,
-            next_poll_at=now + timedelta(seconds=settings.POLL_INTERVAL_SECONDS), version=F("version") + 1,
+        Execution.objects.claimed_by(claim_token).filter(pk__in=[e.pk for e in executions]).release(
+            last_poll_error=message, next_poll_at=scheduling.after_crash(now), version=F("version") + 1,
         )
     except Exception:
         logger.exception("could not release a crashed batch's claims; they expire on their own")
@@ -254,37 +241,28 @@ def poll_state_for(exc):
     return PollState.SERVER_ERROR
 
 
-def backoff_seconds(consecutive_errors):
-    """Interval × 2^(errors-1), capped: 15 s, 30 s, 60 s ... up to the cap."""
-    exponent = max(0, min(consecutive_errors - 1, 20))
-    return min(settings.POLL_BACKOFF_MAX_SECONDS, settings.POLL_INTERVAL_SECONDS * 2**exponent)
-
-
 def apply_error(executions, exc, now, claim_token, fingerprint):
     """Record a failed poll on each execution and schedule its retry."""
     state = poll_state_for(exc)
     # Plannr's message is echoed in the error: it is Plannr text like any other.
     message = clean_text(str(exc))[:1000]
-    release = {"claim_token": None, "claimed_until": None, "last_polled_at": now,
-               "poll_state": state, "last_poll_error": message, "version": F("version") + 1}
+    outcome = {"last_polled_at": now, "poll_state": state, "last_poll_error": message, "version": F("version") + 1}
     ids = [e.pk for e in executions]
+    mine = Execution.objects.claimed_by(claim_token)
     if isinstance(exc, RateLimited):
-        # Not the execution's fault: wait exactly as long as Plannr asks, no backoff.
-        Execution.objects.filter(pk__in=ids, claim_token=claim_token).update(
-            next_poll_at=now + timedelta(seconds=max(1.0, exc.retry_after)), **release
-        )
+        mine.filter(pk__in=ids).release(next_poll_at=scheduling.after_rate_limit(exc.retry_after, now), **outcome)
         logger.warning("rate limited by Plannr", extra={"retry_after_s": exc.retry_after, "batch_size": len(ids)})
         return
     if isinstance(exc, Unauthorized):
-        retry_at = now + timedelta(seconds=settings.POLL_UNAUTHORIZED_RETRY_SECONDS)
+        retry_at = scheduling.unauthorized_retry_at(now)
         TokenState.objects.update_or_create(
             fingerprint=fingerprint,
             defaults={"retry_at": retry_at, "last_error": message},
             create_defaults={"unauthorized_since": now, "retry_at": retry_at, "last_error": message},
         )
         TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=True).update(unauthorized_since=now)
-        Execution.objects.filter(pk__in=ids, claim_token=claim_token).update(
-            next_poll_at=retry_at, consecutive_errors=F("consecutive_errors") + 1, **release
+        mine.filter(pk__in=ids).release(
+            next_poll_at=retry_at, consecutive_errors=F("consecutive_errors") + 1, **outcome
         )
         logger.error("Plannr rejected the API token; polling paused", extra={"token": fingerprint, "retry_at": retry_at.isoformat()})
         return
@@ -293,8 +271,8 @@ def apply_error(executions, exc, now, claim_token, fingerprint):
     for execution in executions:
         by_errors.setdefault(execution.consecutive_errors + 1, []).append(execution.pk)
     for errors, group in by_errors.items():
-        Execution.objects.filter(pk__in=group, claim_token=claim_token).update(
-            next_poll_at=now + timedelta(seconds=backoff_seconds(errors)), consecutive_errors=errors, **release
+        mine.filter(pk__in=group).release(
+            next_poll_at=scheduling.after_error(errors, now), consecutive_errors=errors, **outcome
         )
     log = logger.info if isinstance(exc, NotFound) else logger.warning
     log("poll failed: %s", message, extra={"poll_state": state, "batch_size": len(ids)})
@@ -314,7 +292,7 @@ def poll_now(execution_ids):
 def run_cycle(now=None):
     """One full cycle, synchronously: everything due now (the `poll` command)."""
     now = now or timezone.now()
-    return _poll_batches(claim_batches(due_executions(now), now))
+    return _poll_batches(claim_batches(Execution.objects.due(now), now))
 
 
 def _poll_batches(claimed):
