@@ -37,7 +37,9 @@ from .plannr import (
 logger = logging.getLogger("executions.polling")
 
 # Columns a batch needs to decide what to do with each execution.
-_BATCH_FIELDS = ("id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors")
+_BATCH_FIELDS = (
+    "id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors", "claimed_until",
+)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def claim_batches(queryset, now, limit=None):
     its size: 10,000 rows read per batch at N = 10,000.
     """
     candidates = list(queryset.unclaimed(now).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit])
-    until = now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
+    until = now + timedelta(seconds=scheduling.claim_seconds())
     claimed = []
     for group in batches(candidates):
         token = uuid.uuid4()
@@ -179,9 +181,32 @@ def _release_after_crash(executions, claim_token, exc, now):
     logger.error("poll batch crashed: %s", message, exc_info=exc)
 
 
+class _ClaimKeeper:
+    """Keeps a batch's short claim alive while its task works.
+
+    A claim lasts about as long as one step of a batch can take, so a batch whose
+    worker died is polled again soon; a batch that is still working pushes its claim
+    out whenever a third of it is used up. A fast batch never needs to.
+    """
+
+    def __init__(self, claim_token, executions, now_fn):
+        self.claim_token, self.ids, self.now_fn = claim_token, [e.pk for e in executions], now_fn
+        self.seconds = scheduling.claim_seconds()
+        self.until = min((e.claimed_until for e in executions if e.claimed_until), default=None)
+
+    def keep(self):
+        now = self.now_fn()
+        if self.until is not None and (self.until - now).total_seconds() > self.seconds * 2 / 3:
+            return
+        self.until = now + timedelta(seconds=self.seconds)
+        Execution.objects.claimed_by(self.claim_token).filter(pk__in=self.ids).update(claimed_until=self.until)
+
+
 def _poll_claimed(executions, claim_token, now_fn, outcome):
     client = get_client()
     started, sent_before = time.monotonic(), client.request_count
+    claim = _ClaimKeeper(claim_token, executions, now_fn)
+    claim.keep()
     try:
         fetched = client.get_payloads([str(e.uuid) for e in executions])
     except PlannrError as exc:
@@ -190,8 +215,10 @@ def _poll_claimed(executions, claim_token, now_fn, outcome):
     else:
         now = now_fn()
         _token_ok(client.token_fingerprint)
+        claim.keep()
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
         for execution in missing:
+            claim.keep()
             _check_missing(client, execution, claim_token, outcome, now_fn)
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before

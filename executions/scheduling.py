@@ -56,3 +56,14 @@ def unauthorized_retry_at(now):
 def after_crash(now):
     """A batch that crashed on our side: retry at the normal pace."""
     return now + interval()
+
+
+def claim_seconds():
+    """How long a batch holds its executions before another dispatch may take them.
+
+    About the longest one step of a batch can take (a request at its full timeouts,
+    then ingest); the running task renews the claim as it goes. A batch whose worker
+    died is polled again this soon, not after POLL_CLAIM_SECONDS, which is now the cap.
+    """
+    step = settings.PLANNR_CONNECT_TIMEOUT + settings.PLANNR_READ_TIMEOUT + settings.POLL_INTERVAL_SECONDS
+    return min(settings.POLL_CLAIM_SECONDS, step)
