@@ -45,6 +45,10 @@ class ExecutionQuerySet(models.QuerySet):
         """Claimed by a batch whose claim still holds."""
         return self.filter(claim_token__isnull=False, claimed_until__gte=now)
 
+    def paused_by_token(self):
+        """Waiting out a 401: the token was refused, not the execution."""
+        return self.filter(poll_state=PollState.UNAUTHORIZED, next_poll_at__isnull=False)
+
     def release(self, **changes):
         """End the claim on these rows, writing `changes` in the same UPDATE."""
         return self.update(claim_token=None, claimed_until=None, **changes)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -92,11 +93,35 @@ def claim_batches(queryset, now, limit=None):
 
 
 def _token_paused(fingerprint, now):
-    """True while a 401 pause lasts. After it, one probe batch may go out."""
-    state = TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=False).first()
+    """(paused, probing): paused while a 401 pause lasts; after it, one probe batch may go out.
+
+    A pause recorded for another token means the token was replaced (a new
+    fingerprint): what that 401 paused is due at once, under the new token.
+    """
+    rejected = list(TokenState.objects.filter(unauthorized_since__isnull=False))
+    state = next((s for s in rejected if s.fingerprint == fingerprint), None)
+    if any(s.fingerprint != fingerprint for s in rejected):
+        TokenState.objects.filter(unauthorized_since__isnull=False).exclude(fingerprint=fingerprint).update(
+            unauthorized_since=None, retry_at=None, last_error=""
+        )
+        resumed = Execution.objects.paused_by_token().update(next_poll_at=now)
+        logger.warning("the Plannr API token changed: %d execution(s) paused by the old one are due now", resumed)
     if state is None:
         return False, False
     return (state.retry_at is not None and state.retry_at > now), True
+
+
+def retry_now(now=None):
+    """"Retry now" after a fix on Plannr's side: end the token's pause and make what it paused due.
+
+    The pause record stays until a poll succeeds, so the next dispatch sends one probe
+    batch; if the token is still refused, that batch pauses it again. Returns the
+    number of executions made due.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        TokenState.objects.filter(unauthorized_since__isnull=False).update(retry_at=now)
+        return Execution.objects.paused_by_token().update(next_poll_at=now)
 
 
 def dispatch(now=None, send=None):

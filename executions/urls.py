@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import poll_health, views
 
 app_name = "executions"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("executions/<uuid:uuid>/poll/", views.execution_poll, name="poll"),
     path("executions/<uuid:uuid>/label/", views.execution_label, name="label"),
     path("executions/<uuid:uuid>/unwatch/", views.execution_unwatch, name="unwatch"),
+    path("poll-health/", poll_health.poll_health, name="poll_health"),
+    path("poll-health/live/", poll_health.poll_health_live, name="poll_health_live"),
+    path("poll-health/retry/", poll_health.poll_health_retry, name="poll_health_retry"),
 ]
