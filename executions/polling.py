@@ -124,12 +124,9 @@ def retry_now(now=None):
         return Execution.objects.paused_by_token().update(next_poll_at=now)
 
 
-def dispatch(now=None, send=None):
-    """Claim what is due and hand it to batch tasks. Returns the claimed batches."""
-    from .tasks import poll_batch
-
+def dispatch(send, now=None):
+    """Claim what is due and hand each batch to `send(ids, token)`. Returns the claimed batches."""
     now = now or timezone.now()
-    send = send or (lambda ids, token: poll_batch.delay(ids, str(token)))
     client = get_client()
     paused, probing = _token_paused(client.token_fingerprint, now)
     if paused:

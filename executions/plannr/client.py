@@ -168,6 +168,17 @@ class PlannrClient:
         self._warn_if_lowered(start_size)
         return found
 
+    def list_recent_payloads(self, count):
+        """The `count` most recently created executions, as Plannr sent them (one page)."""
+        query = f"sort=-created_at&per_page={max(1, min(int(count), MAX_PER_PAGE))}"
+        try:
+            body = self._get(EXECUTIONS_PATH, query, uuid_count=0)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise InvalidPayload("Expected a paginated list with a data array", path=EXECUTIONS_PATH)
+        return list(self._parse_items(body["data"], EXECUTIONS_PATH, wanted=None, parse=False).values())
+
     def get_blueprint(self, uuid):
         path = f"{BLUEPRINTS_PATH}/{self._uuid(uuid)}"
         try:
