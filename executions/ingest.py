@@ -10,10 +10,12 @@ are written atomically with the change that caused them.
 import hashlib
 import json
 import logging
+
+import orjson
 from django.db import transaction
 from django.db.models import F
 
-from . import scheduling
+from . import scheduling, sql
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
 from .plannr.text import clean_payload, clean_text, escaped_json
@@ -24,6 +26,11 @@ logger = logging.getLogger("executions.ingest")
 
 
 def payload_hash(payload):
+    """sha256 of the canonical JSON (sorted keys, no spaces, UTF-8): the same digest either way."""
+    try:
+        return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except TypeError:
+        pass  # a lone surrogate, which orjson will not encode
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     # surrogatepass: a lone surrogate from a `\\ud800` escape is data, not an error.
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -109,6 +116,10 @@ _STEP_FIELDS = [
     "position", "name", "status", "info", "messages", "failure_kind", "executed_at",
     "remote_created_at", "remote_updated_at",
 ]
+def _step_row(step):
+    return {"execution_id": step.execution_id, "uuid": step.uuid, **{f: getattr(step, f) for f in _STEP_FIELDS}}
+
+
 def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     """Bring the execution's Step rows in line with the fetched steps; return them in order."""
     steps = []
@@ -223,7 +234,8 @@ def _apply_together(changed, now, claim_token):
         rows = _mine(Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed]), claim_token)
         current = {e.pk: e for e in rows}
         old_steps = {}
-        for step in Step.objects.filter(execution_id__in=current):
+        # An execution never stored before has no steps to read.
+        for step in Step.objects.filter(execution_id__in=[pk for pk, e in current.items() if e.payload_hash]):
             old_steps.setdefault(step.execution_id, {})[str(step.uuid)] = step
         to_create, to_update, gone, snapshots, signals, applied = [], [], [], [], [], []
         for stale, fetched, new_hash in changed:
@@ -242,22 +254,21 @@ def _apply_together(changed, now, claim_token):
                 setattr(execution, name, value)
             applied.append((execution, state))
             snapshots.append(
-                Snapshot(execution=execution, fetched_at=now, payload=fetched.payload, raw_payload=raw,
-                         payload_hash=new_hash, changes=changes)
+                {"execution_id": execution.pk, "fetched_at": now, "payload": fetched.payload,
+                 "raw_payload": raw, "payload_hash": new_hash, "changes": changes}
             )
             failures = detect_failures(execution.status, steps)
             if failures:
                 signals.append((execution, failures))
         if gone:
             Step.objects.filter(pk__in=gone).delete()
-        # Row-by-row saves: Django's bulk_update builds CASE expressions in Python
-        # and costs ~10x more per row than plain UPDATEs inside one transaction.
-        for step in to_update:
-            step.save(update_fields=_STEP_FIELDS)
-        Step.objects.bulk_create(to_create, batch_size=500)
-        for execution, state in applied:
-            Execution.objects.filter(pk=execution.pk).update(**state)
-        Snapshot.objects.bulk_create(snapshots, batch_size=200)
+        # Set-based: one statement each for steps, executions and snapshots (executions/sql.py).
+        sql.insert_rows(
+            Step, [_step_row(step) for step in to_create + to_update],
+            conflict=("execution_id", "uuid"), update=_STEP_FIELDS,
+        )
+        sql.update_rows(Execution, [{"id": execution.pk, **state} for execution, state in applied])
+        sql.insert_rows(Snapshot, snapshots)
         for execution, failures in signals:
             failures_detected.send(sender=Execution, execution=execution, failures=failures)
     return len(snapshots)

@@ -13,14 +13,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import ingest, scheduling
+from . import ingest, scheduling, sql
 from .models import Execution, PollState, TokenState
 from .plannr.text import clean_text
 from .plannr import (
@@ -64,32 +65,33 @@ class CycleOutcome:
         return sum(b.requests for b in self.batches)
 
 
-def batches(ids, size=None):
-    size = size or settings.PLANNR_BATCH_SIZE
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
 def claim_batches(queryset, now, limit=None):
-    """Claim up to `limit` executions of `queryset` in batches, each under a token of its own.
+    """Claim up to `limit` unclaimed executions of `queryset` in batches, each under a token of its own.
 
-    Returns [(token, ids), ...]. A batch's queries select its rows by token; with one
-    token for a whole cycle, PostgreSQL walked every row the cycle had claimed for
-    each batch (the token index matches them all), which made a cycle quadratic in
-    its size: 10,000 rows read per batch at N = 10,000.
+    Returns [(token, ids), ...]. For `poll_now` and the `poll` command; the dispatcher
+    claims what is due without reading it first (`_claim_due`).
     """
-    candidates = list(queryset.unclaimed(now).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit])
-    until = now + timedelta(seconds=scheduling.claim_seconds())
-    claimed = []
-    for group in batches(candidates):
-        token = uuid.uuid4()
-        # The claim condition is repeated on the UPDATE itself: PostgreSQL re-checks it
-        # against a row another dispatcher just claimed, so the loser skips that row.
-        Execution.objects.unclaimed(now).filter(pk__in=group).update(claim_token=token, claimed_until=until)
-        mine = Execution.objects.claimed_by(token).order_by("next_poll_at", "pk")
-        ids = list(mine.values_list("pk", flat=True))
-        if ids:
-            claimed.append((token, ids))
-    return claimed
+    ids = list(queryset.values_list("pk", flat=True))
+    claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE, limit=limit, ids=ids)
+    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
+
+
+def _claim_until(now):
+    return now + timedelta(seconds=scheduling.claim_seconds())
+
+
+def _claim_due(now, limit):
+    """Claim what is due in one statement. [(token, rows for the task, oldest due time)].
+
+    Each batch has its own token: a batch's queries select its rows by token, and with
+    one token for a whole cycle PostgreSQL walked every row of the cycle for each batch.
+    The rows carry what the task needs (CLAIM_COLUMNS, then the claim's end as a
+    timestamp), so it reads nothing before it polls.
+    """
+    until = _claim_until(now)
+    claimed = sql.claim(now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit)
+    stamp = until.timestamp()
+    return [(token, [[*row, stamp] for row in rows], oldest) for token, rows, oldest in claimed]
 
 
 def _token_paused(fingerprint, now):
@@ -125,7 +127,10 @@ def retry_now(now=None):
 
 
 def dispatch(send, now=None):
-    """Claim what is due and hand each batch to `send(ids, token)`. Returns the claimed batches."""
+    """Claim what is due and hand each batch to `send(rows, token)` (rows: see `_claim_due`).
+
+    Returns the claimed batches as [(token, ids)].
+    """
     now = now or timezone.now()
     client = get_client()
     paused, probing = _token_paused(client.token_fingerprint, now)
@@ -145,25 +150,27 @@ def dispatch(send, now=None):
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    claimed = claim_batches(Execution.objects.due(now), now, limit=capacity)
-    for token, group in claimed:
-        send(group, token)
-    count = sum(len(group) for _, group in claimed)
+    claimed = _claim_due(now, capacity)
+    for token, rows, _ in claimed:
+        send(rows, token)
+    count = sum(len(rows) for _, rows, _ in claimed)
     if claimed:
         logger.info(
             "poll cycle dispatched",
             extra={"claimed": count, "batches": len(claimed), "batch_size": settings.PLANNR_BATCH_SIZE,
                    "in_flight": in_flight},
         )
-    _log_lag(now, in_flight + count)
-    return claimed
+        # The claim takes the oldest first: its oldest is the cycle's (no query for it).
+        _log_lag(now, in_flight + count, oldest=min(oldest for _, _, oldest in claimed))
+    else:
+        _log_lag(now, in_flight)
+    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
 
 
-def _log_lag(now, in_flight):
+def _log_lag(now, in_flight, oldest=None):
     """Say by how much the cycle is stretching when the budget can't keep up."""
-    oldest = (
-        Execution.objects.due(now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
-    )
+    if oldest is None:
+        oldest = Execution.objects.due(now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
     if oldest is None:
         return
     lag = (now - oldest).total_seconds()
@@ -175,12 +182,18 @@ def _log_lag(now, in_flight):
         )
 
 
-def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
-    """Poll one batch of claimed executions: one list request, then the stragglers."""
+def poll_claimed(batch, claim_token, now_fn=timezone.now):
+    """Poll one batch of claimed executions: one list request, then the stragglers.
+
+    `batch` is what the dispatcher sent (rows, see `_claim_due`) or bare ids, which
+    are then read. Only rows still carrying `claim_token` are written, so running a
+    task twice changes nothing.
+    """
     claim_token = uuid.UUID(str(claim_token))
-    executions = list(
-        Execution.objects.claimed_by(claim_token).filter(pk__in=execution_ids).only(*_BATCH_FIELDS)
-    )
+    if batch and isinstance(batch[0], (list, tuple)):
+        executions = [_from_claim_row(row) for row in batch]
+    else:
+        executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
         return outcome  # already done by an earlier run of this task, or the claim expired
@@ -190,6 +203,13 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
         # Whatever went wrong, this batch's rows must not sit claimed until the claim expires.
         _release_after_crash(executions, claim_token, exc, now_fn())
         raise
+
+
+def _from_claim_row(row):
+    values = dict(zip(sql.CLAIM_COLUMNS, row))
+    execution = Execution(**values)
+    execution.claimed_until = datetime.fromtimestamp(row[len(sql.CLAIM_COLUMNS)], tz=dt_timezone.utc)
+    return execution
 
 
 def _release_after_crash(executions, claim_token, exc, now):

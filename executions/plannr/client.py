@@ -19,6 +19,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 import urllib3.exceptions
 
@@ -55,6 +56,18 @@ class _TooLong(Exception):
         super().__init__(status_code)
         self.status_code = status_code
         self.path = path
+
+
+def _decode(content):
+    """orjson first (3x faster); the standard parser for what orjson refuses but JSON allows.
+
+    orjson rejects `\\ud800`-style lone surrogate escapes; they are valid JSON, and
+    storing them is ingest's business (executions/plannr/text.py).
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 def token_fingerprint(token):
@@ -339,7 +352,7 @@ class PlannrClient:
         self._observe(response, retry_after)
         if 200 <= status < 300:
             try:
-                return json.loads(response.content)
+                return _decode(response.content)
             except (ValueError, RecursionError):
                 raise InvalidPayload(
                     "Plannr answered with a body that is not JSON", status_code=status, path=path
