@@ -18,7 +18,7 @@ from django.db.models import F
 from . import scheduling, sql
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
-from .plannr.text import clean_payload, clean_text, escaped_json
+from .plannr.text import clean_payload, clean_text, escaped_json, is_storable
 from .plannr.types import PlannrExecution
 from .signals import failures_detected
 
@@ -223,7 +223,7 @@ def mark_invalid(execution, message, now, claim_token):
 def _parse(fetched):
     """A storable PlannrExecution, and the faithful payload when storing had to change it."""
     payload = fetched.payload if isinstance(fetched, PlannrExecution) else fetched
-    clean, replaced = clean_payload(payload)
+    clean, replaced = (payload, False) if is_storable(payload) else clean_payload(payload)
     if not replaced and isinstance(fetched, PlannrExecution):
         return fetched, ""
     return PlannrExecution.from_payload(clean), escaped_json(payload) if replaced else ""

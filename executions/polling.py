@@ -80,18 +80,18 @@ def _claim_until(now):
     return now + timedelta(seconds=scheduling.claim_seconds())
 
 
-def _claim_due(now, limit):
+def _claim_due(now, limit, probing=False):
     """Claim what is due in one statement. [(token, rows for the task, oldest due time)].
 
     Each batch has its own token: a batch's queries select its rows by token, and with
     one token for a whole cycle PostgreSQL walked every row of the cycle for each batch.
-    The rows carry what the task needs (CLAIM_COLUMNS, then the claim's end as a
-    timestamp), so it reads nothing before it polls.
+    The rows carry what the task needs (CLAIM_COLUMNS, the claim's end as a timestamp,
+    and whether this batch probes a paused token), so it reads nothing before it polls.
     """
     until = _claim_until(now)
     claimed = sql.claim(now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit)
     stamp = until.timestamp()
-    return [(token, [[*row, stamp] for row in rows], oldest) for token, rows, oldest in claimed]
+    return [(token, [[*row, stamp, probing] for row in rows], oldest) for token, rows, oldest in claimed]
 
 
 def _token_paused(fingerprint, now):
@@ -150,7 +150,7 @@ def dispatch(send, now=None):
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    claimed = _claim_due(now, capacity)
+    claimed = _claim_due(now, capacity, probing)
     for token, rows, _ in claimed:
         send(rows, token)
     count = sum(len(rows) for _, rows, _ in claimed)
@@ -190,26 +190,37 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
     task twice changes nothing.
     """
     claim_token = uuid.UUID(str(claim_token))
+    # Whether a success must clear a 401 pause: the dispatcher says so; bare ids may be anything.
+    clears_pause = True
     if batch and isinstance(batch[0], (list, tuple)):
-        executions = [_from_claim_row(row) for row in batch]
+        executions = [_Claimed(row) for row in batch]
+        clears_pause = bool(batch[0][-1])
     else:
         executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
         return outcome  # already done by an earlier run of this task, or the claim expired
     try:
-        return _poll_claimed(executions, claim_token, now_fn, outcome)
+        return _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause)
     except BaseException as exc:
         # Whatever went wrong, this batch's rows must not sit claimed until the claim expires.
         _release_after_crash(executions, claim_token, exc, now_fn())
         raise
 
 
-def _from_claim_row(row):
-    values = dict(zip(sql.CLAIM_COLUMNS, row))
-    execution = Execution(**values)
-    execution.claimed_until = datetime.fromtimestamp(row[len(sql.CLAIM_COLUMNS)], tz=dt_timezone.utc)
-    return execution
+class _Claimed:
+    """What a batch knows of one claimed execution, from the dispatcher's row (no model instance)."""
+
+    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until")
+
+    def __init__(self, row):
+        for name, value in zip(sql.CLAIM_COLUMNS, row):
+            setattr(self, name, value)
+        self.claimed_until = datetime.fromtimestamp(row[len(sql.CLAIM_COLUMNS)], tz=dt_timezone.utc)
+
+    @property
+    def pk(self):
+        return self.id
 
 
 def _release_after_crash(executions, claim_token, exc, now):
@@ -244,7 +255,7 @@ class _ClaimKeeper:
         Execution.objects.claimed_by(self.claim_token).filter(pk__in=self.ids).update(claimed_until=self.until)
 
 
-def _poll_claimed(executions, claim_token, now_fn, outcome):
+def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     client = get_client()
     started, sent_before = time.monotonic(), client.request_count
     claim = _ClaimKeeper(claim_token, executions, now_fn)
@@ -256,7 +267,8 @@ def _poll_claimed(executions, claim_token, now_fn, outcome):
         outcome.errors, outcome.error = len(executions), type(exc).__name__
     else:
         now = now_fn()
-        _token_ok(client.token_fingerprint)
+        if clears_pause:
+            _token_ok(client.token_fingerprint)
         claim.keep()
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
         for execution in missing:

@@ -10,6 +10,8 @@ here"); the faithful payload is kept beside it as ASCII-escaped JSON
 import json
 import re
 
+import orjson
+
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -19,6 +21,19 @@ def clean_text(value):
     if isinstance(value, str) and _UNSTORABLE.search(value):
         return _UNSTORABLE.sub(REPLACEMENT, value)
     return value
+
+
+def is_storable(value):
+    """True when nothing in a decoded payload needs replacing: the common case, checked in C.
+
+    orjson refuses lone surrogates and writes NUL as an escape. A false "no" (a
+    literal backslash-u0000 in the text) only costs the slow path of `clean_payload`.
+    """
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError:
+        return False
+    return b"\\u0000" not in encoded
 
 
 def clean_payload(value):
