@@ -121,11 +121,21 @@ def _step_row(step):
     return {"execution_id": step.execution_id, "uuid": step.uuid, **{f: getattr(step, f) for f in _STEP_FIELDS}}
 
 
+class _NewStep:
+    """A step not stored yet: the columns it will be inserted with (no model instance needed)."""
+
+    __slots__ = ("execution_id", "uuid", *_STEP_FIELDS)
+    pk = None
+
+    def __init__(self, execution_id, step_uuid):
+        self.execution_id, self.uuid = execution_id, step_uuid
+
+
 def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     """Bring the execution's Step rows in line with the fetched steps; return them in order."""
     steps = []
     for position, fetched_step in enumerate(fetched.steps):
-        step = old_steps.get(fetched_step.uuid) or Step(execution=execution, uuid=fetched_step.uuid)
+        step = old_steps.get(fetched_step.uuid) or _NewStep(execution.pk, fetched_step.uuid)
         before = [getattr(step, f) for f in _STEP_FIELDS] if step.pk else None
         step.position = position
         step.name = fetched_step.name[:500]
