@@ -214,6 +214,29 @@ class Process:
         self._log.close()
 
 
+def peak_rss_kb(process):
+    """{pid: VmHWM in kB} for a Process and everything in its process group (pool children).
+
+    VmHWM is the kernel's high-water mark of the resident set: the peak, not a sample.
+    """
+    peaks = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != process.popen.pid:  # the process group id
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peaks[int(entry)] = int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return peaks
+
+
 def celery_worker(name, concurrency=1, env=None):
     args = [
         PY,

@@ -24,6 +24,7 @@ from .harness import (
     Simulator,
     celery_beat,
     celery_worker,
+    peak_rss_kb,
     fetch_payloads,
     forget_rate_budget,
     purge_queue,
@@ -82,6 +83,7 @@ def run(*, engine, quick, say):
                 uuids += new
                 wait_ready(workers)
                 result = _window(sim, workers, fingerprint, c, window)
+                result["peak_rss_kb"] = [sorted(peak_rss_kb(w).values()) for w in workers]
                 result.update(n=n, window_s=window, limit=c["limit"], interval=c["interval"], batch=batch)
                 details[str(n)] = result
                 out_rows += _rows(result, quick)
@@ -213,4 +215,17 @@ def _rows(r, quick):
             ok=(r["lag_warnings"] > 0) if demand > ceiling else None,
         ),
     ]
+    peaks = [p for p in r.get("peak_rss_kb", []) if p]
+    if peaks:
+        worst = max(peaks, key=sum)
+        out.append(
+            row(
+                SECTION,
+                "peak RSS of a real worker (VmHWM: parent + pool child)",
+                f"{sum(worst) / 1024:.0f} MB",
+                n=n,
+                engine="postgresql",
+                baseline=" + ".join(f"{kb / 1024:.0f} MB" for kb in worst) + f"; {len(peaks)} workers",
+            )
+        )
     return out

@@ -9,21 +9,32 @@ are written atomically with the change that caused them.
 
 import hashlib
 import json
-from datetime import timedelta
+import logging
 
-from django.conf import settings
+import orjson
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import F
 
+from . import scheduling, sql
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
-from .plannr.types import PlannrExecution
+from .plannr.text import clean_payload, clean_text, escaped_json, is_storable
+from .plannr.types import PlannrExecution, normalise_uuid
 from .signals import failures_detected
+
+logger = logging.getLogger("executions.ingest")
 
 
 def payload_hash(payload):
+    """sha256 of the canonical JSON (sorted keys, no spaces, UTF-8): the same digest either way."""
+    try:
+        return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except TypeError:
+        pass  # a lone surrogate, which orjson will not encode
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate from a `\\ud800` escape is data, not an error.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _step_json(step):
@@ -40,57 +51,38 @@ def _step_json(step):
     }
 
 
-def next_poll_after_success(execution, status, payload_changed, now):
-    """(next_poll_at, final_confirmed) for a successful poll.
-
-    Running: poll again after the interval. Finished: one more poll to confirm;
-    when a second poll sees the same finished payload, polling stops.
-    """
-    interval = timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
-    if is_running_status(status):
-        return now + interval, False
-    if payload_changed or execution.poll_state != PollState.OK or not execution.is_finished:
-        return now + interval, False
-    return None, True
-
-
 def apply_unchanged(executions, now, claim_token):
     """Bookkeeping for executions whose payload did not change. Returns rows updated.
 
     The common case (running, last poll fine) is one UPDATE for the whole batch.
     """
-    interval = timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
-    routine, confirming, recovering = [], [], []
+    routine, other = [], []
     for execution in executions:
-        if execution.poll_state != PollState.OK:
-            recovering.append(execution)
-        elif is_running_status(execution.status):
+        if execution.poll_state == PollState.OK and is_running_status(execution.status):
             routine.append(execution.pk)
         else:
-            confirming.append(execution.pk)
-    release = {"claim_token": None, "claimed_until": None, "last_polled_at": now}
+            other.append(execution)
     updated = 0
     if routine:
-        updated += Execution.objects.filter(pk__in=routine, claim_token=claim_token).update(
-            next_poll_at=now + interval, **release
+        updated += _mine(Execution.objects.filter(pk__in=routine), claim_token).release(
+            last_polled_at=now, next_poll_at=scheduling.next_routine_poll(now)
         )
-    if confirming:
-        updated += Execution.objects.filter(pk__in=confirming, claim_token=claim_token).update(
-            next_poll_at=None, final_confirmed=True, version=F("version") + 1, **release
+    for execution in other:
+        next_poll_at, confirmed = scheduling.after_success(
+            status=execution.status, poll_state=execution.poll_state, was_finished=execution.is_finished,
+            changed=False, now=now,
         )
-    for execution in recovering:
-        # Back from an error: the page must show the recovery, so bump the version.
-        next_poll_at, confirmed = next_poll_after_success(execution, execution.status, False, now)
-        updated += Execution.objects.filter(pk=execution.pk, claim_token=claim_token).update(
-            next_poll_at=next_poll_at,
-            final_confirmed=confirmed,
-            poll_state=PollState.OK,
-            last_poll_error="",
-            consecutive_errors=0,
-            version=F("version") + 1,
-            **release,
+        # Back from an error, or confirmed finished: the page must show it, so bump the version.
+        updated += _mine(Execution.objects.filter(pk=execution.pk), claim_token).release(
+            last_polled_at=now, next_poll_at=next_poll_at, final_confirmed=confirmed, poll_state=PollState.OK,
+            last_poll_error="", consecutive_errors=0, version=F("version") + 1,
         )
     return updated
+
+
+def _mine(rows, claim_token):
+    """Rows this poll may write: those still carrying its claim (any row when applying unclaimed)."""
+    return rows if claim_token is None else rows.claimed_by(claim_token)
 
 
 def _diff(old_status, new_status, old_steps, new_steps):
@@ -125,20 +117,25 @@ _STEP_FIELDS = [
     "position", "name", "status", "info", "messages", "failure_kind", "executed_at",
     "remote_created_at", "remote_updated_at",
 ]
-_EXECUTION_FIELDS = [
-    "name", "status", "triggered_by", "remote_created_at", "remote_updated_at", "account_uuid",
-    "account_name", "next_step", "previous_step", "steps_count", "steps_done", "is_finished",
-    "is_failing", "failure_message", "poll_state", "last_polled_at", "next_poll_at", "final_confirmed",
-    "last_poll_error", "consecutive_errors", "claim_token", "claimed_until", "payload_hash", "version",
-    "updated_at",
-]
+def _step_row(step):
+    return {"execution_id": step.execution_id, "uuid": step.uuid, **{f: getattr(step, f) for f in _STEP_FIELDS}}
+
+
+class _NewStep:
+    """A step not stored yet: the columns it will be inserted with (no model instance needed)."""
+
+    __slots__ = ("execution_id", "uuid", *_STEP_FIELDS)
+    pk = None
+
+    def __init__(self, execution_id, step_uuid):
+        self.execution_id, self.uuid = execution_id, step_uuid
 
 
 def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     """Bring the execution's Step rows in line with the fetched steps; return them in order."""
     steps = []
     for position, fetched_step in enumerate(fetched.steps):
-        step = old_steps.get(fetched_step.uuid) or Step(execution=execution, uuid=fetched_step.uuid)
+        step = old_steps.get(fetched_step.uuid) or _NewStep(execution.pk, fetched_step.uuid)
         before = [getattr(step, f) for f in _STEP_FIELDS] if step.pk else None
         step.position = position
         step.name = fetched_step.name[:500]
@@ -157,84 +154,132 @@ def _merge_steps(execution, fetched, old_steps, to_create, to_update):
     return steps
 
 
-def _update_execution(execution, fetched, steps, new_hash, now):
+def _new_state(execution, fetched, steps, new_hash, now):
+    """Every column a changed payload writes, as one dict: set on the row and saved as is."""
     seen = {s.uuid for s in fetched.steps}
     next_step_uuid = fetched.next_step.uuid if fetched.next_step else None
-    next_poll_at, confirmed = next_poll_after_success(execution, fetched.status, True, now)
-    execution.name = fetched.name[:500]
-    execution.status = fetched.status[:100]
-    execution.triggered_by = fetched.triggered_by[:255]
-    execution.remote_created_at = fetched.created_at
-    execution.remote_updated_at = fetched.updated_at
-    execution.account_uuid = fetched.account.uuid if fetched.account and fetched.account.uuid else None
-    execution.account_name = (fetched.account.name if fetched.account else "")[:500]
-    execution.next_step = _step_json(fetched.next_step)
-    execution.previous_step = _step_json(fetched.previous_step)
-    # Steps known = run so far plus the one set to run next.
-    execution.steps_count = len(steps) + (1 if next_step_uuid and next_step_uuid not in seen else 0)
-    execution.steps_done = sum(1 for s in steps if not is_running_status(s.status))
-    execution.is_finished = not is_running_status(fetched.status)
-    execution.is_failing = any(s.failure_kind for s in steps) or is_failure_status(fetched.status)
-    execution.failure_message = _failure_message(fetched.status, steps)
-    execution.poll_state = PollState.OK
-    execution.last_polled_at = now
-    execution.next_poll_at = next_poll_at
-    execution.final_confirmed = confirmed
-    execution.last_poll_error = ""
-    execution.consecutive_errors = 0
-    execution.claim_token = None
-    execution.claimed_until = None
-    execution.payload_hash = new_hash
-    execution.version += 1
-    execution.updated_at = now
+    next_poll_at, confirmed = scheduling.after_success(
+        status=fetched.status, poll_state=execution.poll_state, was_finished=execution.is_finished,
+        changed=True, now=now,
+    )
+    return {
+        "name": fetched.name[:500],
+        "status": fetched.status[:100],
+        "triggered_by": fetched.triggered_by[:255],
+        "remote_created_at": fetched.created_at,
+        "remote_updated_at": fetched.updated_at,
+        "account_uuid": fetched.account.uuid if fetched.account and fetched.account.uuid else None,
+        "account_name": (fetched.account.name if fetched.account else "")[:500],
+        "next_step": _step_json(fetched.next_step),
+        "previous_step": _step_json(fetched.previous_step),
+        # Steps known = run so far plus the one set to run next.
+        "steps_count": len(steps) + (1 if next_step_uuid and next_step_uuid not in seen else 0),
+        "steps_done": sum(1 for s in steps if not is_running_status(s.status)),
+        "is_finished": not is_running_status(fetched.status),
+        "is_failing": any(s.failure_kind for s in steps) or is_failure_status(fetched.status),
+        "failure_message": _failure_message(fetched.status, steps),
+        "poll_state": PollState.OK,
+        "last_polled_at": now,
+        "next_poll_at": next_poll_at,
+        "final_confirmed": confirmed,
+        "last_poll_error": "",
+        "consecutive_errors": 0,
+        "claim_token": None,
+        "claimed_until": None,
+        "payload_hash": new_hash,
+        "version": execution.version + 1,
+        "updated_at": now,
+    }
 
 
 def apply_changed(changed, now, claim_token):
-    """Apply changed payloads [(execution, fetched, hash)] in one transaction.
+    """Apply changed payloads [(execution, fetched or payload, hash)]. Returns how many were applied.
 
-    Rows whose claim was lost meanwhile are skipped. Returns how many were applied.
+    All together in one transaction first; if that fails, one transaction per
+    execution, so that one execution Plannr sent that we cannot store is recorded as
+    invalid on its own row and the rest of the batch still applies.
+    Rows whose claim was lost meanwhile are skipped.
     """
     if not changed:
         return 0
+    try:
+        return _apply_together(changed, now, claim_token)
+    except Exception:
+        if len(changed) == 1:
+            return _apply_alone(changed[0], now, claim_token)
+        logger.warning("a batch's changes failed together; applying them one by one", exc_info=True)
+    return sum(_apply_alone(item, now, claim_token) for item in changed)
+
+
+def _apply_alone(item, now, claim_token):
+    try:
+        return _apply_together([item], now, claim_token)
+    except Exception as exc:
+        execution = item[0]
+        message = clean_text(f"Could not store what Plannr sent ({type(exc).__name__}): {exc}")[:1000]
+        logger.warning("execution %s: %s", execution.uuid, message)
+        mark_invalid(execution, message, now, claim_token)
+        return 0
+
+
+def mark_invalid(execution, message, now, claim_token):
+    """Record on one execution that its payload could not be applied, and back off."""
+    errors = execution.consecutive_errors + 1
+    _mine(Execution.objects.filter(pk=execution.pk), claim_token).release(
+        last_polled_at=now, poll_state=PollState.INVALID, last_poll_error=message, consecutive_errors=errors,
+        next_poll_at=scheduling.after_error(errors, now), version=F("version") + 1,
+    )
+
+
+def _parse(fetched):
+    """A storable PlannrExecution, and the faithful payload when storing had to change it."""
+    payload = fetched.payload if isinstance(fetched, PlannrExecution) else fetched
+    clean, replaced = (payload, False) if is_storable(payload) else clean_payload(payload)
+    if not replaced and isinstance(fetched, PlannrExecution):
+        return fetched, ""
+    return PlannrExecution.from_payload(clean), escaped_json(payload) if replaced else ""
+
+
+def _apply_together(changed, now, claim_token):
     with transaction.atomic():
-        current = {
-            e.pk: e
-            for e in Execution.objects.select_for_update().filter(
-                pk__in=[e.pk for e, _, _ in changed], claim_token=claim_token
-            )
-        }
+        rows = _mine(Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed]), claim_token)
+        current = {e.pk: e for e in rows}
         old_steps = {}
-        for step in Step.objects.filter(execution_id__in=current):
+        # An execution never stored before has no steps to read.
+        for step in Step.objects.filter(execution_id__in=[pk for pk, e in current.items() if e.payload_hash]):
             old_steps.setdefault(step.execution_id, {})[str(step.uuid)] = step
-        to_create, to_update, gone, snapshots, signals = [], [], [], [], []
+        to_create, to_update, gone, snapshots, signals, applied = [], [], [], [], [], []
         for stale, fetched, new_hash in changed:
             execution = current.get(stale.pk)
             if execution is None:
                 continue
+            fetched, raw = _parse(fetched)
             previous = old_steps.get(execution.pk, {})
             changes = _diff(execution.status, fetched.status, previous, fetched.steps)
             steps = _merge_steps(execution, fetched, previous, to_create, to_update)
             seen = {s.uuid for s in fetched.steps}
             # Steps never disappear in Plannr's model, but if they do, mirror it.
             gone += [s.pk for key, s in previous.items() if key not in seen]
-            _update_execution(execution, fetched, steps, new_hash, now)
+            state = _new_state(execution, fetched, steps, new_hash, now)
+            for name, value in state.items():
+                setattr(execution, name, value)
+            applied.append((execution, state))
             snapshots.append(
-                Snapshot(execution=execution, fetched_at=now, payload=fetched.payload,
-                         payload_hash=new_hash, changes=changes)
+                {"execution_id": execution.pk, "fetched_at": now, "payload": fetched.payload,
+                 "raw_payload": raw, "payload_hash": new_hash, "changes": changes}
             )
             failures = detect_failures(execution.status, steps)
             if failures:
                 signals.append((execution, failures))
         if gone:
             Step.objects.filter(pk__in=gone).delete()
-        # Row-by-row saves: Django's bulk_update builds CASE expressions in Python
-        # and costs ~10x more per row than plain UPDATEs inside one transaction.
-        for step in to_update:
-            step.save(update_fields=_STEP_FIELDS)
-        Step.objects.bulk_create(to_create, batch_size=500)
-        for execution in current.values():
-            execution.save(update_fields=_EXECUTION_FIELDS)
-        Snapshot.objects.bulk_create(snapshots, batch_size=200)
+        # Set-based: one statement each for steps, executions and snapshots (executions/sql.py).
+        sql.insert_rows(
+            Step, [_step_row(step) for step in to_create + to_update],
+            conflict=("execution_id", "uuid"), update=_STEP_FIELDS,
+        )
+        sql.update_rows(Execution, [{"id": execution.pk, **state} for execution, state in applied])
+        sql.insert_rows(Snapshot, snapshots)
         for execution, failures in signals:
             failures_detected.send(sender=Execution, execution=execution, failures=failures)
     return len(snapshots)
@@ -259,8 +304,30 @@ def apply_results(executions, fetched_by_uuid, now, claim_token):
         if digest == execution.payload_hash:
             unchanged.append(execution)
         else:
-            parsed = fetched if isinstance(fetched, PlannrExecution) else PlannrExecution.from_payload(payload)
-            changed.append((execution, parsed, digest))
+            changed.append((execution, fetched, digest))
     apply_unchanged(unchanged, now, claim_token)
     apply_changed(changed, now, claim_token)
     return len(changed), len(unchanged), missing
+
+
+def apply_payloads(payloads, now=None):
+    """Apply payloads fetched outside a poll (e.g. discovery's first look), as their poll.
+
+    `payloads`: execution objects as Plannr sent them, for executions that already have
+    a row (others are ignored). No claim is needed: the rows are locked while they are
+    written. Returns (changed, unchanged, uuids without a row).
+    """
+    now = now or timezone.now()
+    by_uuid = {}
+    for payload in payloads:
+        key = normalise_uuid(payload.get("uuid")) if isinstance(payload, dict) else None
+        if key is not None:
+            by_uuid[key] = payload
+    executions = list(
+        Execution.objects.filter(uuid__in=list(by_uuid)).only(
+            "id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors"
+        )
+    )
+    changed, unchanged, _ = apply_results(executions, by_uuid, now, None)
+    known = {str(e.uuid) for e in executions}
+    return changed, unchanged, [u for u in by_uuid if u not in known]

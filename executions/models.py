@@ -29,6 +29,31 @@ class FailureKind(models.TextChoices):
     HIDDEN = "hidden", "Hidden failure"
 
 
+class ExecutionQuerySet(models.QuerySet):
+    """The poll bookkeeping's named queries: what is due, who holds it, letting it go."""
+
+    def due(self, now):
+        return self.filter(next_poll_at__lte=now)
+
+    def unclaimed(self, now):
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def claimed_by(self, token):
+        return self.filter(claim_token=token)
+
+    def in_flight(self, now):
+        """Claimed by a batch whose claim still holds."""
+        return self.filter(claim_token__isnull=False, claimed_until__gte=now)
+
+    def paused_by_token(self):
+        """Waiting out a 401: the token was refused, not the execution."""
+        return self.filter(poll_state=PollState.UNAUTHORIZED, next_poll_at__isnull=False)
+
+    def release(self, **changes):
+        """End the claim on these rows, writing `changes` in the same UPDATE."""
+        return self.update(claim_token=None, claimed_until=None, **changes)
+
+
 class Execution(models.Model):
     uuid = models.UUIDField(unique=True)
 
@@ -71,6 +96,8 @@ class Execution(models.Model):
     version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExecutionQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -120,7 +147,10 @@ class Snapshot(models.Model):
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="snapshots")
     fetched_at = models.DateTimeField()
+    # The payload as stored: text PostgreSQL cannot hold (NUL, lone surrogates) replaced.
     payload = models.JSONField()
+    # Only when that replacement changed something: the faithful payload as ASCII JSON.
+    raw_payload = models.TextField(blank=True)
     payload_hash = models.CharField(max_length=64)
     # What changed against the previous snapshot, for the history view:
     # [{"kind": "status", "from": "in_progress", "to": "completed"},

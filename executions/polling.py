@@ -6,23 +6,24 @@ expired) take it, so two dispatchers never hand the same execution to two batche
 task touches only rows still carrying its token and clears it when done, which
 makes a re-delivered task a no-op.
 
-Lifecycle: running executions are polled every POLL_INTERVAL_SECONDS; finished
-ones once more to confirm, then never; errors back off exponentially up to
-POLL_BACKOFF_MAX_SECONDS; a 401 pauses the token; a 429 waits for Retry-After.
+What a poll's outcome means for the next one is decided in scheduling.py.
 """
 
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from . import ingest
+from . import ingest, scheduling, sql
 from .models import Execution, PollState, TokenState
+from .plannr.text import clean_text
 from .plannr import (
     InvalidPayload,
     NotFound,
@@ -38,7 +39,9 @@ from .plannr import (
 logger = logging.getLogger("executions.polling")
 
 # Columns a batch needs to decide what to do with each execution.
-_BATCH_FIELDS = ("id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors")
+_BATCH_FIELDS = (
+    "id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors", "claimed_until",
+)
 
 
 @dataclass
@@ -62,58 +65,73 @@ class CycleOutcome:
         return sum(b.requests for b in self.batches)
 
 
-def _unclaimed(now):
-    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-
-
-def batches(ids, size=None):
-    size = size or settings.PLANNR_BATCH_SIZE
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
 def claim_batches(queryset, now, limit=None):
-    """Claim up to `limit` executions of `queryset` in batches, each under a token of its own.
+    """Claim up to `limit` unclaimed executions of `queryset` in batches, each under a token of its own.
 
-    Returns [(token, ids), ...]. A batch's queries select its rows by token; with one
-    token for a whole cycle, PostgreSQL walked every row the cycle had claimed for
-    each batch (the token index matches them all), which made a cycle quadratic in
-    its size: 10,000 rows read per batch at N = 10,000.
+    Returns [(token, ids), ...]. For `poll_now` and the `poll` command; the dispatcher
+    claims what is due without reading it first (`_claim_due`).
     """
-    candidates = list(
-        queryset.filter(_unclaimed(now)).order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit]
-    )
-    until = now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
-    claimed = []
-    for group in batches(candidates):
-        token = uuid.uuid4()
-        # The claim condition is repeated on the UPDATE itself: PostgreSQL re-checks it
-        # against a row another dispatcher just claimed, so the loser skips that row.
-        Execution.objects.filter(_unclaimed(now), pk__in=group).update(claim_token=token, claimed_until=until)
-        mine = Execution.objects.filter(claim_token=token).order_by("next_poll_at", "pk")
-        ids = list(mine.values_list("pk", flat=True))
-        if ids:
-            claimed.append((token, ids))
-    return claimed
+    ids = list(queryset.values_list("pk", flat=True))
+    claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE, limit=limit, ids=ids)
+    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
+
+
+def _claim_until(now):
+    return now + timedelta(seconds=scheduling.claim_seconds())
+
+
+def _claim_due(now, limit, probing=False):
+    """Claim what is due in one statement. [(token, rows for the task, oldest due time)].
+
+    Each batch has its own token: a batch's queries select its rows by token, and with
+    one token for a whole cycle PostgreSQL walked every row of the cycle for each batch.
+    The rows carry what the task needs (CLAIM_COLUMNS, the claim's end as a timestamp,
+    and whether this batch probes a paused token), so it reads nothing before it polls.
+    """
+    until = _claim_until(now)
+    claimed = sql.claim(now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit)
+    stamp = until.timestamp()
+    return [(token, [[*row, stamp, probing] for row in rows], oldest) for token, rows, oldest in claimed]
 
 
 def _token_paused(fingerprint, now):
-    """True while a 401 pause lasts. After it, one probe batch may go out."""
-    state = TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=False).first()
+    """(paused, probing): paused while a 401 pause lasts; after it, one probe batch may go out.
+
+    A pause recorded for another token means the token was replaced (a new
+    fingerprint): what that 401 paused is due at once, under the new token.
+    """
+    rejected = list(TokenState.objects.filter(unauthorized_since__isnull=False))
+    state = next((s for s in rejected if s.fingerprint == fingerprint), None)
+    if any(s.fingerprint != fingerprint for s in rejected):
+        TokenState.objects.filter(unauthorized_since__isnull=False).exclude(fingerprint=fingerprint).update(
+            unauthorized_since=None, retry_at=None, last_error=""
+        )
+        resumed = Execution.objects.paused_by_token().update(next_poll_at=now)
+        logger.warning("the Plannr API token changed: %d execution(s) paused by the old one are due now", resumed)
     if state is None:
         return False, False
     return (state.retry_at is not None and state.retry_at > now), True
 
 
-def due_executions(now):
-    return Execution.objects.filter(next_poll_at__lte=now)
+def retry_now(now=None):
+    """"Retry now" after a fix on Plannr's side: end the token's pause and make what it paused due.
 
-
-def dispatch(now=None, send=None):
-    """Claim what is due and hand it to batch tasks. Returns the claimed batches."""
-    from .tasks import poll_batch
-
+    The pause record stays until a poll succeeds, so the next dispatch sends one probe
+    batch; if the token is still refused, that batch pauses it again. Returns the
+    number of executions made due.
+    """
     now = now or timezone.now()
-    send = send or (lambda ids, token: poll_batch.delay(ids, str(token)))
+    with transaction.atomic():
+        TokenState.objects.filter(unauthorized_since__isnull=False).update(retry_at=now)
+        return Execution.objects.paused_by_token().update(next_poll_at=now)
+
+
+def dispatch(send, now=None):
+    """Claim what is due and hand each batch to `send(rows, token)` (rows: see `_claim_due`).
+
+    Returns the claimed batches as [(token, ids)].
+    """
+    now = now or timezone.now()
     client = get_client()
     paused, probing = _token_paused(client.token_fingerprint, now)
     if paused:
@@ -127,30 +145,32 @@ def dispatch(now=None, send=None):
     # rest stays due, the cycle stretches, and every dispatch logs by how much.
     used = limiter.used(client.token_fingerprint) if limiter is not None else 0
     budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - used) * settings.PLANNR_BATCH_SIZE
-    in_flight = Execution.objects.filter(claim_token__isnull=False, claimed_until__gte=now).count()
+    in_flight = Execution.objects.in_flight(now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    claimed = claim_batches(due_executions(now), now, limit=capacity)
-    for token, group in claimed:
-        send(group, token)
-    count = sum(len(group) for _, group in claimed)
+    claimed = _claim_due(now, capacity, probing)
+    for token, rows, _ in claimed:
+        send(rows, token)
+    count = sum(len(rows) for _, rows, _ in claimed)
     if claimed:
         logger.info(
             "poll cycle dispatched",
             extra={"claimed": count, "batches": len(claimed), "batch_size": settings.PLANNR_BATCH_SIZE,
                    "in_flight": in_flight},
         )
-    _log_lag(now, in_flight + count)
-    return claimed
+        # The claim takes the oldest first: its oldest is the cycle's (no query for it).
+        _log_lag(now, in_flight + count, oldest=min(oldest for _, _, oldest in claimed))
+    else:
+        _log_lag(now, in_flight)
+    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
 
 
-def _log_lag(now, in_flight):
+def _log_lag(now, in_flight, oldest=None):
     """Say by how much the cycle is stretching when the budget can't keep up."""
-    oldest = (
-        Execution.objects.filter(next_poll_at__lte=now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
-    )
+    if oldest is None:
+        oldest = Execution.objects.due(now).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
     if oldest is None:
         return
     lag = (now - oldest).total_seconds()
@@ -162,17 +182,84 @@ def _log_lag(now, in_flight):
         )
 
 
-def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
-    """Poll one batch of claimed executions: one list request, then the stragglers."""
+def poll_claimed(batch, claim_token, now_fn=timezone.now):
+    """Poll one batch of claimed executions: one list request, then the stragglers.
+
+    `batch` is what the dispatcher sent (rows, see `_claim_due`) or bare ids, which
+    are then read. Only rows still carrying `claim_token` are written, so running a
+    task twice changes nothing.
+    """
     claim_token = uuid.UUID(str(claim_token))
-    executions = list(
-        Execution.objects.filter(pk__in=execution_ids, claim_token=claim_token).only(*_BATCH_FIELDS)
-    )
+    # Whether a success must clear a 401 pause: the dispatcher says so; bare ids may be anything.
+    clears_pause = True
+    if batch and isinstance(batch[0], (list, tuple)):
+        executions = [_Claimed(row) for row in batch]
+        clears_pause = bool(batch[0][-1])
+    else:
+        executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
         return outcome  # already done by an earlier run of this task, or the claim expired
+    try:
+        return _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause)
+    except BaseException as exc:
+        # Whatever went wrong, this batch's rows must not sit claimed until the claim expires.
+        _release_after_crash(executions, claim_token, exc, now_fn())
+        raise
+
+
+class _Claimed:
+    """What a batch knows of one claimed execution, from the dispatcher's row (no model instance)."""
+
+    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until")
+
+    def __init__(self, row):
+        for name, value in zip(sql.CLAIM_COLUMNS, row):
+            setattr(self, name, value)
+        self.claimed_until = datetime.fromtimestamp(row[len(sql.CLAIM_COLUMNS)], tz=dt_timezone.utc)
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def _release_after_crash(executions, claim_token, exc, now):
+    message = f"Polling stopped by an internal error ({type(exc).__name__}); it will be retried"
+    try:
+        Execution.objects.claimed_by(claim_token).filter(pk__in=[e.pk for e in executions]).release(
+            last_poll_error=message, next_poll_at=scheduling.after_crash(now), version=F("version") + 1,
+        )
+    except Exception:
+        logger.exception("could not release a crashed batch's claims; they expire on their own")
+    logger.error("poll batch crashed: %s", message, exc_info=exc)
+
+
+class _ClaimKeeper:
+    """Keeps a batch's short claim alive while its task works.
+
+    A claim lasts about as long as one step of a batch can take, so a batch whose
+    worker died is polled again soon; a batch that is still working pushes its claim
+    out whenever a third of it is used up. A fast batch never needs to.
+    """
+
+    def __init__(self, claim_token, executions, now_fn):
+        self.claim_token, self.ids, self.now_fn = claim_token, [e.pk for e in executions], now_fn
+        self.seconds = scheduling.claim_seconds()
+        self.until = min((e.claimed_until for e in executions if e.claimed_until), default=None)
+
+    def keep(self):
+        now = self.now_fn()
+        if self.until is not None and (self.until - now).total_seconds() > self.seconds * 2 / 3:
+            return
+        self.until = now + timedelta(seconds=self.seconds)
+        Execution.objects.claimed_by(self.claim_token).filter(pk__in=self.ids).update(claimed_until=self.until)
+
+
+def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     client = get_client()
     started, sent_before = time.monotonic(), client.request_count
+    claim = _ClaimKeeper(claim_token, executions, now_fn)
+    claim.keep()
     try:
         fetched = client.get_payloads([str(e.uuid) for e in executions])
     except PlannrError as exc:
@@ -180,9 +267,12 @@ def poll_claimed(execution_ids, claim_token, now_fn=timezone.now):
         outcome.errors, outcome.error = len(executions), type(exc).__name__
     else:
         now = now_fn()
-        _token_ok(client.token_fingerprint)
+        if clears_pause:
+            _token_ok(client.token_fingerprint)
+        claim.keep()
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
         for execution in missing:
+            claim.keep()
             _check_missing(client, execution, claim_token, outcome, now_fn)
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before
@@ -232,36 +322,28 @@ def poll_state_for(exc):
     return PollState.SERVER_ERROR
 
 
-def backoff_seconds(consecutive_errors):
-    """Interval × 2^(errors-1), capped: 15 s, 30 s, 60 s ... up to the cap."""
-    exponent = max(0, min(consecutive_errors - 1, 20))
-    return min(settings.POLL_BACKOFF_MAX_SECONDS, settings.POLL_INTERVAL_SECONDS * 2**exponent)
-
-
 def apply_error(executions, exc, now, claim_token, fingerprint):
     """Record a failed poll on each execution and schedule its retry."""
     state = poll_state_for(exc)
-    message = str(exc)[:1000]
-    release = {"claim_token": None, "claimed_until": None, "last_polled_at": now,
-               "poll_state": state, "last_poll_error": message, "version": F("version") + 1}
+    # Plannr's message is echoed in the error: it is Plannr text like any other.
+    message = clean_text(str(exc))[:1000]
+    outcome = {"last_polled_at": now, "poll_state": state, "last_poll_error": message, "version": F("version") + 1}
     ids = [e.pk for e in executions]
+    mine = Execution.objects.claimed_by(claim_token)
     if isinstance(exc, RateLimited):
-        # Not the execution's fault: wait exactly as long as Plannr asks, no backoff.
-        Execution.objects.filter(pk__in=ids, claim_token=claim_token).update(
-            next_poll_at=now + timedelta(seconds=max(1.0, exc.retry_after)), **release
-        )
+        mine.filter(pk__in=ids).release(next_poll_at=scheduling.after_rate_limit(exc.retry_after, now), **outcome)
         logger.warning("rate limited by Plannr", extra={"retry_after_s": exc.retry_after, "batch_size": len(ids)})
         return
     if isinstance(exc, Unauthorized):
-        retry_at = now + timedelta(seconds=settings.POLL_UNAUTHORIZED_RETRY_SECONDS)
+        retry_at = scheduling.unauthorized_retry_at(now)
         TokenState.objects.update_or_create(
             fingerprint=fingerprint,
             defaults={"retry_at": retry_at, "last_error": message},
             create_defaults={"unauthorized_since": now, "retry_at": retry_at, "last_error": message},
         )
         TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=True).update(unauthorized_since=now)
-        Execution.objects.filter(pk__in=ids, claim_token=claim_token).update(
-            next_poll_at=retry_at, consecutive_errors=F("consecutive_errors") + 1, **release
+        mine.filter(pk__in=ids).release(
+            next_poll_at=retry_at, consecutive_errors=F("consecutive_errors") + 1, **outcome
         )
         logger.error("Plannr rejected the API token; polling paused", extra={"token": fingerprint, "retry_at": retry_at.isoformat()})
         return
@@ -270,8 +352,8 @@ def apply_error(executions, exc, now, claim_token, fingerprint):
     for execution in executions:
         by_errors.setdefault(execution.consecutive_errors + 1, []).append(execution.pk)
     for errors, group in by_errors.items():
-        Execution.objects.filter(pk__in=group, claim_token=claim_token).update(
-            next_poll_at=now + timedelta(seconds=backoff_seconds(errors)), consecutive_errors=errors, **release
+        mine.filter(pk__in=group).release(
+            next_poll_at=scheduling.after_error(errors, now), consecutive_errors=errors, **outcome
         )
     log = logger.info if isinstance(exc, NotFound) else logger.warning
     log("poll failed: %s", message, extra={"poll_state": state, "batch_size": len(ids)})
@@ -291,7 +373,7 @@ def poll_now(execution_ids):
 def run_cycle(now=None):
     """One full cycle, synchronously: everything due now (the `poll` command)."""
     now = now or timezone.now()
-    return _poll_batches(claim_batches(due_executions(now), now))
+    return _poll_batches(claim_batches(Execution.objects.due(now), now))
 
 
 def _poll_batches(claimed):

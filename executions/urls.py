@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import poll_health, views
 
 app_name = "executions"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("executions/<uuid:uuid>/label/", views.execution_label, name="label"),
     path("executions/<uuid:uuid>/unwatch/", views.execution_unwatch, name="unwatch"),
     path("executions/<uuid:uuid>/steps/<uuid:step_uuid>/info/", views.step_info, name="step_info"),
+    path("poll-health/", poll_health.poll_health, name="poll_health"),
+    path("poll-health/live/", poll_health.poll_health_live, name="poll_health_live"),
+    path("poll-health/retry/", poll_health.poll_health_retry, name="poll_health_retry"),
 ]

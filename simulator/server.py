@@ -125,6 +125,10 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one send (buffered until handle_one_request flushes),
+    # with Nagle off: a small answer written in two sends stalled ~40 ms on delayed ACK.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
 
     def version_string(self):
         return "PlannrSimulator/1.0"

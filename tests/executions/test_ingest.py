@@ -161,3 +161,16 @@ def test_unknown_status_is_data_and_counts_as_finished(claimed):
     execution.refresh_from_db()
     assert execution.status == "paused_by_admin"
     assert execution.is_finished and not execution.is_failing
+
+
+def test_payloads_fetched_outside_a_poll_apply_without_a_claim():
+    execution = Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=timezone.now())
+    unknown = str(uuid.uuid4())
+    data = payload(execution.uuid, steps=[step("Send SMS")])
+    changed, unchanged, missing = ingest.apply_payloads([data, payload(unknown), "not an object"])
+    assert (changed, unchanged, missing) == (1, 0, [unknown])
+    execution.refresh_from_db()
+    assert (execution.poll_state, execution.name, execution.steps.count()) == (PollState.OK, "Send welcome pack", 1)
+    assert Snapshot.objects.filter(execution=execution).count() == 1
+    # The same payload again is an unchanged poll.
+    assert ingest.apply_payloads([data]) == (0, 1, [])

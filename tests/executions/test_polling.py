@@ -169,7 +169,7 @@ def test_malformed_json_is_recorded_as_an_invalid_response(simulator, owner):
 def test_running_a_batch_task_twice_changes_nothing(simulator, owner):
     uuids = simulator.create_many(5)
     watch_all(owner, uuids)
-    [(token, ids)] = polling.claim_batches(polling.due_executions(timezone.now()), timezone.now())
+    [(token, ids)] = polling.claim_batches(Execution.objects.due(timezone.now()), timezone.now())
     first = polling.poll_claimed(ids, token)
     second = polling.poll_claimed(ids, token)
     assert (first.polled, second.polled) == (5, 0)

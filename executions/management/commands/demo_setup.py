@@ -8,54 +8,40 @@ failing ones. Running it again changes nothing but the password, when one is giv
 import os
 import secrets
 import time
-import uuid as uuid_lib
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from executions.models import Execution
+from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError, get_client
 from executions.watching import watch_executions
 
-LIST_PATH = "/api/v1/automation-executions"
 DEMO_LABEL = "demo"
 
 
 def fetch_recent_executions(limit, *, per_page=100):
-    """The most recent executions, as Plannr lists them (one page is enough for a demo)."""
+    """The most recent executions, as Plannr lists them (one page is enough for a demo).
+
+    Through the product's client: the shared rate budget, and error messages that
+    never carry the token.
+    """
     if not settings.PLANNR_API_TOKEN:
         raise CommandError("PLANNR_API_TOKEN is not set: cannot ask Plannr for executions.")
     try:
-        response = requests.get(
-            settings.PLANNR_BASE_URL + LIST_PATH,
-            params={"sort": "-created_at", "per_page": max(per_page, limit)},
-            headers={"Authorization": f"Bearer {settings.PLANNR_API_TOKEN}", "Accept": "application/json"},
-            timeout=(settings.PLANNR_CONNECT_TIMEOUT, settings.PLANNR_READ_TIMEOUT),
-        )
-    except requests.RequestException as exc:
-        raise CommandError(f"Plannr at {_where()} did not answer ({type(exc).__name__}).") from None
-    if response.status_code != 200:
-        raise CommandError(
-            f"Plannr at {_where()} answered HTTP {response.status_code} to the execution list."
-        )
-    try:
-        items = response.json()["data"]
-        return [item for item in items if isinstance(item, dict) and _is_uuid(item.get("uuid"))]
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return get_client().list_recent_payloads(max(per_page, limit))
+    except (PlannrTimeout, TransportError) as exc:
+        raise CommandError(f"Plannr at {_where()} did not answer ({exc.api_message or type(exc).__name__}).") from None
+    except InvalidPayload:
         raise CommandError(
             f"Plannr at {_where()} sent an execution list that is not the documented JSON."
         ) from None
-
-
-def _is_uuid(value):
-    try:
-        uuid_lib.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+    except PlannrError as exc:
+        raise CommandError(
+            f"Plannr at {_where()} answered HTTP {exc.status_code} to the execution list."
+        ) from None
 
 
 def _where():

@@ -1,0 +1,92 @@
+"""The poll-health page (staff only): is the token accepted, and how far behind is polling.
+
+"Retry now" ends a 401 pause at once, for when the token was fixed on Plannr's side.
+The region refreshes like every live region and answers 204 when nothing changed.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Min, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
+
+from . import polling
+from .models import Execution, PollState, TokenState
+from .plannr import get_client
+
+
+@dataclass
+class Health:
+    token: str
+    token_state: object  # the current token's TokenState, or None when Plannr never refused it
+    scheduled: int
+    due: int
+    in_flight: int
+    paused: int
+    lag_seconds: int
+
+    @property
+    def fingerprint(self):
+        state = self.token_state
+        return fingerprint(
+            self.token, state and (state.unauthorized_since, state.retry_at, state.last_error),
+            self.scheduled, self.due, self.in_flight, self.paused, self.lag_seconds,
+        )
+
+
+def current_health(now):
+    token = get_client().token_fingerprint
+    counts = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
+        scheduled=Count("pk"),
+        due=Count("pk", filter=Q(next_poll_at__lte=now)),
+        in_flight=Count("pk", filter=Q(claim_token__isnull=False, claimed_until__gte=now)),
+        paused=Count("pk", filter=Q(poll_state=PollState.UNAUTHORIZED)),
+        oldest_due=Min("next_poll_at", filter=Q(next_poll_at__lte=now)),
+    )
+    oldest = counts.pop("oldest_due")
+    return Health(
+        token=token,
+        token_state=TokenState.objects.filter(fingerprint=token, unauthorized_since__isnull=False).first(),
+        lag_seconds=int((now - oldest).total_seconds()) if oldest else 0,
+        **counts,
+    )
+
+
+def _staff(view):
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(health):
+    return {"health": health, **refresh_context()}
+
+
+@_staff
+def poll_health(request):
+    return render(request, "executions/poll_health.html", _context(current_health(timezone.now())))
+
+
+@_staff
+def poll_health_live(request):
+    health = current_health(timezone.now())
+    if not_modified := unchanged(request, health.fingerprint):
+        return not_modified
+    return render(request, "executions/_poll_health.html", _context(health))
+
+
+@require_POST
+@_staff
+def poll_health_retry(request):
+    resumed = polling.retry_now()
+    messages.success(request, f"Retrying now: {resumed} paused execution(s) are due and one batch will test the token.")
+    return redirect("executions:poll_health")

@@ -1,0 +1,186 @@
+"""The polling path's raw SQL: what the ORM cannot say in one statement.
+
+Every function here has a PostgreSQL and a SQLite form, and both are tested
+(tests/executions/test_sql.py runs on whichever engine the suite runs on; CI runs
+PostgreSQL, `make test` SQLite). Callers pass and get plain Python values.
+
+- `claim`: one UPDATE claims a whole cycle, a fresh claim token per batch, and
+  returns what each batch task needs, so the task reads nothing before it polls.
+- `update_rows` / `insert_rows`: a batch's changed executions, steps and snapshots
+  written set-based. On PostgreSQL the rows travel as one JSON document expanded by
+  `jsonb_to_recordset` (one parameter, parsed in C; Django's array insert made
+  psycopg escape every quote of every payload); SQLite, in-process, takes
+  `executemany`.
+"""
+
+import datetime as dt
+import uuid as uuid_lib
+
+import orjson
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from .models import Execution
+
+# What a batch task needs of each claimed execution, in this order.
+CLAIM_COLUMNS = ("id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors")
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _q(name):
+    return connection.ops.quote_name(name)
+
+
+def _is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def _datetime_param(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _as_datetime(value):
+    """A returned timestamp as an aware datetime (SQLite's come back naive UTC, or as text)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def claim(*, now, until, batch_size, limit=None, ids=None):
+    """Claim unclaimed executions, due ones (or exactly `ids`), oldest first, in batches.
+
+    Returns [(token, rows, oldest_due)], rows as lists in CLAIM_COLUMNS order (uuid as
+    str). The claim condition is evaluated inside the UPDATE: on PostgreSQL the
+    candidates are locked with SKIP LOCKED, so two dispatchers never share a row;
+    SQLite has one writer.
+    """
+    if ids is not None and not ids:
+        return []
+    limit = limit if limit is not None else 2**62
+    # Batch k's token: 24 random hex digits for this claim, then k in 8 hex digits.
+    prefix = uuid_lib.uuid4().hex[:24]
+    if ids is None:
+        scope, scope_params = f"{_q('next_poll_at')} <= %s", [_datetime_param(now)]
+    elif _is_postgres():
+        scope, scope_params = f"{_q('id')} = ANY(%s)", [list(ids)]
+    else:
+        scope, scope_params = f"{_q('id')} IN ({','.join(['%s'] * len(ids))})", list(ids)
+    unclaimed = f"({_q('claimed_until')} IS NULL OR {_q('claimed_until')} < %s)"
+    table = _table(Execution)
+    returning = ", ".join(f"e.{_q(c)}" for c in CLAIM_COLUMNS)
+    plain = ", ".join(_q(c) for c in CLAIM_COLUMNS)
+    if _is_postgres():
+        query = f"""
+            WITH picked AS (
+                SELECT id, next_poll_at AS due_at, row_number() OVER (ORDER BY next_poll_at, id) - 1 AS n
+                FROM (SELECT id, next_poll_at FROM {table}
+                      WHERE {scope} AND {unclaimed}
+                      ORDER BY next_poll_at, id LIMIT %s FOR UPDATE SKIP LOCKED) candidates
+            )
+            UPDATE {table} AS e
+            SET claim_token = (%s || lpad(to_hex((picked.n / %s)::int), 8, '0'))::uuid, claimed_until = %s
+            FROM picked WHERE e.id = picked.id
+            RETURNING {returning}, e.claim_token, picked.due_at, picked.n
+        """
+    else:
+        query = f"""
+            WITH picked AS (
+                SELECT id, row_number() OVER (ORDER BY next_poll_at, id) - 1 AS n
+                FROM {table} WHERE {scope} AND {unclaimed}
+                ORDER BY next_poll_at, id LIMIT %s
+            )
+            UPDATE {table}
+            SET claim_token = %s || printf('%%08x', (SELECT n FROM picked WHERE picked.id = {table}.id) / %s),
+                claimed_until = %s
+            WHERE id IN (SELECT id FROM picked)
+            RETURNING {plain}, claim_token, next_poll_at, (SELECT n FROM picked WHERE picked.id = {table}.id)
+        """
+    params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until)]
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        returned = cursor.fetchall()
+    returned.sort(key=lambda r: r[-1])
+    batches = {}
+    for row in returned:
+        token = row[7] if isinstance(row[7], uuid_lib.UUID) else uuid_lib.UUID(row[7])
+        values = list(row[:7])
+        values[1] = str(values[1] if isinstance(values[1], uuid_lib.UUID) else uuid_lib.UUID(values[1]))
+        values[4] = bool(values[4])
+        token_rows = batches.setdefault(token, [[], None])
+        token_rows[0].append(values)
+        if token_rows[1] is None:
+            token_rows[1] = _as_datetime(row[8])
+    return [(token, rows, oldest) for token, (rows, oldest) in batches.items()]
+
+
+def _db_type(field):
+    return field.db_type(connection) if not field.is_relation else field.target_field.rel_db_type(connection)
+
+
+def _json_value(field, value):
+    """A value for jsonb_to_recordset: JSON-typed columns keep their structure."""
+    if value is None:
+        return None
+    if isinstance(value, uuid_lib.UUID):
+        return str(value)
+    return value
+
+
+def _sqlite_value(field, value):
+    return field.get_db_prep_save(value, connection)
+
+
+def update_rows(model, rows, key="id"):
+    """UPDATE each row (a dict of column -> value, all with the same columns) matched on `key`."""
+    if not rows:
+        return 0
+    columns = [c for c in rows[0] if c != key]
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    table = _table(model)
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in [key, *columns])
+            sets = ", ".join(f"{_q(c)} = v.{_q(c)}" for c in columns)
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM jsonb_to_recordset(%s::jsonb) AS v({record}) "
+                f"WHERE t.{_q(key)} = v.{_q(key)}",
+                [orjson.dumps([{c: _json_value(fields[c], r[c]) for c in [key, *columns]} for r in rows]).decode()],
+            )
+        else:
+            sets = ", ".join(f"{_q(c)} = %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE {_q(key)} = %s",
+                [[*(_sqlite_value(fields[c], r[c]) for c in columns), r[key]] for r in rows],
+            )
+    return len(rows)
+
+
+def insert_rows(model, rows, *, conflict=None, update=()):
+    """INSERT rows (dicts with the same columns); with `conflict` columns, update `update` on a clash."""
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    table = _table(model)
+    names = ", ".join(_q(c) for c in columns)
+    upsert = ""
+    if conflict:
+        sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
+        upsert = f" ON CONFLICT ({', '.join(_q(c) for c in conflict)}) DO UPDATE SET {sets}"
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS v({record}){upsert}",
+                [orjson.dumps([{c: _json_value(fields[c], r[c]) for c in columns} for r in rows]).decode()],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))}){upsert}",
+                [[_sqlite_value(fields[c], r[c]) for c in columns] for r in rows],
+            )
+    return len(rows)

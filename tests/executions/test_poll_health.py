@@ -1,0 +1,90 @@
+"""A fixed token restarts polling at once: a new token, or "retry now" on the poll-health page."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from executions import polling
+from executions.models import Execution, PollState, TokenState
+from tests.executions.polling_helpers import states, watch_all
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
+
+
+def run_dispatch():
+    return polling.dispatch(send=lambda ids, token: polling.poll_claimed(ids, token))
+
+
+@pytest.fixture
+def paused(simulator, owner, settings):
+    """Three executions paused by a 401 for POLL_UNAUTHORIZED_RETRY_SECONDS (300 s)."""
+    uuids = simulator.create_many(3)
+    watch_all(owner, uuids)
+    simulator.fail_next("401")
+    polling.run_cycle()
+    assert {e.poll_state for e in states(uuids).values()} == {PollState.UNAUTHORIZED}
+    assert all(e.next_poll_at > timezone.now() for e in states(uuids).values())
+    assert run_dispatch() == []
+    return uuids
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(username="ops", password="x", is_staff=True)
+
+
+def test_a_new_token_makes_what_the_old_one_paused_due_at_once(paused, simulator, settings):
+    settings.PLANNR_API_TOKEN = "a-new-token"
+    simulator.server.tokens = frozenset({"a-new-token"})
+    sent = run_dispatch()
+    assert sorted(i for _, ids in sent for i in ids) == sorted(e.pk for e in states(paused).values())
+    assert {e.poll_state for e in states(paused).values()} == {PollState.OK}
+    assert not TokenState.objects.filter(unauthorized_since__isnull=False).exists()
+
+
+def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("executions:poll_health")).content.decode()
+    assert 'data-token-state="refused"' in page and "Retry now" in page
+    assert "Paused by a refused token</dt><dd>3<" in page
+
+    response = client.post(reverse("executions:poll_health_retry"))
+    assert response.status_code == 302
+    assert Execution.objects.due(timezone.now()).count() == 3
+    sent = run_dispatch()
+    assert sum(len(ids) for _, ids in sent) == 3
+    assert {e.poll_state for e in states(paused).values()} == {PollState.OK}
+    page = client.get(reverse("executions:poll_health")).content.decode()
+    assert 'data-token-state="accepted"' in page
+
+
+def test_retry_now_with_a_token_still_refused_pauses_it_again(paused, client, staff, simulator):
+    client.force_login(staff)
+    client.post(reverse("executions:poll_health_retry"))
+    simulator.fail_next("401")
+    assert len(run_dispatch()) == 1  # one probe batch, not a burst
+    assert run_dispatch() == []
+    assert TokenState.objects.get().retry_at > timezone.now()
+
+
+def test_poll_health_shows_lag_refreshes_with_204_and_is_staff_only(simulator, owner, client, staff):
+    watch_all(owner, simulator.create_many(2))
+    Execution.objects.update(next_poll_at=timezone.now() - timezone.timedelta(seconds=95))
+    client.force_login(owner)
+    assert client.get(reverse("executions:poll_health")).status_code == 403
+    assert client.post(reverse("executions:poll_health_retry")).status_code == 403
+    client.force_login(staff)
+    page = client.get(reverse("executions:poll_health")).content.decode()
+    assert 'data-poll-lag="9' in page and "Due now</dt><dd>2<" in page
+    # Nothing overdue, so nothing ticks: a refresh that knows what it shows gets a 204.
+    Execution.objects.update(next_poll_at=timezone.now() + timezone.timedelta(seconds=60))
+    live = reverse("executions:poll_health_live")
+    first = client.get(live, headers={"HX-Request": "true"})
+    fp = first.content.decode().split('"known": "')[1].split('"')[0]
+    assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 204
+    TokenState.objects.create(fingerprint="x", unauthorized_since=timezone.now())
+    assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 204
+    Execution.objects.update(poll_state=PollState.UNAUTHORIZED)
+    assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 200
+    client.logout()
+    assert client.get(reverse("executions:poll_health")).status_code == 302

@@ -1,0 +1,83 @@
+"""executions/sql.py on the engine the suite runs on (CI: PostgreSQL; `make test`: SQLite)."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from executions import sql
+from executions.models import Execution, Snapshot, Step
+
+pytestmark = pytest.mark.django_db
+
+
+def make(n, now, **fields):
+    return Execution.objects.bulk_create(
+        [Execution(uuid=uuid.uuid4(), next_poll_at=now - timedelta(seconds=n - i), **fields) for i in range(n)]
+    )
+
+
+def test_claim_takes_due_unclaimed_rows_oldest_first_in_batches_with_a_token_each():
+    now = timezone.now()
+    rows = make(5, now, payload_hash="h", status="in_progress")
+    Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=now + timedelta(seconds=5))  # not due
+    held = Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=now, claim_token=uuid.uuid4(),
+                                    claimed_until=now + timedelta(seconds=30))
+    until = now + timedelta(seconds=40)
+    claimed = sql.claim(now=now, until=until, batch_size=2, limit=4)
+    assert [len(batch) for _, batch, _ in claimed] == [2, 2]
+    assert len({token for token, _, _ in claimed}) == 2
+    ids = [row[0] for _, batch, _ in claimed for row in batch]
+    assert ids == [e.pk for e in rows[:4]]
+    first = claimed[0][1][0]
+    assert dict(zip(sql.CLAIM_COLUMNS, first)) == {
+        "id": rows[0].pk, "uuid": str(rows[0].uuid), "status": "in_progress", "poll_state": "pending",
+        "is_finished": False, "payload_hash": "h", "consecutive_errors": 0,
+    }
+    assert abs((claimed[0][2] - rows[0].next_poll_at).total_seconds()) < 0.001
+    for token, batch, _ in claimed:
+        stored = Execution.objects.claimed_by(token)
+        assert sorted(stored.values_list("pk", flat=True)) == sorted(row[0] for row in batch)
+        assert {e.claimed_until for e in stored} == {until}
+    # What is claimed, or not due, is not claimed again; the fifth still is.
+    again = sql.claim(now=now, until=until, batch_size=2)
+    assert [[row[0] for row in batch] for _, batch, _ in again] == [[rows[4].pk]]
+    assert held.pk not in ids
+    assert sql.claim(now=now, until=until, batch_size=2) == []
+
+
+def test_claim_of_given_ids_ignores_the_schedule_but_not_other_claims():
+    now = timezone.now()
+    free, taken = make(2, now + timedelta(seconds=60))
+    Execution.objects.filter(pk=taken.pk).update(claim_token=uuid.uuid4(), claimed_until=now + timedelta(seconds=9))
+    claimed = sql.claim(now=now, until=now + timedelta(seconds=9), batch_size=200, ids=[free.pk, taken.pk])
+    assert [[row[0] for row in batch] for _, batch, _ in claimed] == [[free.pk]]
+    assert sql.claim(now=now, until=now, batch_size=200, ids=[]) == []
+
+
+def test_rows_are_written_and_upserted_set_based_with_json_times_and_uuids():
+    now = timezone.now()
+    [execution] = make(1, now)
+    step_uuid = uuid.uuid4()
+    step = {"execution_id": execution.pk, "uuid": step_uuid, "position": 0, "name": "Send SMS", "status": "pending",
+            "info": "", "messages": [], "failure_kind": "", "executed_at": None, "remote_created_at": now,
+            "remote_updated_at": now}
+    sql.insert_rows(Step, [step])
+    sql.insert_rows(Step, [{**step, "status": "failed", "messages": ["it's \"quoted\" é"]}],
+                    conflict=("execution_id", "uuid"), update=("status", "messages"))
+    stored = Step.objects.get()
+    assert (stored.uuid, stored.status, stored.messages, stored.remote_created_at) == (
+        step_uuid, "failed", ["it's \"quoted\" é"], now)
+
+    payload = {"uuid": str(execution.uuid), "steps": [{"info": "a\\b \"c\""}], "n": 1.5, "none": None}
+    sql.insert_rows(Snapshot, [{"execution_id": execution.pk, "fetched_at": now, "payload": payload,
+                                "raw_payload": "", "payload_hash": "x", "changes": [{"kind": "status"}]}])
+    assert Snapshot.objects.get().payload == payload
+
+    sql.update_rows(Execution, [{"id": execution.pk, "name": "Welcome", "next_step": {"name": "n"},
+                                 "account_uuid": step_uuid, "last_polled_at": now, "claim_token": None,
+                                 "is_failing": True, "steps_count": 3}])
+    execution.refresh_from_db()
+    assert (execution.name, execution.next_step, execution.account_uuid, execution.last_polled_at,
+            execution.is_failing, execution.steps_count) == ("Welcome", {"name": "n"}, step_uuid, now, True, 3)
