@@ -55,6 +55,14 @@ SEARCH_MAX = 200
 LAST_POLLED_RESOLUTION = 60
 
 
+PAGE_MAX = 10**6
+
+
+def _clean(value):
+    # NUL cannot reach PostgreSQL (psycopg refuses it), and no real value holds one.
+    return value.replace("\x00", "")
+
+
 @dataclass(frozen=True)
 class Params:
     status: str = ""
@@ -64,16 +72,18 @@ class Params:
 
     @classmethod
     def from_query(cls, query):
-        sort = query.get("sort", DEFAULT_SORT)
+        """Params from a QueryDict. Anything that is not a valid value is ignored, never an error."""
+        query = {key: _clean(query.get(key, "")) for key in ("status", "q", "sort", "page")}
+        sort = query["sort"] or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             sort = DEFAULT_SORT
         try:
-            page = max(1, int(query.get("page", 1)))
+            page = min(max(1, int(query["page"] or 1)), PAGE_MAX)
         except (TypeError, ValueError):
             page = 1
         return cls(
-            status=query.get("status", "")[:100],
-            q=" ".join(query.get("q", "").split())[:SEARCH_MAX],
+            status=query["status"][:100],
+            q=" ".join(query["q"].split())[:SEARCH_MAX],
             sort=sort,
             page=page,
         )
