@@ -13,4 +13,5 @@ urlpatterns = [
     path("executions/<uuid:uuid>/poll/", views.execution_poll, name="poll"),
     path("executions/<uuid:uuid>/label/", views.execution_label, name="label"),
     path("executions/<uuid:uuid>/unwatch/", views.execution_unwatch, name="unwatch"),
+    path("executions/<uuid:uuid>/watch/", views.execution_watch, name="watch"),
 ]

@@ -101,7 +101,7 @@ _KEYS = st.sampled_from(_EVERY_KEY)
 _VALUES = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.text(max_size=40)
 
 
-@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzzed_queries_on_every_url(owner, paths, data):
     from urllib.parse import quote
