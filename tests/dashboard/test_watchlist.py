@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 import uuid
 
 import pytest
@@ -214,8 +215,10 @@ def test_a_refresh_with_nothing_changed_gets_no_content(owner_client, owner):
     again = owner_client.get(ROWS, {"known": known}, headers=HTMX)
     assert again.status_code == 204 and again.content == b""
 
-    # A routine poll (only the poll time moves) is still "nothing changed".
-    Execution.objects.filter(pk=w.execution.pk).update(last_polled_at=w.execution.last_polled_at)
+    # A routine poll (only the poll time moves, within the minute) is still "nothing changed".
+    polled = w.execution.last_polled_at + timedelta(seconds=3)
+    assert Execution.objects.filter(pk=w.execution.pk).update(last_polled_at=polled) == 1
+    assert Execution.objects.get(pk=w.execution.pk).last_polled_at != w.execution.last_polled_at
     assert owner_client.get(ROWS, {"known": known}, headers=HTMX).status_code == 204
 
 
@@ -240,11 +243,18 @@ def test_a_refresh_after_a_change_gets_the_new_rows(owner_client, owner, change)
     assert known_of(response) != known
 
 
-def test_the_fingerprint_covers_the_page_shown(owner_client, owner):
-    watch(owner)
+@pytest.mark.parametrize(
+    "view", [{"status": "failing"}, {"status": "failed"}, {"q": "only"}, {"sort": "-watched"}, {"size": 100}]
+)
+def test_the_fingerprint_covers_the_view_shown(owner_client, owner, view):
+    # One failing watch: every view below shows exactly the same row, count and page as
+    # the unfiltered one, so only the view itself tells the fingerprints apart.
+    watch(owner, name="the only one", status="failed", is_failing=True)
     known = known_of(owner_client.get(PAGE))
-    # Same data, different filter: never "unchanged".
-    assert owner_client.get(ROWS, {"known": known, "status": "failing"}, headers=HTMX).status_code == 200
+    filtered = owner_client.get(ROWS, {"known": known, **view}, headers=HTMX)
+    assert filtered.status_code == 200 and len(row_uuids(filtered)) == 1
+    # The chips and links it renders belong to that view: a 204 would leave the old ones.
+    assert known_of(filtered) != known
 
 
 def test_the_poller_carries_the_current_view_and_fingerprint(owner_client, owner):
