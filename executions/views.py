@@ -69,7 +69,7 @@ def _table_context(request, data):
     return {
         "data": data,
         "params": data.params,
-        "rows": rendered_rows(data, Watch.objects.filter(user=request.user)),
+        "rows": rendered_rows(data),
         "page_url": reverse("executions:watchlist"),
         "rows_url": reverse("executions:watchlist_rows"),
         **refresh_context(),

@@ -184,6 +184,9 @@ class TablePage:
     pagination: Pagination
     keys: list  # (row id, version key...) per row, in order
     fingerprint: str
+    # Row id -> the plain values a row shows, fetched with the keys (one query); only
+    # rows missing from the row cache are rendered from them.
+    values: dict = field(default_factory=dict)
 
     @property
     def page_sizes(self):
@@ -342,6 +345,18 @@ def key_fields(table):
     return own + (table.f("version"), table.f("updated_at"), table.f("poll_state"))
 
 
+# What a row shows of its execution (executions/rows.py renders it).
+DISPLAY_FIELDS = (
+    "uuid", "name", "status", "triggered_by", "account_name", "steps_count", "steps_done", "next_step",
+    "is_failing", "failure_message", "poll_state", "last_polled_at", "last_poll_error",
+)
+
+
+def row_fields(table):
+    shown = [table.f(n) for n in DISPLAY_FIELDS] + ([table.label] if table.label else [])
+    return list(dict.fromkeys([*key_fields(table), *shown]))
+
+
 def table_page(qs, table, params, counts_key, refresh=False):
     """The page of rows `params` asks for from `qs`, fingerprinted; rows render on first use."""
     size = params.page_size
@@ -355,15 +370,76 @@ def table_page(qs, table, params, counts_key, refresh=False):
     num_pages = max(1, math.ceil(total / size))
     number = min(params.page, num_pages)
     offset = (number - 1) * size
-    ordered = _annotate_for(table, filtered, params.sort).order_by(*_ordering(table, params.sort))
-    keys = list(ordered.values_list(*key_fields(table))[offset : offset + size])
+    fields = row_fields(table)
+    if params.sort.lstrip("-") == "status" and not params.q:
+        rows = _rows_by_severity(table, filtered, params, counts, offset, size, fields)
+    else:
+        ordered = _annotate_for(table, filtered, params.sort).order_by(*_ordering(table, params.sort))
+        rows = list(ordered.values(*fields)[offset : offset + size])
+    keys = [tuple(r[f] for f in key_fields(table)) for r in rows]
     pagination = Pagination(number=number, num_pages=num_pages, total=total, size=size)
     fp = fingerprint(
         table.name, params, number, num_pages, total, counts.key(), keys, minute_bucket(),
     )
     return TablePage(
-        table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp
+        table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp,
+        values={r["id"]: r for r in rows},
     )
+
+
+def _severity_of(group):
+    """The severity (see `severity`) of a grouped count's rows, in Python."""
+    if group["is_failing"]:
+        return 0
+    return 1 if group["status"].lower() in _running() else 2
+
+
+def _running():
+    return {s.lower() for s in settings.PLANNR_RUNNING_STATUSES}
+
+
+def _severity_q(table, level):
+    failing = Q(**{table.f("is_failing"): True})
+    running = Q(_status_lower__in=_running())
+    return [failing, ~failing & running, ~failing & ~running][level]
+
+
+def _rows_by_severity(table, qs, params, counts, offset, size, fields):
+    """The page's rows in severity order without sorting every row.
+
+    A sort on a computed severity must read and sort all N rows. Instead the page
+    is cut from each severity group in turn, each read newest first along the
+    (user, -created_at) index and stopped at the page's end: one small query per
+    group the page spans. The first page needs no counts, so it is exact on every
+    refresh; a later page finds where each group starts from the grouped counts,
+    which on a refresh may be one refresh old.
+    """
+    levels = [2, 1, 0] if params.sort.startswith("-") else [0, 1, 2]
+    qs = qs.annotate(_status_lower=Lower(table.f("status")))
+    newest = [F(table.newest).desc(), F("id").desc()]
+
+    def part(level):
+        return qs.filter(_severity_q(table, level)).order_by(*newest).values(*fields)
+
+    rows = []
+    if offset == 0:
+        for level in levels:
+            rows += list(part(level)[: size - len(rows)])
+            if len(rows) == size:
+                break
+        return rows
+    sizes = [0, 0, 0]
+    for g in counts.groups:
+        if _group_matches(g, params.status):
+            sizes[_severity_of(g)] += g["n"]
+    start = 0
+    for level in levels:
+        end = start + sizes[level]
+        lo, hi = max(offset, start), min(offset + size, end)
+        if lo < hi:
+            rows += list(part(level)[lo - start : hi - start])
+        start = end
+    return rows
 
 
 def minute_bucket():

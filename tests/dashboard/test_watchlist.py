@@ -317,6 +317,40 @@ def test_failing_first_then_running_then_the_rest_newest_first_in_each(owner_cli
     ]
 
 
+SEVERITY_SET = [
+    ("old failing", "failed", True),
+    ("old running", "in_progress", False),
+    ("old done", "completed", False),
+    ("new done", "completed", False),
+    ("new running", "IN_PROGRESS", False),
+    ("hidden failure", "completed", True),
+    ("not polled", "", False),
+]
+
+
+@pytest.mark.parametrize("sort", ["status", "-status"])
+def test_severity_order_holds_across_pages(owner_client, owner, settings, sort):
+    for name, status, failing in SEVERITY_SET:
+        watch(owner, name=name, status=status, is_failing=failing)
+    whole = names_of(owner_client.get(ROWS, {"sort": sort}, headers=HTMX))
+    settings.WATCHLIST_PAGE_SIZE = 2
+    paged = []
+    for page in (1, 2, 3, 4):
+        paged += names_of(owner_client.get(ROWS, {"sort": sort, "page": page}, headers=HTMX))
+    assert paged == whole and len(whole) == 7
+
+
+def test_a_new_failure_is_on_top_at_the_next_refresh(owner_client, owner):
+    quiet = [watch(owner, name=f"quiet {i}", status="in_progress") for i in range(3)]
+    known = known_of(owner_client.get(PAGE))
+    Execution.objects.filter(pk=quiet[0].execution_id).update(
+        status="failed", is_failing=True, version=2
+    )
+    # A timed refresh reuses the counts it had; the first page is still exact.
+    refresh = owner_client.get(ROWS, {"known": known}, headers=HTMX)
+    assert names_of(refresh) == ["quiet 0", "quiet 2", "quiet 1"]
+
+
 def test_a_failure_is_on_the_first_page_among_many_finished(owner_client, owner, settings):
     settings.WATCHLIST_PAGE_SIZE = 5
     failing = watch(owner, name="the failing one", status="failed", is_failing=True)
