@@ -72,6 +72,20 @@ def test_a_desktop_has_the_add_form_folded_too(transactional_db, browser, live_s
     expect(page.locator("#id_uuids")).to_be_hidden()
     # The rows start within the first screen.
     assert page.locator("tr.watch-row").first.bounding_box()["y"] < 450
+
+    # A large paste (the most one paste takes, half of it garbage) through the opened form.
+    import uuid
+
+    page.click("#add-summary")
+    lines = [str(uuid.uuid4()) if i % 2 else f"not-a-uuid-{i}" for i in range(1000)]
+    page.fill("#id_uuids", "\n".join(lines))
+    page.click("#add-form button[type=submit]")
+    expect(page.locator("#paste-report")).to_contain_text("Added 500 executions", timeout=30_000)
+    expect(page.locator("#add-details")).to_have_attribute("open", "")
+    expect(page.locator(".status-counts")).to_contain_text("All 502", timeout=10_000)
+    page.go_back()
+    page.go_forward()
+    expect(page.locator("tr.watch-row").first).to_be_visible()
     assert browser.errors == [], f"console errors: {browser.errors}"
 
 
