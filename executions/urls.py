@@ -17,4 +17,5 @@ urlpatterns = [
     path("poll-health/", poll_health.poll_health, name="poll_health"),
     path("poll-health/live/", poll_health.poll_health_live, name="poll_health_live"),
     path("poll-health/retry/", poll_health.poll_health_retry, name="poll_health_retry"),
+    path("executions/<uuid:uuid>/watch/", views.execution_watch, name="watch"),
 ]

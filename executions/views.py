@@ -16,9 +16,12 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -27,12 +30,19 @@ from kombu.exceptions import OperationalError
 
 from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
-from .models import Watch
-from .watchlist import Params, forget_counts, watchlist_page
+from .models import Execution, Watch
+from .rows import rendered_rows
+from .watchlist import Params, forget_watch_counts, minute_bucket, watchlist_page
 
 logger = logging.getLogger("executions.views")
 
 HISTORY_LIMIT = 100
+# How long "Undo" is offered after unwatching.
+UNDO_SECONDS = 10
+# Executions this session stopped watching, remembered so that their pages stay readable.
+UNWATCHED_REMEMBERED = 50
+# A rendered execution page region is reused while its fingerprint holds, within the minute.
+LIVE_CACHE_SECONDS = 125
 # After "poll now" the page keeps refreshing until the poll lands (at most this
 # long), even for a finished and confirmed execution that no longer refreshes.
 AWAIT_POLL_SECONDS = 60
@@ -55,15 +65,32 @@ class PasteReport:
         return bool(self.already_watched or self.invalid or self.duplicates)
 
 
+def _table_context(request, data):
+    return {
+        "data": data,
+        "params": data.params,
+        "rows": rendered_rows(data),
+        "page_url": reverse("executions:watchlist"),
+        "rows_url": reverse("executions:watchlist_rows"),
+        **refresh_context(),
+    }
+
+
+def _pop_undo(request):
+    undo = request.session.pop("undo_unwatch", None)
+    if not undo or undo.get("until", 0) < timezone.now().timestamp():
+        return None
+    return {**undo, "seconds": max(1, round(undo["until"] - timezone.now().timestamp()))}
+
+
 def _render_watchlist(request, form, report=None):
     data = watchlist_page(request.user, Params.from_query(request.GET))
     context = {
-        "data": data,
-        "params": data.params,
+        **_table_context(request, data),
         "form": form,
         "report": report,
         "paste_limit": settings.WATCH_PASTE_LIMIT,
-        **refresh_context(),
+        "undo": _pop_undo(request),
     }
     return render(request, "executions/watchlist.html", context)
 
@@ -83,9 +110,7 @@ def watchlist_rows(request):
     data = watchlist_page(request.user, Params.from_query(request.GET), refresh=bool(known) and not fresh)
     if known and known == data.fingerprint:
         return HttpResponse(status=204)
-    response = render(
-        request, "executions/_watchlist.html", {"data": data, "params": data.params, **refresh_context()}
-    )
+    response = render(request, "executions/_watchlist.html", _table_context(request, data))
     if not (known or fresh):
         # A filter, sort or page change by the user: the address bar follows it.
         query = data.params.query_string()
@@ -101,7 +126,7 @@ def add_watches(request):
     if form.is_valid():
         parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
         result = watching.watch_executions(request.user, parsed.uuids, label)
-        forget_counts(request.user)
+        forget_watch_counts(request.user)
         report = PasteReport(
             added=result.created,
             already_watched=result.already_watched,
@@ -135,6 +160,15 @@ def _watch_for(request, uuid):
     return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
 
 
+def _may_see_unwatched(request, execution):
+    """Someone who no longer watches an execution may still read what we last knew of it:
+    this session unwatched it, or they had an alert about it (links in emails and on the
+    alerts page lead here)."""
+    if str(execution.uuid) in request.session.get("unwatched", []):
+        return True
+    return execution.failure_events.filter(deliveries__user=request.user).exists()
+
+
 def _parse_awaiting(raw):
     try:
         return datetime.fromtimestamp(float(raw), tz=dt_timezone.utc)
@@ -149,18 +183,20 @@ class LiveState:
     fingerprint: str
 
 
-def _live_state(watch, awaiting, now=None):
-    e = watch.execution
+def _live_state(watch, awaiting, now=None, execution=None):
+    """What the live region shows and whether it keeps refreshing; `watch` is None once unwatched."""
+    e = execution or watch.execution
     now = now or timezone.now()
     if awaiting is not None and (now - awaiting > timedelta(seconds=AWAIT_POLL_SECONDS) or awaiting > now):
         awaiting = None
     if awaiting is not None and e.last_polled_at is not None and e.last_polled_at >= awaiting:
         awaiting = None  # the requested poll has landed
-    live = not e.final_confirmed or awaiting is not None
+    # Nothing polls an execution nobody watches: its page shows the last known state, still.
+    live = watch is not None and (not e.final_confirmed or awaiting is not None)
     fp = fingerprint(
         e.pk, e.version, e.updated_at, e.payload_hash, e.status, e.last_polled_at, e.next_poll_at,
         e.poll_state, e.last_poll_error, e.consecutive_errors, e.final_confirmed,
-        watch.pk, watch.updated_at, watch.label, live,
+        watch and (watch.pk, watch.updated_at, watch.label), live,
     )
     return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
 
@@ -178,8 +214,8 @@ def _timeline(execution):
     return steps
 
 
-def _execution_context(watch, state, **extra):
-    e = watch.execution
+def _live_context(watch, execution, state, **extra):
+    e = execution
     history = list(e.snapshots.only("id", "execution_id", "fetched_at", "changes")[: HISTORY_LIMIT + 1])
     return {
         "watch": watch,
@@ -195,12 +231,52 @@ def _execution_context(watch, state, **extra):
     }
 
 
+def _live_html(request, watch, execution, state):
+    """The live region's HTML, rendered once per fingerprint (and minute, for relative times).
+
+    The fingerprint covers everything the region shows, so a page with hundreds of
+    steps is rendered once per change, not once per visitor or refresh.
+    """
+    awaiting_ts = f"{state.awaiting.timestamp():.3f}" if state.awaiting else ""
+    key = "live:" + fingerprint(
+        state.fingerprint, awaiting_ts, timezone.get_current_timezone_name(), minute_bucket()
+    )
+    html = cache.get(key)
+    if html is None:
+        context = _live_context(watch, execution, state)
+        html = render_to_string("executions/_execution_live.html", context, request=request)
+        cache.set(key, html, LIVE_CACHE_SECONDS)
+    return mark_safe(html)
+
+
 @require_GET
 @login_required
 def execution_detail(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = Watch.objects.select_related("execution").filter(user=request.user, execution__uuid=uuid).first()
+    if watch is None:
+        return _unwatched_page(request, uuid)
     state = _live_state(watch, None)
-    context = _execution_context(watch, state, label_form=LabelForm(instance=watch))
+    context = {
+        "watch": watch,
+        "execution": watch.execution,
+        "live_html": _live_html(request, watch, watch.execution, state),
+        "label_form": LabelForm(instance=watch),
+    }
+    return render(request, "executions/execution.html", context)
+
+
+def _unwatched_page(request, uuid):
+    """Not watched: the last known state for someone who may see it, else a page that says why
+    there is nothing to see (404, and the same words whether or not the execution exists)."""
+    execution = Execution.objects.filter(uuid=uuid).first()
+    if execution is None or not _may_see_unwatched(request, execution):
+        return render(request, "executions/not_watched.html", {"uuid": uuid}, status=404)
+    state = _live_state(None, None, execution=execution)
+    context = {
+        "watch": None,
+        "execution": execution,
+        "live_html": _live_html(request, None, execution, state),
+    }
     return render(request, "executions/execution.html", context)
 
 
@@ -211,7 +287,7 @@ def execution_live(request, uuid):
     state = _live_state(watch, _parse_awaiting(request.GET.get("awaiting")))
     if not_modified := unchanged(request, state.fingerprint):
         return not_modified
-    return render(request, "executions/_execution_live.html", _execution_context(watch, state))
+    return HttpResponse(_live_html(request, watch, watch.execution, state))
 
 
 @require_POST
@@ -231,7 +307,8 @@ def execution_poll(request, uuid):
         (messages.success if requested else messages.error)(request, notice[1])
         return redirect("executions:detail", uuid=uuid)
     state = _live_state(watch, requested, now=requested)
-    return render(request, "executions/_execution_live.html", _execution_context(watch, state, notice=notice))
+    context = _live_context(watch, watch.execution, state, notice=notice)
+    return render(request, "executions/_execution_live.html", context)
 
 
 @require_POST
@@ -258,8 +335,14 @@ def execution_unwatch(request, uuid):
     watch = _watch_for(request, uuid)
     name = watch.execution.name or str(watch.execution.uuid)
     watching.unwatch(watch)
-    forget_counts(request.user)
-    messages.info(request, f"Stopped watching {name}.")
+    forget_watch_counts(request.user)
+    unwatched = [u for u in request.session.get("unwatched", []) if u != str(uuid)]
+    request.session["unwatched"] = [str(uuid), *unwatched][:UNWATCHED_REMEMBERED]
+    # No "are you sure?": the watchlist offers to undo it for a few seconds instead.
+    request.session["undo_unwatch"] = {
+        "uuid": str(uuid), "label": watch.label, "name": name,
+        "until": timezone.now().timestamp() + UNDO_SECONDS,
+    }
     if request.htmx:
         return HttpResponseClientRedirect(reverse("executions:watchlist"))
     return redirect("executions:watchlist")
@@ -273,3 +356,20 @@ def step_info(request, uuid, step_uuid):
     step = get_object_or_404(watch.execution.steps.only("info"), uuid=step_uuid)
     # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.
     return HttpResponse(step.info, content_type="text/plain; charset=utf-8")
+@require_POST
+@login_required
+def execution_watch(request, uuid):
+    """Watch one execution (again): "Watch again" on its page, and "Undo" after unwatching."""
+    label = _clean_label(request.POST.get("label", ""))
+    watching.watch_executions(request.user, [uuid], label)
+    forget_watch_counts(request.user)
+    if request.POST.get("undo"):
+        messages.success(request, "Undone: watching it again.")
+        return redirect("executions:watchlist")
+    messages.success(request, "Watching this execution again: it is polled within seconds.")
+    return redirect("executions:detail", uuid=uuid)
+
+
+def _clean_label(raw):
+    form = LabelForm({"label": raw})
+    return form.cleaned_data["label"] if form.is_valid() else ""

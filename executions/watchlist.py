@@ -1,15 +1,18 @@
-"""The watchlist query: filter, search, sort, count and page one user's watches.
+"""The watchlist query: filter, search, sort, count and page a table of executions.
 
-It is written to a fixed query budget whatever the number of watches: one
-grouped aggregate gives every count the page shows (and the filtered total when
-there is no search), one query fetches the page of rows with their executions,
-and only a text search adds a count. The fingerprint is taken from the fetched
-rows, so an htmx refresh that would render the same page can stop before
-rendering anything; a refresh also reuses recent counts (see status_counts), so
-its cost does not grow with the number of watches.
+The same code serves one user's watches (`WATCHES`, rows are Watch) and any
+queryset of executions (`EXECUTIONS`, rows are Execution, e.g. one monitor's):
+a `Table` says where the execution's columns are from the row.
+
+It is written to a fixed query budget whatever the number of rows: one grouped
+aggregate gives every count the page shows (and the filtered total when there is
+no search), one narrow query gives the page's row keys, and only a text search
+adds a count. The fingerprint is taken from those keys, so an htmx refresh that
+would render the same page stops before rendering anything; a refresh also
+reuses recent counts (see status_counts), so its cost does not grow with N.
+The rows themselves are rendered once per version (executions/rows.py).
 """
 
-import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -17,7 +20,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import Lower
 
 from dashboard.htmx import fingerprint
 
@@ -38,21 +42,49 @@ FAILING = "failing"
 TROUBLE = "trouble"
 NOT_POLLED = "not-polled"
 
-# key -> (label, fields to order by ascending). Descending reverses each field.
-SORTS = {
-    "watched": ("Watched", ["created_at"]),
-    "status": ("Status", ["execution__status"]),
-    "name": ("Execution", ["execution__name"]),
-    "client": ("Client", ["execution__account_name"]),
-    "progress": ("Progress", ["execution__steps_done", "execution__steps_count"]),
-    "polled": ("Last polled", ["execution__last_polled_at"]),
-    "label": ("Label", ["label"]),
+# key -> label. "status" sorts by severity: failing, then running, then the rest.
+SORT_LABELS = {
+    "watched": "Watched",
+    "status": "Status",
+    "name": "Execution",
+    "client": "Client",
+    "progress": "Progress",
+    "polled": "Last polled",
+    "label": "Label",
 }
-DEFAULT_SORT = "-watched"
+DEFAULT_SORT = "status"
 SEARCH_MAX = 200
+PAGE_MAX = 10**6
+PAGE_SIZES = (25, 50, 100, 200)
 # "Last polled" times on the watchlist may lag by up to this many seconds: the
 # page is re-rendered at least this often even when nothing else changed.
 LAST_POLLED_RESOLUTION = 60
+
+
+@dataclass(frozen=True)
+class Table:
+    """Where a table's columns live, relative to its row model."""
+
+    name: str
+    execution: str  # lookup prefix of the execution's fields: "execution__" or ""
+    newest: str  # the row's own "newest first" field
+    label: str | None = None  # the row's label field, if it has one
+
+    def f(self, name):
+        return f"{self.execution}{name}"
+
+
+WATCHES = Table(name="watch", execution="execution__", newest="created_at", label="label")
+EXECUTIONS = Table(name="execution", execution="", newest="created_at")
+
+
+def _clean(value):
+    # NUL cannot reach PostgreSQL (psycopg refuses it), and no real value holds one.
+    return value.replace("\x00", "")
+
+
+def default_page_size():
+    return settings.WATCHLIST_PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -61,31 +93,45 @@ class Params:
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
+    size: int = 0  # 0: the default page size
 
     @classmethod
     def from_query(cls, query):
-        sort = query.get("sort", DEFAULT_SORT)
-        if sort.lstrip("-") not in SORTS:
+        """Params from a QueryDict. Anything that is not a valid value is ignored, never an error."""
+        query = {key: _clean(query.get(key, "")) for key in ("status", "q", "sort", "page", "size")}
+        sort = query["sort"] or DEFAULT_SORT
+        if sort.lstrip("-") not in SORT_LABELS:
             sort = DEFAULT_SORT
         try:
-            page = max(1, int(query.get("page", 1)))
+            page = min(max(1, int(query["page"] or 1)), PAGE_MAX)
         except (TypeError, ValueError):
             page = 1
+        try:
+            size = int(query["size"] or 0)
+        except (TypeError, ValueError):
+            size = 0
         return cls(
-            status=query.get("status", "")[:100],
-            q=" ".join(query.get("q", "").split())[:SEARCH_MAX],
+            status=query["status"][:100],
+            q=" ".join(query["q"].split())[:SEARCH_MAX],
             sort=sort,
             page=page,
+            size=size if size in PAGE_SIZES and size != default_page_size() else 0,
         )
+
+    @property
+    def page_size(self):
+        return self.size or default_page_size()
 
     def query_string(self, **changes):
         """The URL query for these params with `changes` applied, defaults left out."""
-        values = {"status": self.status, "q": self.q, "sort": self.sort, "page": self.page}
+        values = {"status": self.status, "q": self.q, "sort": self.sort, "page": self.page, "size": self.size}
         values.update(changes)
         if values["sort"] == DEFAULT_SORT:
             values["sort"] = ""
         if values["page"] == 1:
             values["page"] = ""
+        if values["size"] == default_page_size():
+            values["size"] = ""
         return urlencode({k: v for k, v in values.items() if v})
 
 
@@ -99,7 +145,7 @@ class StatusCounts:
     groups: list = field(default_factory=list)  # raw rows, for filtered totals
 
     def matching(self, status_filter):
-        """How many watches a status filter keeps, from the grouped counts."""
+        """How many rows a status filter keeps, from the grouped counts."""
         return sum(g["n"] for g in self.groups if _group_matches(g, status_filter))
 
     def key(self):
@@ -131,166 +177,286 @@ class Pagination:
 
 
 @dataclass
-class WatchlistPage:
+class TablePage:
+    table: Table
     params: Params
     counts: StatusCounts
     pagination: Pagination
-    ids: list
+    keys: list  # (row id, version key...) per row, in order
     fingerprint: str
+    # Row id -> the plain values a row shows, fetched with the keys (one query); only
+    # rows missing from the row cache are rendered from them.
+    values: dict = field(default_factory=dict)
 
-    @functools.cached_property
-    def rows(self):
-        """The page's Watch rows with their executions, in order: one query."""
-        return _load_rows(self.ids) if self.ids else []
+    @property
+    def page_sizes(self):
+        return sorted({*PAGE_SIZES, default_page_size()})
+
+    @property
+    def ids(self):
+        return [k[0] for k in self.keys]
+
+
+# The grouped count's columns, as plain names.
+_GROUP_FIELDS = ("status", "is_failing", "poll_state")
 
 
 def _group_matches(group, status_filter):
     if not status_filter:
         return True
     if status_filter == FAILING:
-        return group["execution__is_failing"]
+        return group["is_failing"]
     if status_filter == TROUBLE:
-        return group["execution__poll_state"] in TROUBLE_STATES
+        return group["poll_state"] in TROUBLE_STATES
     if status_filter == NOT_POLLED:
-        return group["execution__status"] == ""
-    return group["execution__status"] == status_filter
+        return group["status"] == ""
+    return group["status"] == status_filter
 
 
-def _status_q(status_filter):
+def _status_q(table, status_filter):
+    f = table.f
     if not status_filter:
         return Q()
     if status_filter == FAILING:
-        return Q(execution__is_failing=True)
+        return Q(**{f("is_failing"): True})
     if status_filter == TROUBLE:
-        return Q(execution__poll_state__in=TROUBLE_STATES)
+        return Q(**{f("poll_state__in"): TROUBLE_STATES})
     if status_filter == NOT_POLLED:
-        return Q(execution__status="")
-    return Q(execution__status=status_filter)
+        return Q(**{f("status"): ""})
+    return Q(**{f("status"): status_filter})
 
 
-def _search_q(text):
+def _search_q(table, text):
+    f = table.f
     q = Q()
     for term in text.split():
-        q &= (
-            Q(execution__uuid__icontains=term)
-            | Q(execution__name__icontains=term)
-            | Q(execution__account_name__icontains=term)
-            | Q(execution__triggered_by__icontains=term)
-            | Q(label__icontains=term)
+        term_q = (
+            Q(**{f("uuid__icontains"): term})
+            | Q(**{f("name__icontains"): term})
+            | Q(**{f("account_name__icontains"): term})
+            | Q(**{f("triggered_by__icontains"): term})
         )
+        if table.label:
+            term_q |= Q(**{f"{table.label}__icontains": term})
+        q &= term_q
     return q
 
 
-# Only these sort fields can be null; asking for NULLS LAST on the others would
-# stop PostgreSQL from reading the (user, -created_at) index in order.
-_NULLABLE = {"execution__last_polled_at"}
+def severity(table):
+    """0 failing, 1 running, 2 the rest: the order in which a person should look."""
+    f = table.f
+    running = [s.lower() for s in settings.PLANNR_RUNNING_STATUSES]
+    return Case(
+        When(**{f("is_failing"): True}, then=Value(0)),
+        When(Q(_status_lower__in=running), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
 
 
-def _ordering(sort):
+def _ordering(table, sort):
+    """ORDER BY for a sort key; a unique tiebreaker keeps pages stable."""
     descending = sort.startswith("-")
-    fields = SORTS[sort.lstrip("-")][1]
+    key = sort.lstrip("-")
+    newest = [F(table.newest).desc(), F("id").desc()]
+    if key == "status":
+        # Reversing a severity sort reverses the groups, not "newest first" within them.
+        return [F("_severity").desc() if descending else F("_severity").asc(), *newest]
+    fields = {
+        "watched": [table.newest],
+        "name": [table.f("name")],
+        "client": [table.f("account_name")],
+        "progress": [table.f("steps_done"), table.f("steps_count")],
+        "polled": [table.f("last_polled_at")],
+        "label": [table.label or table.f("name")],
+    }[key]
+    nullable = {table.f("last_polled_at")}
+    # NULLS LAST only where a field can be null: on the others it would stop
+    # PostgreSQL from reading the (user, -created_at) index in order.
     order = [
         (F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True))
-        if f in _NULLABLE
+        if f in nullable
         else (F(f).desc() if descending else F(f).asc())
         for f in fields
     ]
-    # A unique tiebreaker keeps pages stable when many rows share a value.
     order.append(F("id").desc() if descending else F("id").asc())
     return order
 
 
-def _counts_key(user):
-    return f"watchlist:counts:{user.pk}"
+def _annotate_for(table, qs, sort):
+    if sort.lstrip("-") == "status":
+        return qs.annotate(_status_lower=Lower(table.f("status"))).annotate(_severity=severity(table))
+    return qs
 
 
-def forget_counts(user):
+def forget_counts(counts_key):
     """Drop the cached counts: the user's own changes show at once."""
-    cache.delete(_counts_key(user))
+    cache.delete(counts_key)
 
 
-def status_counts(user, *, cached=False):
+def status_counts(qs, table, counts_key, *, cached=False):
     """Every count the page shows, from one grouped query.
 
-    That query reads all the user's watches, so it is the one cost of a refresh
+    That query reads every row of the table, so it is the one cost of a refresh
     that grows with N. Refreshes (`cached=True`) reuse a result up to one refresh
     interval old: counts may lag the rows by one refresh, never more. Page loads
     and the user's own filter changes always count afresh.
     """
     if cached:
-        counts = cache.get(_counts_key(user))
+        counts = cache.get(counts_key)
         if counts is not None:
             return counts
-    counts = _count(user)
-    cache.set(_counts_key(user), counts, settings.UI_REFRESH_SECONDS)
+    counts = _count(qs, table)
+    cache.set(counts_key, counts, settings.UI_REFRESH_SECONDS)
     return counts
 
 
-def _count(user):
-    groups = list(
-        Watch.objects.filter(user=user)
-        .values("execution__status", "execution__is_failing", "execution__poll_state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def _count(qs, table):
+    raw = qs.values(*[table.f(n) for n in _GROUP_FIELDS]).annotate(n=Count("id")).order_by()
+    groups = [{**{n: g[table.f(n)] for n in _GROUP_FIELDS}, "n": g["n"]} for g in raw]
     counts = StatusCounts(groups=groups)
     by_status = {}
     for g in groups:
         counts.total += g["n"]
-        if g["execution__is_failing"]:
+        if g["is_failing"]:
             counts.failing += g["n"]
-        if g["execution__poll_state"] in TROUBLE_STATES:
+        if g["poll_state"] in TROUBLE_STATES:
             counts.trouble += g["n"]
-        if g["execution__status"] == "":
+        if g["status"] == "":
             counts.not_polled += g["n"]
         else:
-            by_status[g["execution__status"]] = by_status.get(g["execution__status"], 0) + g["n"]
+            by_status[g["status"]] = by_status.get(g["status"], 0) + g["n"]
     counts.by_status = sorted(by_status.items(), key=lambda item: (-item[1], item[0]))
     return counts
 
 
-# What a row's fingerprint is made of. `Execution.version` is bumped on every
-# change a page shows (architecture.md); the watch's own columns cover the label.
-# The exact last-poll time is left out: a routine poll moves it every few seconds
-# on every running row, which would make every refresh a full render. The time
-# bucket in watchlist_page re-renders at least every LAST_POLLED_RESOLUTION instead.
-_KEY_FIELDS = (
-    "id", "updated_at", "label", "execution_id", "execution__version", "execution__updated_at",
-    "execution__poll_state",
+def key_fields(table):
+    """What a row's fingerprint (and its cached HTML) is made of.
+
+    `Execution.version` is bumped on every change a page shows (architecture.md);
+    the row's own columns cover the label. The exact last-poll time is left out: a
+    routine poll moves it every few seconds on every running row, which would make
+    every refresh a full render. The time bucket in table_page re-renders at least
+    every LAST_POLLED_RESOLUTION instead.
+    """
+    own = ("id",)
+    if table.execution:
+        own += ("updated_at", table.f("id")) + ((table.label,) if table.label else ())
+    return own + (table.f("version"), table.f("updated_at"), table.f("poll_state"))
+
+
+# What a row shows of its execution (executions/rows.py renders it).
+DISPLAY_FIELDS = (
+    "uuid", "name", "status", "triggered_by", "account_name", "steps_count", "steps_done", "next_step",
+    "is_failing", "failure_message", "poll_state", "last_polled_at", "last_poll_error",
 )
 
 
-def watchlist_page(user, params, page_size=None, refresh=False):
-    """The page of watches `params` asks for, fingerprinted; rows load on first use.
+def row_fields(table):
+    shown = [table.f(n) for n in DISPLAY_FIELDS] + ([table.label] if table.label else [])
+    return list(dict.fromkeys([*key_fields(table), *shown]))
 
-    The fingerprint comes from a narrow query (ids, versions, timestamps), so a
-    refresh that finds it unchanged answers without building any model object.
-    """
-    size = page_size or settings.WATCHLIST_PAGE_SIZE
-    counts = status_counts(user, cached=refresh)
-    qs = Watch.objects.filter(user=user).filter(_status_q(params.status))
+
+def table_page(qs, table, params, counts_key, refresh=False):
+    """The page of rows `params` asks for from `qs`, fingerprinted; rows render on first use."""
+    size = params.page_size
+    counts = status_counts(qs, table, counts_key, cached=refresh)
+    filtered = qs.filter(_status_q(table, params.status))
     if params.q:
-        qs = qs.filter(_search_q(params.q))
-        total = qs.count()
+        filtered = filtered.filter(_search_q(table, params.q))
+        total = filtered.count()
     else:
         total = counts.matching(params.status)
     num_pages = max(1, math.ceil(total / size))
     number = min(params.page, num_pages)
     offset = (number - 1) * size
-    keys = list(qs.order_by(*_ordering(params.sort)).values_list(*_KEY_FIELDS)[offset : offset + size])
+    fields = row_fields(table)
+    if params.sort.lstrip("-") == "status" and not params.q:
+        rows = _rows_by_severity(table, filtered, params, counts, offset, size, fields)
+    else:
+        ordered = _annotate_for(table, filtered, params.sort).order_by(*_ordering(table, params.sort))
+        rows = list(ordered.values(*fields)[offset : offset + size])
+    keys = [tuple(r[f] for f in key_fields(table)) for r in rows]
     pagination = Pagination(number=number, num_pages=num_pages, total=total, size=size)
     fp = fingerprint(
-        params.status, params.q, params.sort, number, num_pages, total, counts.key(),
-        keys, int(time.time() // LAST_POLLED_RESOLUTION),
+        table.name, params, number, num_pages, total, counts.key(), keys, minute_bucket(),
     )
-    return WatchlistPage(
-        params=params, counts=counts, pagination=pagination, ids=[k[0] for k in keys], fingerprint=fp
+    return TablePage(
+        table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp,
+        values={r["id"]: r for r in rows},
     )
 
 
-def _load_rows(ids):
-    by_id = Watch.objects.select_related("execution").defer(
-        "execution__previous_step", "execution__payload_hash", "execution__claim_token"
-    ).in_bulk(ids)
-    # Rows deleted since the fingerprint query simply drop out.
-    return [by_id[i] for i in ids if i in by_id]
+def _severity_of(group):
+    """The severity (see `severity`) of a grouped count's rows, in Python."""
+    if group["is_failing"]:
+        return 0
+    return 1 if group["status"].lower() in _running() else 2
+
+
+def _running():
+    return {s.lower() for s in settings.PLANNR_RUNNING_STATUSES}
+
+
+def _severity_q(table, level):
+    failing = Q(**{table.f("is_failing"): True})
+    running = Q(_status_lower__in=_running())
+    return [failing, ~failing & running, ~failing & ~running][level]
+
+
+def _rows_by_severity(table, qs, params, counts, offset, size, fields):
+    """The page's rows in severity order without sorting every row.
+
+    A sort on a computed severity must read and sort all N rows. Instead the page
+    is cut from each severity group in turn, each read newest first along the
+    (user, -created_at) index and stopped at the page's end: one small query per
+    group the page spans. The first page needs no counts, so it is exact on every
+    refresh; a later page finds where each group starts from the grouped counts,
+    which on a refresh may be one refresh old.
+    """
+    levels = [2, 1, 0] if params.sort.startswith("-") else [0, 1, 2]
+    qs = qs.annotate(_status_lower=Lower(table.f("status")))
+    newest = [F(table.newest).desc(), F("id").desc()]
+
+    def part(level):
+        return qs.filter(_severity_q(table, level)).order_by(*newest).values(*fields)
+
+    rows = []
+    if offset == 0:
+        for level in levels:
+            rows += list(part(level)[: size - len(rows)])
+            if len(rows) == size:
+                break
+        return rows
+    sizes = [0, 0, 0]
+    for g in counts.groups:
+        if _group_matches(g, params.status):
+            sizes[_severity_of(g)] += g["n"]
+    start = 0
+    for level in levels:
+        end = start + sizes[level]
+        lo, hi = max(offset, start), min(offset + size, end)
+        if lo < hi:
+            rows += list(part(level)[lo - start : hi - start])
+        start = end
+    return rows
+
+
+def minute_bucket():
+    return int(time.time() // LAST_POLLED_RESOLUTION)
+
+
+# --- One user's watches ---------------------------------------------------------------
+
+
+def _watch_counts_key(user):
+    return f"watchlist:counts:{user.pk}"
+
+
+def forget_watch_counts(user):
+    forget_counts(_watch_counts_key(user))
+
+
+def watchlist_page(user, params, refresh=False):
+    qs = Watch.objects.filter(user=user)
+    return table_page(qs, WATCHES, params, _watch_counts_key(user), refresh=refresh)

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from executions.failures import is_failure_status, is_running_status
-from executions.models import FailureKind, PollState
+from executions.models import FailureKind
 from executions.watchlist import TROUBLE_STATES
 
 register = template.Library()
@@ -36,14 +36,6 @@ def status_text(status):
 @register.filter
 def poll_trouble(poll_state):
     return poll_state in TROUBLE_STATES
-
-
-@register.filter
-def poll_state_label(poll_state):
-    try:
-        return PollState(poll_state).label
-    except ValueError:
-        return poll_state
 
 
 @register.filter

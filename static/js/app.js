@@ -191,9 +191,31 @@
     updateTimes(event.target);
   });
 
+  /* Offers that lapse ("Undo" after unwatching): <el data-expires-in="seconds">
+   * is removed when its time is up. */
+  function expireOffers(root) {
+    (root || document).querySelectorAll("[data-expires-in]").forEach(function (el) {
+      var seconds = parseFloat(el.dataset.expiresIn);
+      el.removeAttribute("data-expires-in");
+      setTimeout(function () {
+        var hadFocus = el.contains(document.activeElement);
+        el.remove();
+        if (hadFocus) {
+          var main = document.getElementById("main");
+          if (main) main.focus();
+        }
+      }, (seconds > 0 ? seconds : 10) * 1000);
+    });
+  }
+
   // Read-only hooks for the browser tests (and a curious console).
   window.liveRefresh = { intervalSeconds: intervalSeconds, paused: function () { return paused; } };
 
+  document.addEventListener(EVENTS.afterSwap, function (event) {
+    expireOffers(event.target);
+  });
+
   updateTimes();
+  expireOffers();
   schedule();
 })();

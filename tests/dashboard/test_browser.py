@@ -190,10 +190,9 @@ def test_search_filter_and_execution_actions_on_a_phone(
     assert queued_tasks(redis_client) == [("executions.tasks.poll_now", [[failing.execution_id]])]
     browser.screenshot("02-execution-phone")
 
-    # Unwatch, after confirming, lands back on the watchlist.
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Unwatch asks nothing and lands back on the watchlist, offering to undo.
     page.click("#unwatch")
-    expect(page.locator(".messages")).to_contain_text("Stopped watching Send client welcome pack.")
+    expect(page.locator("#undo-unwatch")).to_contain_text("Stopped watching Send client welcome pack.")
     expect(page.locator("tr.watch-row")).to_have_count(1)
 
     assert browser.errors == [], f"console errors (CSP violations?): {browser.errors}"

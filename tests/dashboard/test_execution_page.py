@@ -243,7 +243,8 @@ def test_unwatch_removes_the_watch_and_goes_back_to_the_watchlist(owner_client, 
     assert Execution.objects.get(pk=e.pk).next_poll_at is None
     watchlist = owner_client.get(reverse("executions:watchlist"))
     assert "Stopped watching Send client welcome pack" in text_of(watchlist)
-    assert owner_client.get(url("detail", e)).status_code == 404
+    # Its page still shows what was last known (see test_unwatched_page.py); nothing live.
+    assert owner_client.get(url("live", e), headers=HTMX).status_code == 404
 
 
 def section(response, pattern):

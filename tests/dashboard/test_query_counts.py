@@ -44,8 +44,10 @@ def test_query_count_is_the_same_at_5_and_500_watches(owner_client, owner, other
     large, response = count_queries(owner_client, url, params, headers)
     assert b'class="watch-row' in response.content
 
-    assert small == large, f"{small} queries at 5 watches, {large} at 500"
-    assert large <= BUDGET
+    # The default order reads the page from each severity group it spans (one query
+    # each, at most three): at 5 watches the page spans them all, the most it can cost.
+    assert large <= small, f"{small} queries at 5 watches, {large} at 500"
+    assert small <= BUDGET
 
 
 def test_an_unchanged_refresh_is_as_cheap_at_500_watches(owner_client, owner):
@@ -56,7 +58,8 @@ def test_an_unchanged_refresh_is_as_cheap_at_500_watches(owner_client, owner):
     many_watches(owner, 495)
     known = re.search(rb'"known": "([0-9a-f]+)"', owner_client.get(PAGE).content).group(1).decode()
     large, _ = count_queries(owner_client, ROWS, {"known": known}, HTMX, expect=204)
-    assert small == large <= BUDGET
+    # (At 5 watches the page spans every severity group: see above.)
+    assert large <= small <= BUDGET
 
 
 def test_execution_page_queries_do_not_grow_with_steps_or_history(owner_client, owner):

@@ -1,8 +1,10 @@
 import re
+from datetime import timedelta
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from executions.models import Execution, PollState, Watch
 from tests.dashboard.builders import many_watches, watch
@@ -164,13 +166,14 @@ def test_server_side_pagination(owner_client, owner, settings):
     executions = many_watches(owner, 7)
     newest_first = [str(e.uuid) for e in reversed(executions)]
 
-    page2 = owner_client.get(ROWS, {"page": 2}, headers=HTMX)
+    by_age = {"sort": "-watched"}
+    page2 = owner_client.get(ROWS, {"page": 2, **by_age}, headers=HTMX)
     assert row_uuids(page2) == newest_first[3:6]
     assert "4–6 of 7" in text_of(page2) and "Page 2 of 3" in text_of(page2)
 
-    beyond = owner_client.get(ROWS, {"page": 99}, headers=HTMX)
+    beyond = owner_client.get(ROWS, {"page": 99, **by_age}, headers=HTMX)
     assert row_uuids(beyond) == newest_first[6:]
-    garbage = owner_client.get(ROWS, {"page": "x"}, headers=HTMX)
+    garbage = owner_client.get(ROWS, {"page": "x", **by_age}, headers=HTMX)
     assert row_uuids(garbage) == newest_first[:3]
 
 
@@ -212,8 +215,10 @@ def test_a_refresh_with_nothing_changed_gets_no_content(owner_client, owner):
     again = owner_client.get(ROWS, {"known": known}, headers=HTMX)
     assert again.status_code == 204 and again.content == b""
 
-    # A routine poll (only the poll time moves) is still "nothing changed".
-    Execution.objects.filter(pk=w.execution.pk).update(last_polled_at=w.execution.last_polled_at)
+    # A routine poll (only the poll time moves, within the minute) is still "nothing changed".
+    polled = w.execution.last_polled_at + timedelta(seconds=3)
+    assert Execution.objects.filter(pk=w.execution.pk).update(last_polled_at=polled) == 1
+    assert Execution.objects.get(pk=w.execution.pk).last_polled_at != w.execution.last_polled_at
     assert owner_client.get(ROWS, {"known": known}, headers=HTMX).status_code == 204
 
 
@@ -238,11 +243,18 @@ def test_a_refresh_after_a_change_gets_the_new_rows(owner_client, owner, change)
     assert known_of(response) != known
 
 
-def test_the_fingerprint_covers_the_page_shown(owner_client, owner):
-    watch(owner)
+@pytest.mark.parametrize(
+    "view", [{"status": "failing"}, {"status": "failed"}, {"q": "only"}, {"sort": "-watched"}, {"size": 100}]
+)
+def test_the_fingerprint_covers_the_view_shown(owner_client, owner, view):
+    # One failing watch: every view below shows exactly the same row, count and page as
+    # the unfiltered one, so only the view itself tells the fingerprints apart.
+    watch(owner, name="the only one", status="failed", is_failing=True)
     known = known_of(owner_client.get(PAGE))
-    # Same data, different filter: never "unchanged".
-    assert owner_client.get(ROWS, {"known": known, "status": "failing"}, headers=HTMX).status_code == 200
+    filtered = owner_client.get(ROWS, {"known": known, **view}, headers=HTMX)
+    assert filtered.status_code == 200 and len(row_uuids(filtered)) == 1
+    # The chips and links it renders belong to that view: a 204 would leave the old ones.
+    assert known_of(filtered) != known
 
 
 def test_the_poller_carries_the_current_view_and_fingerprint(owner_client, owner):
@@ -278,3 +290,102 @@ def test_a_new_watch_says_it_is_not_polled_yet(owner_client, owner):
 
 def test_empty_watchlist_invites_a_paste(owner_client):
     assert "Nothing watched yet." in text_of(owner_client.get(PAGE))
+
+
+def names_of(response):
+    return re.findall(r'class="exec-name">([^<]+)</a>', response.content.decode())
+
+
+def test_failing_first_then_running_then_the_rest_newest_first_in_each(owner_client, owner):
+    # Watched oldest first: the default order must not simply be "newest watch first".
+    for name, status, failing in [
+        ("old failing", "failed", True),
+        ("old running", "in_progress", False),
+        ("old done", "completed", False),
+        ("new done", "completed", False),
+        ("new running", "IN_PROGRESS", False),
+        ("hidden failure", "completed", True),
+        ("not polled", "", False),
+    ]:
+        watch(owner, name=name, status=status, is_failing=failing)
+    expected = ["hidden failure", "old failing", "new running", "old running", "not polled", "new done", "old done"]
+    assert names_of(owner_client.get(PAGE)) == expected
+    # Sorting by status is by severity: the same, and reversed group by group.
+    assert names_of(owner_client.get(ROWS, {"sort": "status"}, headers=HTMX)) == expected
+    assert names_of(owner_client.get(ROWS, {"sort": "-status"}, headers=HTMX)) == [
+        "not polled", "new done", "old done", "new running", "old running", "hidden failure", "old failing",
+    ]
+
+
+SEVERITY_SET = [
+    ("old failing", "failed", True),
+    ("old running", "in_progress", False),
+    ("old done", "completed", False),
+    ("new done", "completed", False),
+    ("new running", "IN_PROGRESS", False),
+    ("hidden failure", "completed", True),
+    ("not polled", "", False),
+]
+
+
+@pytest.mark.parametrize("sort", ["status", "-status"])
+def test_severity_order_holds_across_pages(owner_client, owner, settings, sort):
+    for name, status, failing in SEVERITY_SET:
+        watch(owner, name=name, status=status, is_failing=failing)
+    whole = names_of(owner_client.get(ROWS, {"sort": sort}, headers=HTMX))
+    settings.WATCHLIST_PAGE_SIZE = 2
+    paged = []
+    for page in (1, 2, 3, 4):
+        paged += names_of(owner_client.get(ROWS, {"sort": sort, "page": page}, headers=HTMX))
+    assert paged == whole and len(whole) == 7
+
+
+def test_a_new_failure_is_on_top_at_the_next_refresh(owner_client, owner):
+    quiet = [watch(owner, name=f"quiet {i}", status="in_progress") for i in range(3)]
+    known = known_of(owner_client.get(PAGE))
+    Execution.objects.filter(pk=quiet[0].execution_id).update(
+        status="failed", is_failing=True, version=2
+    )
+    # A timed refresh reuses the counts it had; the first page is still exact.
+    refresh = owner_client.get(ROWS, {"known": known}, headers=HTMX)
+    assert names_of(refresh) == ["quiet 0", "quiet 2", "quiet 1"]
+
+
+def test_a_failure_is_on_the_first_page_among_many_finished(owner_client, owner, settings):
+    settings.WATCHLIST_PAGE_SIZE = 5
+    failing = watch(owner, name="the failing one", status="failed", is_failing=True)
+    for _ in range(12):
+        watch(owner, status="completed")
+    assert "the failing one" in names_of(owner_client.get(PAGE))
+    assert row_uuids(owner_client.get(PAGE))[0] == str(failing.execution.uuid)
+
+
+def test_page_size_choice(owner_client, owner, settings):
+    settings.WATCHLIST_PAGE_SIZE = 25
+    many_watches(owner, 30)
+    assert len(row_uuids(owner_client.get(PAGE))) == 25
+    response = owner_client.get(ROWS, {"size": 100}, headers=HTMX)
+    assert len(row_uuids(response)) == 30
+    assert response["HX-Push-Url"] == f"{PAGE}?size=100"
+    html = response.content.decode()
+    assert '<option value="100" selected>' in html
+    # The choice travels with every other link (filters, sorts, pages) and the poller.
+    assert re.search(r'id="chip-failing" href="/\?status=failing&amp;size=100"', html)
+    assert re.search(r'id="watchlist-poller".*?hx-get="[^"]*size=100', html, re.S)
+    # Anything else is the default.
+    for odd in ("7", "x", "100000"):
+        assert len(row_uuids(owner_client.get(ROWS, {"size": odd}, headers=HTMX))) == 25
+
+
+def test_rows_are_rendered_once_per_version(owner_client, owner, django_assert_max_num_queries):
+    w = watch(owner, name="Before")
+    owner_client.get(PAGE)
+    # A change that does not bump the version is not shown: the cached row is used...
+    Execution.objects.filter(pk=w.execution_id).update(name="After")
+    assert names_of(owner_client.get(ROWS, {"fresh": "1"}, headers=HTMX)) == ["Before"]
+    # ...and ingest bumps the version on every change a page shows.
+    Execution.objects.filter(pk=w.execution_id).update(version=2)
+    assert names_of(owner_client.get(ROWS, {"fresh": "1"}, headers=HTMX)) == ["After"]
+    # A label change is the watch's own: it shows at once.
+    Watch.objects.filter(pk=w.pk).update(label="relabelled", updated_at=timezone.now())
+    assert "relabelled" in row_html(owner_client.get(ROWS, {"fresh": "1"}, headers=HTMX), w.execution)
