@@ -12,13 +12,8 @@ from . import roles
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        # The same words whether or not the account exists.
         "username_password_mismatch": (
             "Please enter a correct username and password. Note that both fields may be case-sensitive."
-        ),
-        "too_many_login_attempts": (
-            "Too many failed sign-in attempts. Wait 15 minutes before trying again, "
-            "or reset your password."
         ),
     }
 
@@ -31,11 +26,18 @@ class AccountAdapter(DefaultAccountAdapter):
         super().pre_authenticate(request, **credentials)
 
     def validation_error(self, code, *args):
-        if code == "password_login_disabled":
-            from django.core.exceptions import ValidationError
+        from django.core.exceptions import ValidationError
 
+        if code == "password_login_disabled":
             return ValidationError(
                 f"Password sign-in is turned off: sign in with {settings.OIDC_PROVIDER_NAME}.", code=code
+            )
+        if code == "too_many_login_attempts":
+            # The same words whether or not the account exists.
+            return ValidationError(
+                f"Too many failed sign-in attempts. Wait {settings.LOGIN_FAILURE_WINDOW_MINUTES} minutes "
+                "before trying again, or reset your password.",
+                code=code,
             )
         return super().validation_error(code, *args)
 

@@ -46,6 +46,10 @@ class UserAdmin(BaseUserAdmin):
             form.base_fields["role"].initial = roles.role_of(obj) or ""
         return form
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser makes superusers: an Admin cannot raise themselves above Admin.
+        return () if request.user.is_superuser else ("is_superuser",)
+
     def get_inlines(self, request, obj):
         return [ProfileInline] if obj is not None else []
 

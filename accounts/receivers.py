@@ -1,5 +1,6 @@
 """Signal receivers: default role and profile for new users, and audit rows for sign-in events."""
 
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -50,6 +51,11 @@ def login_failed(sender, credentials, request=None, **kwargs):
     # Django passes the credentials with the password already masked; only the name is kept.
     name = str(credentials.get("username") or credentials.get("login") or credentials.get("email") or "")
     record("auth.sign_in_failed", actor_name=name, target=f"user:{name}")
+
+
+@receiver(mfa_signals.authentication_failed, dispatch_uid="accounts-mfa-failed")
+def second_factor_failed(sender, request, user, **kwargs):
+    record("auth.sign_in_failed", actor=user, target=f"user:{user.get_username()}", after={"step": "2fa"})
 
 
 # Model signals, not allauth's (sent after commit): the row is written in the same

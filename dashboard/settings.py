@@ -414,9 +414,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # The login page's throttle counts live in the default cache, which must be shared by
-# every web process: Redis when there is one (the embedded run without Redis has one web
-# process, so its memory is enough).
-if REDIS_URL:
+# every web process: Redis when there is one, else (the embedded run on the filesystem
+# broker) files under VAR_DIR, which the web processes of one machine share.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

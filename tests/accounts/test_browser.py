@@ -63,3 +63,36 @@ def test_totp_enrol_sign_out_and_sign_in_with_a_code(browser, live_server, setti
     expect(page.locator("h1#watchlist-heading")).to_be_visible()
     browser.screenshot("02-signed-in")
     assert browser.errors == []
+
+
+def test_a_security_key_is_added_and_signs_in(browser, live_server):
+    user_in_role("ada", roles.VIEWER)
+    page, base = browser.page, live_server.url
+    # Chromium's virtual authenticator stands in for the key.
+    cdp = browser.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True,
+    }})
+
+    _sign_in(page, base, "ada")
+    expect(page.locator("h1#watchlist-heading")).to_be_visible()
+    page.goto(f"{base}/accounts/2fa/webauthn/add/")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        # The button only works once allauth's script on the new page has run.
+        page.wait_for_url(f"{base}/accounts/2fa/webauthn/add/")
+        page.wait_for_load_state("load")
+    page.fill("input[name=name]", "desk key")
+    page.click("#mfa_webauthn_add")
+    expect(page.locator("main")).to_contain_text("Recovery", timeout=15_000)
+
+    page.click("header form[action='/accounts/logout/'] button")
+    expect(page.locator(".messages")).to_contain_text("You are signed out.")
+    _sign_in(page, base, "ada")
+    expect(page).to_have_url(f"{base}/accounts/2fa/authenticate/")
+    page.click("#mfa_webauthn_authenticate")
+    expect(page.locator("h1#watchlist-heading")).to_be_visible(timeout=15_000)
+    assert browser.errors == []

@@ -66,3 +66,15 @@ def test_the_admin_login_is_the_throttled_site_login(client, shared_cache, djang
     _fail(client, "boss", 5)
     assert REFUSED in sign_in(client, "boss", next_url=reverse("admin:index")).content.decode()
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_default_limits_are_five_per_account_in_fifteen_minutes(settings):
+    assert settings.ACCOUNT_RATE_LIMITS["login_failed"] == "20/900s/ip,5/900s/key"
+
+
+def test_turning_the_throttle_off_lets_the_sixth_attempt_in(client, shared_cache, settings):
+    # The control for the tests above: without the limit the same sequence signs in.
+    settings.ACCOUNT_RATE_LIMITS = False
+    user_in_role("ada", roles.VIEWER)
+    _fail(client, "ada", 5)
+    assert sign_in(client, "ada")["Location"] == reverse("executions:watchlist")

@@ -47,3 +47,17 @@ def test_an_unknown_zone_is_refused_with_a_message(client):
     response = client.post(reverse("accounts:profile"), {"time_zone": "Mars/Olympus"})
     assert response.status_code == 400 and "Mars/Olympus" in response.content.decode()
     assert str(time_zone_of(user)) == "Europe/London"
+
+
+def test_alert_emails_show_times_in_the_users_zone(owner, other_user):
+    from alerts.emails import failure_email
+    from alerts.preferences import get_preference
+    from tests.alerts.builders import recorded_delivery
+
+    owner.profile.time_zone = "America/New_York"
+    owner.profile.save()
+    mine, theirs = recorded_delivery(owner), recorded_delivery(other_user)
+    text = failure_email(mine, get_preference(owner), owner.email).body
+    london = failure_email(theirs, get_preference(other_user), other_user.email).body
+    assert " EDT" in text or " EST" in text
+    assert " GMT" in london or " BST" in london

@@ -135,3 +135,17 @@ def test_the_audit_page_filters_and_exports_csv(client, django_user_model):
     csv_text = b"".join(client.get(reverse("audit:export")).streaming_content).decode()
     assert "watch.add" in csv_text and "'=cmd|evil" in csv_text
     assert client.get(reverse("audit:events"), {"actor": "a\x00b"}).status_code == 400
+
+
+def test_a_wrong_second_factor_is_one_failed_sign_in(client, settings):
+    settings.MFA_TOTP_TOLERANCE = 1
+    user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    enrol_totp(client)
+    client.post(reverse("logout"))
+    sign_in(client, "ada")
+    before = AuditEvent.objects.filter(action="auth.sign_in_failed").count()
+    client.post(reverse("mfa_authenticate"), {"code": "12345x"})
+    [row] = AuditEvent.objects.filter(action="auth.sign_in_failed")[: before + 1]
+    assert AuditEvent.objects.filter(action="auth.sign_in_failed").count() == before + 1
+    assert row.after == {"step": "2fa"} and "12345x" not in all_rows_text()
