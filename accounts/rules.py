@@ -61,6 +61,12 @@ RULES = {
     "executions:poll": Rule(VIEW),
     "executions:label": Rule(OWN_WATCHLIST),
     "executions:unwatch": Rule(OWN_WATCHLIST),
+    "executions:watch": Rule(OWN_WATCHLIST),
+    "executions:step_info": Rule(VIEW),
+    # Poll health: the token's state and "retry now" are the Admins' business.
+    "executions:poll_health": Rule(USERS),
+    "executions:poll_health_live": Rule(USERS),
+    "executions:poll_health_retry": Rule(USERS),
     # Alerts: the user's own failure events, deliveries and email preferences
     "alerts:events": Rule(VIEW),
     "alerts:settings": Rule(VIEW, write=OWN_WATCHLIST),

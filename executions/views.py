@@ -356,6 +356,8 @@ def step_info(request, uuid, step_uuid):
     step = get_object_or_404(watch.execution.steps.only("info"), uuid=step_uuid)
     # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.
     return HttpResponse(step.info, content_type="text/plain; charset=utf-8")
+
+
 @require_POST
 @login_required
 def execution_watch(request, uuid):
