@@ -55,5 +55,5 @@ def sign_out_everywhere(request):
     # This browser too; one audit row for the whole action, so not logout()'s signal.
     request.session.flush()
     request.user = AnonymousUser()
-    messages.success(request, "You are signed out on every device and browser.")
+    messages.success(request, "You are logged out on every device and browser.")
     return redirect("login")

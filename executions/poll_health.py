@@ -1,4 +1,4 @@
-"""The poll-health page (staff only): is the token accepted, and how far behind is polling.
+"""The poll-health page (Admins only, by the rules in accounts/rules.py): is the token accepted, and how far behind is polling.
 
 "Retry now" ends a 401 pause at once, for when the token was fixed on Plannr's side.
 The region refreshes like every live region and answers 204 when nothing changed.

@@ -44,7 +44,7 @@ def test_totp_enrol_sign_out_and_sign_in_with_a_code(browser, live_server, setti
 
     # Sign out: the page says so.
     page.click("header form[action='/accounts/logout/'] button")
-    expect(page.locator(".messages")).to_contain_text("You are signed out.")
+    expect(page.locator(".messages")).to_contain_text("You are logged out.")
 
     # Sign in: the password leads to the code step; a wrong code is refused.
     _sign_in(page, base, "ada")
@@ -90,7 +90,7 @@ def test_a_security_key_is_added_and_signs_in(browser, live_server):
     expect(page.locator("main")).to_contain_text("Recovery", timeout=15_000)
 
     page.click("header form[action='/accounts/logout/'] button")
-    expect(page.locator(".messages")).to_contain_text("You are signed out.")
+    expect(page.locator(".messages")).to_contain_text("You are logged out.")
     _sign_in(page, base, "ada")
     expect(page).to_have_url(f"{base}/accounts/2fa/authenticate/")
     page.click("#mfa_webauthn_authenticate")

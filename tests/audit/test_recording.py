@@ -90,7 +90,7 @@ def test_sign_out_everywhere_ends_other_sessions_with_one_row(client, django_use
     sign_in(client, "ada")
     assert other.get(reverse("executions:watchlist")).status_code == 200
     response = client.post(reverse("accounts:sign_out_everywhere"), follow=True)
-    assert "You are signed out on every device" in response.content.decode()
+    assert "You are logged out on every device" in response.content.decode()
     assert other.get(reverse("executions:watchlist")).status_code == 302
     assert client.get(reverse("executions:watchlist")).status_code == 302
     assert len(rows("auth.sign_out_everywhere")) == 1 and rows("auth.sign_out") == []

@@ -225,5 +225,5 @@ def test_unwatch_offers_undo_then_the_page_stays_readable_and_logout_says_so(
     expect(page.locator("#poll-now")).to_be_visible()
 
     page.click("#logout")
-    expect(page.locator("#logged-out")).to_have_text("You are logged out.")
+    expect(page.locator(".messages")).to_contain_text("You are logged out.")
     assert browser.errors == [], f"console errors: {browser.errors}"

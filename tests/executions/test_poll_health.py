@@ -28,11 +28,6 @@ def paused(simulator, owner, settings):
     return uuids
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(username="ops", password="x", is_staff=True)
-
-
 def test_a_new_token_makes_what_the_old_one_paused_due_at_once(paused, simulator, settings):
     settings.PLANNR_API_TOKEN = "a-new-token"
     simulator.server.tokens = frozenset({"a-new-token"})
@@ -42,8 +37,8 @@ def test_a_new_token_makes_what_the_old_one_paused_due_at_once(paused, simulator
     assert not TokenState.objects.filter(unauthorized_since__isnull=False).exists()
 
 
-def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, client, staff):
-    client.force_login(staff)
+def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, client, admin):
+    client.force_login(admin)
     page = client.get(reverse("executions:poll_health")).content.decode()
     assert 'data-token-state="refused"' in page and "Retry now" in page
     assert "Paused by a refused token</dt><dd>3<" in page
@@ -58,8 +53,8 @@ def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, clie
     assert 'data-token-state="accepted"' in page
 
 
-def test_retry_now_with_a_token_still_refused_pauses_it_again(paused, client, staff, simulator):
-    client.force_login(staff)
+def test_retry_now_with_a_token_still_refused_pauses_it_again(paused, client, admin, simulator):
+    client.force_login(admin)
     client.post(reverse("executions:poll_health_retry"))
     simulator.fail_next("401")
     assert len(run_dispatch()) == 1  # one probe batch, not a burst
@@ -67,13 +62,13 @@ def test_retry_now_with_a_token_still_refused_pauses_it_again(paused, client, st
     assert TokenState.objects.get().retry_at > timezone.now()
 
 
-def test_poll_health_shows_lag_refreshes_with_204_and_is_staff_only(simulator, owner, client, staff):
+def test_poll_health_shows_lag_refreshes_with_204_and_is_staff_only(simulator, owner, client, admin):
     watch_all(owner, simulator.create_many(2))
     Execution.objects.update(next_poll_at=timezone.now() - timezone.timedelta(seconds=95))
     client.force_login(owner)
     assert client.get(reverse("executions:poll_health")).status_code == 403
     assert client.post(reverse("executions:poll_health_retry")).status_code == 403
-    client.force_login(staff)
+    client.force_login(admin)
     page = client.get(reverse("executions:poll_health")).content.decode()
     assert 'data-poll-lag="9' in page and "Due now</dt><dd>2<" in page
     # Nothing overdue, so nothing ticks: a refresh that knows what it shows gets a 204.
