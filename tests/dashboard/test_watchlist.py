@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from executions.models import Execution, PollState, Watch
-from tests.dashboard.builders import many_watches, watch
+from tests.builders import many_watches, watch
 from tests.dashboard.helpers import HTMX, text_of
 
 pytestmark = pytest.mark.django_db
