@@ -272,7 +272,9 @@ def _rows(results, engine):
     sizes = sorted(results)
     for name in PAGE_FIGURES + EXECUTION_FIGURES:
         counts = [results[n]["queries"][name] for n in sizes]
-        constant = len(set(counts)) == 1
+        # The watchlist's default order costs one query per severity group its page
+        # spans: most at the smallest N, where the first page spans them all.
+        not_growing = all(later <= earlier for earlier, later in zip(counts, counts[1:]))
         out.append(
             row(
                 SECTION,
@@ -281,8 +283,8 @@ def _rows(results, engine):
                 engine=engine,
                 n=" / ".join(f"{n:,}" for n in sizes),
                 baseline=f"trivial view {results[sizes[0]]['queries']['trivial view']}",
-                target=f"constant, ≤ {QUERY_BUDGET}",
-                ok=constant and max(counts) <= QUERY_BUDGET,
+                target=f"not growing with N, ≤ {QUERY_BUDGET}",
+                ok=not_growing and max(counts) <= QUERY_BUDGET,
             )
         )
     for n in sizes:
