@@ -137,15 +137,14 @@ def _requests(client, owner, big):
         "trivial view": lambda known: get("/bench/trivial/", 200),
         "watchlist page": lambda known: get("/", 200),
         "partial, rows changed": Untimed(
-            lambda: change_rows(), lambda known: get("/watches/rows/", 200, data={"known": "0" * 24}, headers=HTMX)
+            change_rows,
+            lambda known: get("/watches/rows/", 200, data={"known": "0" * 24}, headers=HTMX),
         ),
         "partial, nothing changed": lambda known: get(
             "/watches/rows/", 204, data={"known": known}, headers=HTMX
         ),
         f"execution page, {STEPS} steps": lambda known: get(page, 200),
-        f"execution page, {STEPS} steps, just changed": Untimed(
-            lambda: change_execution(), lambda known: get(page, 200)
-        ),
+        f"execution page, {STEPS} steps, just changed": Untimed(change_execution, lambda known: get(page, 200)),
     }
 
 

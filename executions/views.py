@@ -15,8 +15,8 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse

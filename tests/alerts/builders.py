@@ -15,5 +15,7 @@ from tests.builders import (  # noqa: F401
 )
 
 
-def add_step(execution, name="Send SMS", status="failed", info=INFO_ERROR, messages=(ERROR_MESSAGE,), hidden=False):
+def add_step(
+    execution, name="Send SMS", status="failed", info=INFO_ERROR, messages=(ERROR_MESSAGE,), hidden=False
+):
     return builders.add_step(execution, name, status, info=info, messages=messages, hidden=hidden)

@@ -9,3 +9,13 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def same_minute(monkeypatch):
+    # Fingerprints hold the minute, so that relative times re-render at least once a
+    # minute: a test comparing two requests across a minute's turn would see a change.
+    from executions import watchlist
+
+    minute = watchlist.minute_bucket()
+    monkeypatch.setattr(watchlist, "minute_bucket", lambda: minute)
