@@ -15,7 +15,8 @@ def empty_cache():
 def same_minute(monkeypatch):
     # Fingerprints hold the minute, so that relative times re-render at least once a
     # minute: a test comparing two requests across a minute's turn would see a change.
-    from executions import watchlist
+    from executions import rows, views, watchlist
 
     minute = watchlist.minute_bucket()
-    monkeypatch.setattr(watchlist, "minute_bucket", lambda: minute)
+    for module in (watchlist, rows, views):
+        monkeypatch.setattr(module, "minute_bucket", lambda: minute)
