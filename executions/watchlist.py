@@ -289,8 +289,8 @@ def _annotate_for(table, qs, sort):
     return qs
 
 
-def forget_counts(counts_key):
-    """Drop the cached counts: the user's own changes show at once."""
+def forget_table_counts(counts_key):
+    """Drop a table's cached counts: the user's own changes show at once."""
     cache.delete(counts_key)
 
 
@@ -455,8 +455,9 @@ def _watch_counts_key(user):
     return f"watchlist:counts:{user.pk}"
 
 
-def forget_watch_counts(user):
-    forget_counts(_watch_counts_key(user))
+def forget_counts(user):
+    """Drop the user's cached watchlist counts."""
+    forget_table_counts(_watch_counts_key(user))
 
 
 def watchlist_page(user, params, refresh=False):
