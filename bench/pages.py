@@ -137,15 +137,14 @@ def _requests(client, owner, big):
         "trivial view": lambda known: get("/bench/trivial/", 200),
         "watchlist page": lambda known: get("/", 200),
         "partial, rows changed": Untimed(
-            lambda: change_rows(), lambda known: get("/watches/rows/", 200, data={"known": "0" * 24}, headers=HTMX)
+            change_rows,
+            lambda known: get("/watches/rows/", 200, data={"known": "0" * 24}, headers=HTMX),
         ),
         "partial, nothing changed": lambda known: get(
             "/watches/rows/", 204, data={"known": known}, headers=HTMX
         ),
         f"execution page, {STEPS} steps": lambda known: get(page, 200),
-        f"execution page, {STEPS} steps, just changed": Untimed(
-            lambda: change_execution(), lambda known: get(page, 200)
-        ),
+        f"execution page, {STEPS} steps, just changed": Untimed(change_execution, lambda known: get(page, 200)),
     }
 
 
@@ -272,7 +271,9 @@ def _rows(results, engine):
     sizes = sorted(results)
     for name in PAGE_FIGURES + EXECUTION_FIGURES:
         counts = [results[n]["queries"][name] for n in sizes]
-        constant = len(set(counts)) == 1
+        # The watchlist's default order costs one query per severity group its page
+        # spans: most at the smallest N, where the first page spans them all.
+        not_growing = all(later <= earlier for earlier, later in zip(counts, counts[1:]))
         out.append(
             row(
                 SECTION,
@@ -281,8 +282,8 @@ def _rows(results, engine):
                 engine=engine,
                 n=" / ".join(f"{n:,}" for n in sizes),
                 baseline=f"trivial view {results[sizes[0]]['queries']['trivial view']}",
-                target=f"constant, ≤ {QUERY_BUDGET}",
-                ok=constant and max(counts) <= QUERY_BUDGET,
+                target=f"not growing with N, ≤ {QUERY_BUDGET}",
+                ok=not_growing and max(counts) <= QUERY_BUDGET,
             )
         )
     for n in sizes:

@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 
 from dashboard.htmx import fingerprint
 
-from .templatetags.execution_tags import poll_trouble, status_kind, status_text, step_name
 from .models import PollState
+from .templatetags.execution_tags import poll_trouble, status_kind, status_text, step_name
 from .watchlist import DISPLAY_FIELDS, LAST_POLLED_RESOLUTION, minute_bucket
 
 ROW_TEMPLATE = "executions/_row.html"

@@ -15,8 +15,8 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,7 +32,7 @@ from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
 from .models import Execution, Watch
 from .rows import rendered_rows
-from .watchlist import Params, forget_watch_counts, minute_bucket, watchlist_page
+from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
 
 logger = logging.getLogger("executions.views")
 
@@ -126,7 +126,7 @@ def add_watches(request):
     if form.is_valid():
         parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
         result = watching.watch_executions(request.user, parsed.uuids, label)
-        forget_watch_counts(request.user)
+        forget_counts(request.user)
         report = PasteReport(
             added=result.created,
             already_watched=result.already_watched,
@@ -335,7 +335,7 @@ def execution_unwatch(request, uuid):
     watch = _watch_for(request, uuid)
     name = watch.execution.name or str(watch.execution.uuid)
     watching.unwatch(watch)
-    forget_watch_counts(request.user)
+    forget_counts(request.user)
     unwatched = [u for u in request.session.get("unwatched", []) if u != str(uuid)]
     request.session["unwatched"] = [str(uuid), *unwatched][:UNWATCHED_REMEMBERED]
     # No "are you sure?": the watchlist offers to undo it for a few seconds instead.
@@ -364,7 +364,7 @@ def execution_watch(request, uuid):
     """Watch one execution (again): "Watch again" on its page, and "Undo" after unwatching."""
     label = _clean_label(request.POST.get("label", ""))
     watching.watch_executions(request.user, [uuid], label)
-    forget_watch_counts(request.user)
+    forget_counts(request.user)
     if request.POST.get("undo"):
         messages.success(request, "Undone: watching it again.")
         return redirect("executions:watchlist")

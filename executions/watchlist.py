@@ -289,8 +289,8 @@ def _annotate_for(table, qs, sort):
     return qs
 
 
-def forget_counts(counts_key):
-    """Drop the cached counts: the user's own changes show at once."""
+def forget_table_counts(counts_key):
+    """Drop a table's cached counts: the user's own changes show at once."""
     cache.delete(counts_key)
 
 
@@ -334,15 +334,17 @@ def key_fields(table):
     """What a row's fingerprint (and its cached HTML) is made of.
 
     `Execution.version` is bumped on every change a page shows (architecture.md);
-    the row's own columns cover the label. The exact last-poll time is left out: a
-    routine poll moves it every few seconds on every running row, which would make
-    every refresh a full render. The time bucket in table_page re-renders at least
-    every LAST_POLLED_RESOLUTION instead.
+    the row's own label is there as itself. Poll state is kept apart, as polling
+    trouble does not touch the execution's data. The exact last-poll time is left
+    out: a routine poll moves it every few seconds on every running row, which
+    would make every refresh a full render. The time bucket in table_page
+    re-renders at least every LAST_POLLED_RESOLUTION instead. (No timestamps: they
+    are the costliest values to load, on SQLite most of all.)
     """
     own = ("id",)
     if table.execution:
-        own += ("updated_at", table.f("id")) + ((table.label,) if table.label else ())
-    return own + (table.f("version"), table.f("updated_at"), table.f("poll_state"))
+        own += (table.f("id"),) + ((table.label,) if table.label else ())
+    return own + (table.f("version"), table.f("poll_state"))
 
 
 # What a row shows of its execution (executions/rows.py renders it).
@@ -453,8 +455,9 @@ def _watch_counts_key(user):
     return f"watchlist:counts:{user.pk}"
 
 
-def forget_watch_counts(user):
-    forget_counts(_watch_counts_key(user))
+def forget_counts(user):
+    """Drop the user's cached watchlist counts."""
+    forget_table_counts(_watch_counts_key(user))
 
 
 def watchlist_page(user, params, refresh=False):

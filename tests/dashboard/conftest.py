@@ -9,3 +9,14 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def same_minute(monkeypatch):
+    # Fingerprints hold the minute, so that relative times re-render at least once a
+    # minute: a test comparing two requests across a minute's turn would see a change.
+    from executions import rows, views, watchlist
+
+    minute = watchlist.minute_bucket()
+    for module in (watchlist, rows, views):
+        monkeypatch.setattr(module, "minute_bucket", lambda: minute)

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from executions.models import Watch
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.helpers import HTMX, text_of
 from tests.fixtures.smtp import body, header, subject
 from tests.fixtures.users import PASSWORD

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from executions.models import Execution, Watch
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.helpers import HTMX, queued_tasks, text_of
 
 pytestmark = pytest.mark.django_db

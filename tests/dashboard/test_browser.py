@@ -125,13 +125,13 @@ def test_search_filter_and_execution_actions_on_a_phone(
     """The rest of the page's controls, in a phone-sized window, on rows made directly."""
     from playwright.sync_api import expect
 
-    from tests.dashboard.builders import add_step, watch
+    from tests.builders import add_step, watch
     from tests.dashboard.helpers import queued_tasks
 
     settings.UI_REFRESH_SECONDS = 1
     failing = watch(owner, label="urgent", name="Send client welcome pack", status="failed", is_failing=True,
                     failure_message="Send SMS: the account_uuid field is required")
-    add_step(failing.execution, 0, "Send SMS", status="failed", info=DOC_INFO,
+    add_step(failing.execution, "Send SMS", "failed", position=0, info=DOC_INFO,
              messages=["the account_uuid field is required"], failure_kind="failed")
     watch(owner, name="Annual review reminder")
 

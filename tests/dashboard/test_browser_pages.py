@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.test_browser import log_in
 
 pytestmark = [pytest.mark.browser]

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from executions.models import FailureKind, PollState
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def evil_watch(owner):
         poll_state=PollState.INVALID,
         last_poll_error=f"error {EVIL}",
     )
-    add_step(w.execution, 0, f"step {EVIL}", status=EVIL, info=f'"[{{errors : "{EVIL}" }}]"',
+    add_step(w.execution, f"step {EVIL}", EVIL, position=0, info=f'"[{{errors : "{EVIL}" }}]"',
              messages=[f"message {EVIL}"], failure_kind=FailureKind.HIDDEN)
     add_snapshot(w.execution, [{"kind": "step_added", "step": EVIL, "status": EVIL},
                                {"kind": "status", "from": EVIL, "to": EVIL}, {"kind": EVIL}])

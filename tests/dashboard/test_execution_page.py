@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from executions.models import Execution, FailureKind, PollState, Watch
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 from tests.dashboard.helpers import HTMX, queued_tasks, text_of
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +45,11 @@ def story(owner):
         last_poll_error="",
     )
     e = w.execution
-    add_step(e, 0, "Create task", executed_at=t0)
-    add_step(e, 1, "Send SMS", status="completed", info=DOC_INFO,
+    add_step(e, "Create task", position=0, executed_at=t0)
+    add_step(e, "Send SMS", "completed", position=1, info=DOC_INFO,
              messages=["the account_uuid field is required"], failure_kind=FailureKind.HIDDEN,
              executed_at=t0 + timedelta(minutes=2))
-    add_step(e, 2, "Send email", status="failed", info='{"error": "mailbox unavailable"}',
+    add_step(e, "Send email", "failed", position=2, info='{"error": "mailbox unavailable"}',
              messages=["mailbox unavailable"], failure_kind=FailureKind.FAILED,
              executed_at=t0 + timedelta(minutes=2, seconds=30))
     add_snapshot(e, [{"kind": "status", "from": "", "to": "in_progress"},
@@ -157,7 +157,7 @@ def test_the_live_partial_answers_no_content_when_unchanged(owner_client, story)
     polled = owner_client.get(url("live", e), {"known": known}, headers=HTMX)
     assert polled.status_code == 200 and known_of(polled) != known
 
-    add_step(e, 3, "Notify adviser", status="completed")
+    add_step(e, "Notify adviser", "completed", position=3)
     Execution.objects.filter(pk=e.pk).update(version=e.version + 1)
     changed = owner_client.get(url("live", e), {"known": known_of(polled)}, headers=HTMX)
     assert changed.status_code == 200

@@ -7,7 +7,7 @@ import pytest
 from executions.models import Execution
 from executions.rows import rendered_rows
 from executions.watchlist import EXECUTIONS, Params, table_page
-from tests.dashboard.builders import make_execution
+from tests.builders import make_execution
 
 pytestmark = pytest.mark.django_db
 

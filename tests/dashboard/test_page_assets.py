@@ -6,7 +6,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from tests.dashboard.builders import add_step, watch
+from tests.builders import add_step, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rendered_pages(owner_client, owner, client):
     w = watch(owner)
-    add_step(w.execution, 0, "Create task")
+    add_step(w.execution, "Create task", position=0)
     pages = [
         owner_client.get(reverse("executions:watchlist")),
         owner_client.get(reverse("executions:detail", kwargs={"uuid": w.execution.uuid})),

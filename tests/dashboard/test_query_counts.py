@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.dashboard.builders import many_watches
+from tests.builders import many_watches
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +63,12 @@ def test_an_unchanged_refresh_is_as_cheap_at_500_watches(owner_client, owner):
 
 
 def test_execution_page_queries_do_not_grow_with_steps_or_history(owner_client, owner):
-    from tests.dashboard.builders import add_snapshot, add_step, watch
+    from tests.builders import add_snapshot, add_step, watch
 
     few, many = watch(owner), watch(owner)
     for w, n in ((few, 2), (many, 60)):
         for i in range(n):
-            add_step(w.execution, i, f"Step {i}", messages=[f"message {i}"])
+            add_step(w.execution, f"Step {i}", position=i, messages=[f"message {i}"])
             add_snapshot(w.execution, [{"kind": "step_added", "step": f"Step {i}", "status": "completed"}])
     counts = []
     for w in (few, many):

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db

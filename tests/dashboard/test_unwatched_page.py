@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from executions.models import Watch
-from tests.alerts.builders import recorded_delivery
-from tests.dashboard.builders import add_step, watch
+from tests.builders import add_step, recorded_delivery, watch
 from tests.dashboard.helpers import HTMX, text_of
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,7 @@ def detail(uuid_):
 
 def test_after_unwatching_the_page_shows_the_last_known_state_and_watch_again(owner_client, owner):
     w = watch(owner, name="Send client welcome pack", status="failed", is_failing=True, label="vip")
-    add_step(w.execution, 0, "Send SMS", status="failed", messages=["the account_uuid field is required"],
+    add_step(w.execution, "Send SMS", "failed", position=0, messages=["the account_uuid field is required"],
              failure_kind="failed")
     owner_client.post(reverse("executions:unwatch", args=[w.execution.uuid]))
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from executions.models import Execution, PollState, Watch
-from tests.dashboard.builders import many_watches, watch
+from tests.builders import many_watches, watch
 from tests.dashboard.helpers import HTMX, text_of
 
 pytestmark = pytest.mark.django_db
@@ -308,7 +308,9 @@ def test_failing_first_then_running_then_the_rest_newest_first_in_each(owner_cli
         ("not polled", "", False),
     ]:
         watch(owner, name=name, status=status, is_failing=failing)
-    expected = ["hidden failure", "old failing", "new running", "old running", "not polled", "new done", "old done"]
+    expected = [
+        "hidden failure", "old failing", "new running", "old running", "not polled", "new done", "old done",
+    ]
     assert names_of(owner_client.get(PAGE)) == expected
     # Sorting by status is by severity: the same, and reversed group by group.
     assert names_of(owner_client.get(ROWS, {"sort": "status"}, headers=HTMX)) == expected
