@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from executions import ingest
@@ -249,9 +250,9 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
         [Execution(uuid=u, next_poll_at=now, claim_token=token, claimed_until=until) for u in wanted if u not in known],
         ignore_conflicts=True,
     )
-    fresh = list(Execution.objects.filter(claim_token=token).only(*_INGEST_FIELDS))
-    outcome.new_executions = [str(e.uuid) for e in fresh]
-    ids = {str(u): i for u, i in known.items()} | {str(e.uuid): e.pk for e in fresh}
+    fresh = list(Execution.objects.filter(claim_token=token).values_list("uuid", "id"))
+    outcome.new_executions = [str(u) for u, _ in fresh]
+    ids = {str(u): i for u, i in known.items()} | {str(u): i for u, i in fresh}
     already = set(
         Finding.objects.filter(monitor_id__in={m for m, _ in pairs}, execution_id__in=ids.values())
         .values_list("monitor_id", "execution_id")
@@ -263,12 +264,18 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
     )
     for monitor_id, execution_uuid in new_pairs:
         outcome.findings.setdefault(monitor_id, []).append(execution_uuid)
-    if fresh:
-        ingest_first_poll(fresh, {str(e.uuid): payloads[str(e.uuid)] for e in fresh}, now, token)
-    # Known executions that stopped polling (nobody watched them) and are not final: poll again.
+    # Known executions a monitor just found get the listed payload as a poll too, when
+    # no poll batch holds them; those that had stopped polling (nobody watched them) resume.
+    newly_found = [ids[u] for _, u in new_pairs if ids[u] in known.values()]
     Execution.objects.filter(
-        id__in=[ids[u] for _, u in new_pairs], next_poll_at__isnull=True, final_confirmed=False
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), id__in=newly_found
+    ).update(claim_token=token, claimed_until=until)
+    Execution.objects.filter(
+        id__in=newly_found, next_poll_at__isnull=True, final_confirmed=False
     ).update(next_poll_at=now)
+    claimed = list(Execution.objects.filter(claim_token=token).only(*_INGEST_FIELDS))
+    if claimed:
+        ingest_first_poll(claimed, {str(e.uuid): payloads[str(e.uuid)] for e in claimed}, now, token)
 
 
 def _update_monitors(outcome, now):
