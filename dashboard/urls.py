@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
+    path("", include("monitors.urls")),
     path("", include("executions.urls")),
 ]

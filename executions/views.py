@@ -27,7 +27,7 @@ from kombu.exceptions import OperationalError
 
 from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
-from .models import Watch
+from .models import Execution, Watch
 from .watchlist import Params, forget_counts, watchlist_page
 
 logger = logging.getLogger("executions.views")
@@ -129,10 +129,20 @@ def add_watches(request):
 # --- Execution page --------------------------------------------------------------------
 
 
-def _watch_for(request, uuid):
-    """The user's own watch of this execution; anyone else's execution is a 404."""
+def _watch_for(request, uuid, *, shared=False):
+    """The user's own watch of this execution; anyone else's execution is a 404.
+
+    `shared`: an execution a monitor found belongs to the organisation, so every
+    signed-in user may see it; without a watch of theirs they get an unsaved one.
+    """
     watches = Watch.objects.select_related("execution")
-    return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
+    if not shared:
+        return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
+    watch = watches.filter(user=request.user, execution__uuid=uuid).first()
+    if watch is None:
+        found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).distinct()
+        watch = Watch(user=request.user, execution=get_object_or_404(found))
+    return watch
 
 
 def _parse_awaiting(raw):
@@ -198,7 +208,7 @@ def _execution_context(watch, state, **extra):
 @require_GET
 @login_required
 def execution_detail(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = _watch_for(request, uuid, shared=True)
     state = _live_state(watch, None)
     context = _execution_context(watch, state, label_form=LabelForm(instance=watch))
     return render(request, "executions/execution.html", context)
@@ -207,7 +217,7 @@ def execution_detail(request, uuid):
 @require_GET
 @login_required
 def execution_live(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = _watch_for(request, uuid, shared=True)
     state = _live_state(watch, _parse_awaiting(request.GET.get("awaiting")))
     if not_modified := unchanged(request, state.fingerprint):
         return not_modified
@@ -217,7 +227,7 @@ def execution_live(request, uuid):
 @require_POST
 @login_required
 def execution_poll(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = _watch_for(request, uuid, shared=True)
     requested = timezone.now()
     try:
         tasks.poll_now.delay([watch.execution_id])
