@@ -285,6 +285,8 @@ def make_plan(environ, *, broker_force="auto"):
         "EMAIL_FILE_PATH": str(var_dir / "mail"),
         # Quicker than production's 15 s so the demo visibly moves.
         "POLL_INTERVAL_SECONDS": "5",
+        # New executions show up within seconds of the simulator's stream creating them.
+        "DISCOVERY_INTERVAL_SECONDS": "10",
         "LOG_FORMAT": "text",
     }
     for key, value in defaults.items():
