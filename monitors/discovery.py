@@ -257,7 +257,11 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
         Finding.objects.filter(monitor_id__in={m for m, _ in pairs}, execution_id__in=ids.values())
         .values_list("monitor_id", "execution_id")
     )
-    new_pairs = [(m, u) for m, u in pairs if u in ids and (m, ids[u]) not in already]
+    # Oldest first, so that a monitor's "newest found first" order (found_at, id) is Plannr's too.
+    created = {u: str(payloads[u].get("created_at") or "") for u in payloads}
+    new_pairs = sorted(
+        ((m, u) for m, u in pairs if u in ids and (m, ids[u]) not in already), key=lambda p: (created[p[1]], p[1])
+    )
     # Findings first: the first poll's failure signal finds the monitor's subscribers.
     Finding.objects.bulk_create(
         [Finding(monitor_id=m, execution_id=ids[u], found_at=now) for m, u in new_pairs], ignore_conflicts=True

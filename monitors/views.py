@@ -179,8 +179,8 @@ def monitor_subscription(request, pk):
 # --- One monitor's executions -----------------------------------------------------------------
 
 
-def _detail_context(request, monitor):
-    data = executions_page(monitor, Params.from_query(request.GET))
+def _detail_context(request, monitor, refresh=False):
+    data = executions_page(monitor, Params.from_query(request.GET), refresh=refresh)
     return {
         "monitor": monitor,
         "data": data,
@@ -205,7 +205,7 @@ def monitor_detail(request, pk):
 @login_required
 def monitor_rows(request, pk):
     monitor = get_object_or_404(Monitor, pk=pk)
-    context = _detail_context(request, monitor)
+    context = _detail_context(request, monitor, refresh=bool(request.GET.get("known")))
     if not_modified := unchanged(request, context["data"].fingerprint):
         return not_modified
     known = request.GET.get("known")

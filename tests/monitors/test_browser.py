@@ -52,7 +52,7 @@ def test_create_a_monitor_and_watch_a_new_execution_arrive_and_fail_live(
     row = page.locator(f'tr[data-uuid="{new}"]')
     expect(row.locator(".exec-name")).to_have_text("Send client welcome pack to newly created client", timeout=LAND)
     expect(row.locator(".col-status .badge").first).to_have_text("in progress")
-    expect(page.locator("tr.watch-row")).to_have_count(1)  # the old one is not "from now on"
+    expect(page.locator("tr.watch-row")).to_have_count(1)  # the older one is not "from now on"
     browser.screenshot("02-found")
 
     simulator.drive(new, status="failed", update_steps={0: {"status": "failed", "info": "no phone number"}},

@@ -257,3 +257,21 @@ def test_the_overview_shows_failing_running_sweeps_and_poll_health(client, owner
     running.status, running.is_failing, running.remote_updated_at, running.version = "failed", True, now, 9
     running.save()
     assert client.get(live, {"known": known}, HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_failing_first_pages_run_across_the_groups_without_gaps_or_repeats(client, owner, settings):
+    settings.WATCHLIST_PAGE_SIZE = 2
+    monitor = make_monitor()
+    made = [make_execution(name=f"failing {i}", is_failing=True, is_finished=True) for i in range(3)]
+    made += [make_execution(name=f"running {i}") for i in range(2)]
+    made += [make_execution(name="done 0", is_finished=True, status="completed")]
+    for i, execution in enumerate(made):
+        find(monitor, execution, ago=timedelta(minutes=60 - i))  # later made, later found
+    client.force_login(owner)
+    pages = []
+    for page in (1, 2, 3):
+        text = client.get(reverse("monitors:rows", args=[monitor.pk]), {"page": page}, HTTP_HX_REQUEST="true").content.decode()
+        pages.append(sorted((text.index(f'data-uuid="{e.uuid}"'), e.name) for e in made if f'data-uuid="{e.uuid}"' in text))
+    assert [[name for _, name in p] for p in pages] == [
+        ["failing 2", "failing 1"], ["failing 0", "running 1"], ["running 0", "done 0"],
+    ]
