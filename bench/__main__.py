@@ -31,9 +31,11 @@ BENCHMARKS = {
     "storage": ((POSTGRESQL, SQLITE), (POSTGRESQL,)),
     "pages": ((POSTGRESQL, SQLITE), (POSTGRESQL,)),
     "alert_latency": ((POSTGRESQL,), (POSTGRESQL,)),
+    "discovery": ((POSTGRESQL,), (POSTGRESQL,)),
+    "monitor_pages": ((POSTGRESQL,), (POSTGRESQL,)),
 }
 # Shown in this order in the table (the numbering).
-TABLE_ORDER = ["poll_cycle", "pages", "alert_latency", "shared_budget", "storage"]
+TABLE_ORDER = ["poll_cycle", "pages", "alert_latency", "shared_budget", "storage", "discovery", "monitor_pages"]
 CHILD_TIMEOUT = {False: 900, True: 300}
 DOCS = harness.ROOT / "docs" / "benchmarks.md"
 DOCS_START, DOCS_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"

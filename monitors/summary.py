@@ -90,17 +90,16 @@ class PollHealth:
 
 
 def poll_health(now):
+    """Executions being polled, overdue, in poll trouble by kind, the last poll: one aggregate."""
     overdue_before = now - timedelta(seconds=settings.POLL_INTERVAL_SECONDS * 2)
+    states = sorted(TROUBLE_STATES)
     totals = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
         polling=Count("id"), overdue=Count("id", filter=Q(next_poll_at__lt=overdue_before)),
         last=Max("last_polled_at"),
+        **{f"trouble_{state}": Count("id", filter=Q(poll_state=state)) for state in states},
     )
     health = PollHealth(polling=totals["polling"], overdue=totals["overdue"], last_polled_at=totals["last"])
-    for row in (
-        Execution.objects.filter(next_poll_at__isnull=False, poll_state__in=TROUBLE_STATES)
-        .values("poll_state").annotate(n=Count("id")).order_by()
-    ):
-        health.trouble[row["poll_state"]] = row["n"]
+    health.trouble = {state: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]}
     token = TokenState.objects.filter(unauthorized_since__isnull=False).first()
     if token is not None:
         health.token_paused, health.token_error = True, token.last_error
@@ -129,7 +128,11 @@ def overview(user, now):
     failing = list(failing_qs.order_by(F("remote_updated_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT])
     running_qs = visible.filter(is_finished=False).exclude(status="")
     running = list(running_qs.order_by(F("remote_created_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT])
-    failing_count, running_count = failing_qs.count(), running_qs.count()
+    counts = visible.aggregate(
+        failing=Count("id", filter=Q(is_failing=True, remote_updated_at__gte=now - WINDOW)),
+        running=Count("id", filter=Q(is_finished=False) & ~Q(status="")),
+    )
+    failing_count, running_count = counts["failing"], counts["running"]
     monitors = list(Monitor.objects.all())
     health = poll_health(now)
     fp = fingerprint(

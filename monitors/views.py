@@ -179,7 +179,8 @@ def monitor_subscription(request, pk):
 # --- One monitor's executions -----------------------------------------------------------------
 
 
-def _detail_context(request, monitor, refresh=False):
+def _rows_context(request, monitor, refresh=False):
+    """What the executions partial needs, and nothing more: it is asked for every few seconds."""
     data = executions_page(monitor, Params.from_query(request.GET), refresh=refresh)
     return {
         "monitor": monitor,
@@ -187,9 +188,6 @@ def _detail_context(request, monitor, refresh=False):
         "params": data.params,
         "page_url": reverse("monitors:detail", args=[monitor.pk]),
         "rows_url": reverse("monitors:rows", args=[monitor.pk]),
-        "subscription": subscriptions.subscription_of(monitor, request.user),
-        "paused": monitor.is_paused(timezone.now()),
-        **_perms(request.user),
         **refresh_context(),
     }
 
@@ -198,14 +196,21 @@ def _detail_context(request, monitor, refresh=False):
 @login_required
 def monitor_detail(request, pk):
     monitor = get_object_or_404(Monitor, pk=pk)
-    return render(request, "monitors/detail.html", {"nav": "monitors", **_detail_context(request, monitor)})
+    context = {
+        "nav": "monitors",
+        "subscription": subscriptions.subscription_of(monitor, request.user),
+        "paused": monitor.is_paused(timezone.now()),
+        **_perms(request.user),
+        **_rows_context(request, monitor),
+    }
+    return render(request, "monitors/detail.html", context)
 
 
 @require_GET
 @login_required
 def monitor_rows(request, pk):
-    monitor = get_object_or_404(Monitor, pk=pk)
-    context = _detail_context(request, monitor, refresh=bool(request.GET.get("known")))
+    monitor = get_object_or_404(Monitor.objects.only("pk"), pk=pk)
+    context = _rows_context(request, monitor, refresh=bool(request.GET.get("known")))
     if not_modified := unchanged(request, context["data"].fingerprint):
         return not_modified
     known = request.GET.get("known")
