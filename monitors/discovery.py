@@ -17,6 +17,7 @@ rate budget, as polling. What is new is inserted in bulk, and its list payload
 is ingested as its first poll: it is never fetched again just to be stored.
 """
 
+import hashlib
 import logging
 import uuid as uuid_lib
 from dataclasses import dataclass, field
@@ -70,6 +71,15 @@ class ScopeSweep:
     # (monitor, uuid) pairs that match, and the payloads behind them.
     matches: list = field(default_factory=list)
     payloads: dict = field(default_factory=dict)
+
+    # Set when the walk stops at its cap: (newest seen, offset reached, list total then).
+    cursor: tuple | None = None
+
+    @property
+    def identity(self):
+        """The scope's stable name (a clients batch is named by its uuids, not its position)."""
+        digest = hashlib.sha1(f"{self.path}?{self.filter_query}".encode()).hexdigest()[:12]
+        return f"{self.key.split(':')[0]}:{digest}"
 
     def query(self, page):
         parts = [self.filter_query] if self.filter_query else []
@@ -159,19 +169,44 @@ def _match(scope, item, created):
     return taken
 
 
+def _backlog(scope):
+    """The capped sweep's resume point, when every monitor of the scope shares the same one."""
+    marks = {(m.backlog_scope, m.backlog_top, m.backlog_offset, m.backlog_total) for m in scope.monitors}
+    if len(marks) != 1:
+        return None
+    name, top, offset, total = marks.pop()
+    return (top, offset, total) if name == scope.identity and top is not None else None
+
+
+def _meta_int(body, key):
+    meta = body.get("meta")
+    try:
+        return int(meta.get(key)) if isinstance(meta, dict) else None
+    except (TypeError, ValueError):
+        return None
+
+
 def walk(client, scope, now, max_pages=None):
-    """Read the scope's pages newest first until its floor, the last page or the cap."""
+    """Read the scope's pages newest first until its floor, the last page or the cap.
+
+    After a capped sweep, the next one reads the new executions at the top, then jumps
+    to where the capped one stopped (its offset, pushed down by as many executions as
+    the list's total grew) and carries on towards the floor.
+    """
     overlap = timedelta(seconds=settings.DISCOVERY_OVERLAP_SECONDS)
     max_pages = max_pages or settings.DISCOVERY_MAX_PAGES
     floor = min(floor_for(m, overlap) for m in scope.monitors)
-    page = 1
+    backlog = _backlog(scope)
+    page = reads = 0
     while True:
+        page += 1
         sent_before = client.request_count
         try:
             body = client.list_page(scope.path, scope.query(page))
         finally:
             scope.requests += client.request_count - sent_before
-        scope.pages = page
+        reads += 1
+        scope.pages = reads
         oldest = None
         for item in body["data"]:
             execution_uuid = normalise_uuid(item.get("uuid")) if isinstance(item, dict) else None
@@ -187,16 +222,23 @@ def walk(client, scope, now, max_pages=None):
         if not body["data"] or not client.has_next_page(body, page) or (oldest is not None and oldest < floor):
             scope.complete = True
             return scope
-        if page >= max_pages:
+        per_page, total = _meta_int(body, "per_page") or len(body["data"]), _meta_int(body, "total")
+        if backlog is not None and oldest is not None and oldest < backlog[0] - overlap and total is not None:
+            top, offset, total_then = backlog
+            backlog = None
+            # The next unread execution sits `offset` from the top, pushed down by what is new.
+            page = max(page, (offset + max(0, total - total_then)) // per_page)
+        if reads >= max_pages:
             reached = oldest or now
             scope.lag_seconds = max(0.0, (reached - floor).total_seconds())
+            tops = [t for t in ((_backlog(scope) or (None,))[0], scope.newest) if t is not None]
+            scope.cursor = (max(tops) if tops else now, page * per_page, total or 0)
             logger.warning(
                 "discovery of %s stopped at its page cap, %.0fs of history behind",
                 scope.key, scope.lag_seconds,
-                extra={"scope": scope.key, "pages": page, "lag_s": round(scope.lag_seconds, 1)},
+                extra={"scope": scope.key, "pages": reads, "lag_s": round(scope.lag_seconds, 1)},
             )
             return scope
-        page += 1
 
 
 def sweep(now=None, monitors=None):
@@ -297,8 +339,19 @@ def _update_monitors(outcome, now):
             "lag_seconds": 0.0 if complete else max(s.lag_seconds for s in scopes),
             "last_sweep_error": "; ".join(s.error for s in scopes if s.error)[:2000],
         }
-        if complete and newest is not None and (monitor.high_water is None or newest > monitor.high_water):
-            fields["high_water"] = newest
+        capped = [s for s in scopes if s.cursor is not None]
+        if complete:
+            # A backlog's top was covered by an earlier sweep: the mark may move up to it.
+            tops = [newest, monitor.backlog_top if monitor.backlog_scope else None]
+            tops = [t for t in tops if t is not None]
+            if tops and (monitor.high_water is None or max(tops) > monitor.high_water):
+                fields["high_water"] = max(tops)
+        if len(capped) == 1:
+            top, offset, total = capped[0].cursor
+            fields.update(backlog_scope=capped[0].identity, backlog_top=top, backlog_offset=offset,
+                          backlog_total=total)
+        elif not any(s.error for s in scopes):
+            fields.update(backlog_scope="", backlog_top=None, backlog_offset=0, backlog_total=0)
         Monitor.objects.filter(pk=monitor_id).update(**fields)
 
 

@@ -69,6 +69,13 @@ class Monitor(models.Model):
     # Seconds of Plannr history left unswept when the last sweep hit its page cap; 0 when caught up.
     lag_seconds = models.FloatField(default=0)
     last_sweep_error = models.TextField(blank=True)
+    # Where a capped sweep stopped, so the next resumes there instead of re-reading from the
+    # top: the scope it belongs to, the newest created_at seen, the offset reached from the
+    # top of the list and the list's total then (new executions shift the offset).
+    backlog_scope = models.CharField(max_length=100, blank=True)
+    backlog_top = models.DateTimeField(null=True, blank=True)
+    backlog_offset = models.PositiveIntegerField(default=0)
+    backlog_total = models.PositiveIntegerField(default=0)
 
     objects = MonitorQuerySet.as_manager()
 

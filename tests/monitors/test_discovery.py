@@ -145,12 +145,11 @@ def test_narrowing_by_name_and_trigger(simulator, owner):
     assert builders.found(monitor) == set(wanted)
 
 
-def test_the_page_cap_records_the_lag_and_holds_the_high_water_mark(simulator, owner, settings):
+def test_the_page_cap_records_the_lag_and_the_next_sweeps_resume_where_it_stopped(simulator, owner, settings):
     settings.DISCOVERY_MAX_PAGES = 2
     now = time.time()
-    for i in range(3):  # three pages of 500, an hour apart
-        for _ in range(500):
-            simulator.create_execution(created_at=now - (3 - i) * HOUR)
+    history = [u for i in range(3) for u in _old(simulator, 500, (3 - i) * HOUR)]  # three pages, an hour apart
+    history += _old(simulator, 100, 4 * HOUR)
     monitor = builders.everything(owner, backfill_days=1)
 
     outcome = discovery.sweep()
@@ -161,6 +160,23 @@ def test_the_page_cap_records_the_lag_and_holds_the_high_water_mark(simulator, o
     assert monitor.high_water is None
     # The oldest reached is 2 h ago; the window starts 24 h ago.
     assert 21 * HOUR < monitor.lag_seconds < 23 * HOUR
+
+    # New executions arrive; the next sweep reads them, then jumps to where the first stopped.
+    new = [simulator.create_execution(created_at=now + i)["uuid"] for i in range(30)]
+    simulator.reset_stats()
+    second = discovery.sweep()
+    assert simulator.stats.requests == 2 and not second.scopes[0].complete
+    # Two pages a sweep: the top, then onwards from where the last one stopped.
+    third = discovery.sweep()
+    assert not third.scopes[0].complete and third.requests == 2
+    fourth = discovery.sweep()
+
+    monitor.refresh_from_db()
+    assert fourth.scopes[0].complete and monitor.lag_seconds == 0
+    assert builders.found(monitor) == set(history + new)
+    assert monitor.high_water is not None and monitor.backlog_top is None
+    simulator.reset_stats()
+    assert discovery.sweep().new_executions == [] and simulator.stats.requests == 1
 
 
 def test_a_paused_monitor_is_not_swept_until_its_pause_ends(simulator, owner):
