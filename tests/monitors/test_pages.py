@@ -275,3 +275,22 @@ def test_failing_first_pages_run_across_the_groups_without_gaps_or_repeats(clien
     assert [[name for _, name in p] for p in pages] == [
         ["failing 2", "failing 1"], ["failing 0", "running 1"], ["running 0", "done 0"],
     ]
+
+
+def test_editing_a_monitor_changes_what_it_covers_and_starts_a_new_scope_afresh(client, owner):
+    client.force_login(grant(owner, "change"))
+    monitor = make_monitor("All", high_water=timezone.now())
+    url = reverse("monitors:edit", args=[monitor.pk])
+    assert 'value="All"' in client.get(url).content.decode()
+    response = client.post(url, {"scope": "everything", "name": "All welcome packs", "name_contains": "welcome"})
+    assert response.status_code == 302
+    monitor.refresh_from_db()
+    assert (monitor.name, monitor.name_contains) == ("All welcome packs", "welcome")
+    assert monitor.high_water is not None  # same scope: its sweep history stands
+
+    response = client.post(url, {"scope": "clients", "client_uuids": "not-a-uuid"})
+    assert "Not a valid client UUID: not-a-uuid" in response.content.decode()
+    client_uuid = "0b7f3a55-1111-4222-8333-444455556666"
+    client.post(url, {"scope": "clients", "client_uuids": client_uuid, "name": "One client"})
+    monitor.refresh_from_db()
+    assert monitor.scope == Scope.CLIENTS and monitor.client_uuids == [client_uuid] and monitor.high_water is None
