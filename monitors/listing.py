@@ -198,7 +198,9 @@ def status_counts(monitor, *, cached=False):
 def _count(monitor):
     groups = list(
         Finding.objects.filter(monitor=monitor)
-        .values("execution__status", "execution__is_failing", "execution__poll_state", "execution__is_finished")
+        .values(
+            "execution__status", "execution__is_failing", "execution__poll_state", "execution__is_finished"
+        )
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -218,7 +220,9 @@ def _count(monitor):
     return counts
 
 
-_KEY_FIELDS = ("id", "found_at", "execution_id", "execution__version", "execution__updated_at", "execution__poll_state")
+_KEY_FIELDS = (
+    "id", "found_at", "execution_id", "execution__version", "execution__updated_at", "execution__poll_state",
+)
 
 
 def _keys_by_group(qs, counts, status_filter, offset, size):

@@ -137,7 +137,9 @@ class Subscription(models.Model):
     """A user who is alerted about what a monitor finds, unless muted."""
 
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="subscriptions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monitor_subscriptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monitor_subscriptions"
+    )
     muted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -53,7 +53,8 @@ def prune(now=None, chunk_size=None, max_chunks=None):
 def _prune_chunk(now, chunk_size):
     with transaction.atomic():
         # Locked and re-checked in one statement: a watch added meanwhile keeps its execution.
-        ids = list(prunable(now).select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+        locked = prunable(now).select_for_update(of=("self",)).order_by("pk")
+        ids = list(locked.values_list("pk", flat=True)[:chunk_size])
         if not ids:
             return 0
         rows = (

@@ -66,7 +66,9 @@ def fetch_blueprint(blueprint_uuid):
         "blueprint_name": str(body.get("name") or "")[:500],
         "blueprint_trigger": str(body.get("trigger") or "")[:255],
         "blueprint_steps": [
-            {"name": str(s.get("name") or ""), "type": str(s.get("type") or "")} for s in steps if isinstance(s, dict)
+            {"name": str(s.get("name") or ""), "type": str(s.get("type") or "")}
+            for s in steps
+            if isinstance(s, dict)
         ],
     }
 
@@ -134,7 +136,8 @@ def create_monitor(spec, *, creator, by=None, now=None):
 def update_monitor(monitor, spec, *, by=None):
     """Change what a monitor covers. Its start point and sweep history stay."""
     _require(by, "change")
-    check = spec.scope != Scope.BLUEPRINT or str(monitor.blueprint_uuid) != (normalise_uuid(spec.blueprint_uuid) or "")
+    same_blueprint = str(monitor.blueprint_uuid) == (normalise_uuid(spec.blueprint_uuid) or "")
+    check = spec.scope != Scope.BLUEPRINT or not same_blueprint
     fields = _fields(spec, check_blueprint=check)
     if not check:
         for key in ("blueprint_name", "blueprint_trigger", "blueprint_steps"):

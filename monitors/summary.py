@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, F, Max, Q
 
 from dashboard.htmx import fingerprint
 from executions.models import Execution, TokenState, Watch
@@ -63,8 +63,10 @@ def monitor_rows(user, now):
 def rows_fingerprint(rows, now):
     return fingerprint(
         [
-            (r.monitor.pk, r.monitor.updated_at, r.monitor.last_swept_at, r.paused, r.new, r.running, r.failing,
-             r.finished, r.subscription.muted if r.subscription else None)
+            (
+                r.monitor.pk, r.monitor.updated_at, r.monitor.last_swept_at, r.paused, r.new, r.running,
+                r.failing, r.finished, r.subscription.muted if r.subscription else None,
+            )
             for r in rows
         ],
         int(now.timestamp() // 60),
@@ -73,9 +75,11 @@ def rows_fingerprint(rows, now):
 
 def visible_executions(user):
     """What a user may see: what they watch, and everything a monitor found (the organisation's)."""
+    # IN over each side rather than EXISTS: PostgreSQL hashes both subqueries once, where
+    # an OR of correlated EXISTS made it probe per row (4x slower at 100,000 executions).
     return Execution.objects.filter(
-        Q(Exists(Watch.objects.filter(user=user, execution=OuterRef("pk"))))
-        | Q(Exists(Finding.objects.filter(execution=OuterRef("pk"))))
+        Q(id__in=Watch.objects.filter(user=user).values("execution_id"))
+        | Q(id__in=Finding.objects.values("execution_id"))
     )
 
 
@@ -125,9 +129,13 @@ def overview(user, now):
     """Failing now (failing, changed in the last 24 h), running, each monitor's last sweep, poll health."""
     visible = visible_executions(user)
     failing_qs = visible.filter(is_failing=True, remote_updated_at__gte=now - WINDOW)
-    failing = list(failing_qs.order_by(F("remote_updated_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT])
+    failing = list(
+        failing_qs.order_by(F("remote_updated_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT]
+    )
     running_qs = visible.filter(is_finished=False).exclude(status="")
-    running = list(running_qs.order_by(F("remote_created_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT])
+    running = list(
+        running_qs.order_by(F("remote_created_at").desc(nulls_last=True), "-id").only(*_LIST_FIELDS)[:LIST_LIMIT]
+    )
     counts = visible.aggregate(
         failing=Count("id", filter=Q(is_failing=True, remote_updated_at__gte=now - WINDOW)),
         running=Count("id", filter=Q(is_finished=False) & ~Q(status="")),
@@ -136,7 +144,8 @@ def overview(user, now):
     monitors = list(Monitor.objects.all())
     health = poll_health(now)
     fp = fingerprint(
-        [(e.pk, e.version) for e in failing], failing_count, [(e.pk, e.version) for e in running], running_count,
+        [(e.pk, e.version) for e in failing], failing_count,
+        [(e.pk, e.version) for e in running], running_count,
         [(m.pk, m.updated_at, m.last_swept_at, m.lag_seconds, m.last_sweep_error) for m in monitors],
         health.polling, health.overdue, sorted(health.trouble.items()), health.token_paused,
         int(now.timestamp() // 60),
