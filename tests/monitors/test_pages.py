@@ -294,3 +294,16 @@ def test_editing_a_monitor_changes_what_it_covers_and_starts_a_new_scope_afresh(
     client.post(url, {"scope": "clients", "client_uuids": client_uuid, "name": "One client"})
     monitor.refresh_from_db()
     assert monitor.scope == Scope.CLIENTS and monitor.client_uuids == [client_uuid] and monitor.high_water is None
+
+
+def test_unwatching_an_execution_a_monitor_found_keeps_it_polling(owner):
+    from executions.models import Execution
+    from executions.watching import unwatch
+
+    found = make_execution(next_poll_at=timezone.now())
+    find(make_monitor(), found)
+    alone = make_execution(next_poll_at=timezone.now())
+    unwatch(watch(owner, found))
+    unwatch(watch(owner, alone))
+    assert Execution.objects.get(pk=found.pk).next_poll_at is not None
+    assert Execution.objects.get(pk=alone.pk).next_poll_at is None
