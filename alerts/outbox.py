@@ -32,7 +32,7 @@ ERROR_LIMIT = 2000
 # --- Recording -----------------------------------------------------------------------
 
 
-def record_failures(execution, failures, now=None):
+def record_failures(execution, failures, now=None, subscriber_ids=()):
     """Write the events and deliveries for `failures` (every failure the execution has).
 
     Idempotent: an event already recorded is skipped, and deliveries are written
@@ -71,7 +71,10 @@ def record_failures(execution, failures, now=None):
         watcher_ids = Watch.objects.filter(
             execution=execution, muted=False, user__is_active=True
         ).values_list("user_id", flat=True)
-        preferences = lock_preferences(watcher_ids)
+        # Subscribers of the monitors that found it too, except whoever muted their watch of it.
+        muted_ids = Watch.objects.filter(execution=execution, muted=True).values_list("user_id", flat=True)
+        recipients = (set(watcher_ids) | set(subscriber_ids)) - set(muted_ids)
+        preferences = lock_preferences(sorted(recipients))
         deliveries = []
         for user_id, preference in preferences.items():
             if not preference.enabled:

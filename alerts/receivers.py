@@ -1,5 +1,7 @@
 """Signal receivers, connected in AlertsConfig.ready()."""
 
+from monitors.subscriptions import subscribers_for
+
 from . import outbox
 
 
@@ -10,4 +12,5 @@ def record_failures(sender, execution, failures, **kwargs):
     failure is never half-recorded.
     """
     if failures:
-        outbox.record_failures(execution, failures)
+        subscribers = subscribers_for([execution.pk]).get(execution.pk, ())
+        outbox.record_failures(execution, failures, subscriber_ids=subscribers)

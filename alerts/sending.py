@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.models import Watch
+from monitors.subscriptions import subscribers_for
 
 from . import emails, outbox
 from .models import AlertPreference, Delivery, Digest, OutboxState
@@ -54,6 +55,8 @@ def is_permanent(exc):
 def _watch_reason(user_id, execution_id):
     watch = Watch.objects.filter(user_id=user_id, execution_id=execution_id).only("muted").first()
     if watch is None:
+        if user_id in subscribers_for([execution_id]).get(execution_id, ()):
+            return ""  # alerted as a subscriber of a monitor that found it
         return "The execution was no longer watched when this alert was due."
     if watch.muted:
         return "The execution was muted before this alert was sent."

@@ -32,9 +32,13 @@ BENCHMARKS = {
     "pages": ((POSTGRESQL, SQLITE), (POSTGRESQL,)),
     "alert_latency": ((POSTGRESQL,), (POSTGRESQL,)),
     "embedded_memory": ((SQLITE,), (SQLITE,)),
+    "discovery": ((POSTGRESQL,), (POSTGRESQL,)),
+    "monitor_pages": ((POSTGRESQL,), (POSTGRESQL,)),
 }
 # Shown in this order in the table (the numbering).
-TABLE_ORDER = ["poll_cycle", "pages", "alert_latency", "shared_budget", "storage", "embedded_memory"]
+TABLE_ORDER = [
+    "poll_cycle", "pages", "alert_latency", "shared_budget", "storage", "discovery", "monitor_pages", "embedded_memory",
+]
 CHILD_TIMEOUT = {False: 900, True: 300}
 DOCS = harness.ROOT / "docs" / "benchmarks.md"
 DOCS_START, DOCS_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"

@@ -284,7 +284,7 @@ def wait_ready(workers, timeout=90):
 class Simulator:
     """`manage.py plannr_simulator` on a free port, with its control client."""
 
-    def __init__(self, token, *, rate_limit=500, max_request_line=8192, name="simulator"):
+    def __init__(self, token, *, rate_limit=500, max_request_line=8192, name="simulator", new_per_minute=0):
         from simulator.control import SimulatorControl
 
         args = [
@@ -301,6 +301,8 @@ class Simulator:
             str(rate_limit),
             "--max-request-line",
             str(max_request_line),
+            "--new-per-minute",
+            str(new_per_minute),
         ]
         self.log_path = log_dir() / f"{name}.log"
         self._log = open(self.log_path, "w")

@@ -292,6 +292,8 @@ def make_plan(environ, *, broker_force="auto"):
         "EMAIL_FILE_PATH": str(var_dir / "mail"),
         # Quicker than production's 15 s so the demo visibly moves.
         "POLL_INTERVAL_SECONDS": "5",
+        # New executions show up within seconds of the simulator's stream creating them.
+        "DISCOVERY_INTERVAL_SECONDS": "10",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

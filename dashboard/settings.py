@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "executions",
     "alerts",
+    "monitors",
     "simulator",
 ]
 
@@ -180,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "executions:watchlist"
+LOGIN_REDIRECT_URL = "monitors:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- I18N / time ------------------------------------------------------------------
@@ -317,6 +318,21 @@ WATCHLIST_PAGE_SIZE = env_int("WATCHLIST_PAGE_SIZE", 50, minimum=1, maximum=500)
 UI_REFRESH_SECONDS = env_int("UI_REFRESH_SECONDS", 5, minimum=1)
 UI_HIDDEN_REFRESH_SECONDS = env_int("UI_HIDDEN_REFRESH_SECONDS", 60, minimum=1)
 
+# --- Monitors: discovery and retention ------------------------------------------------------
+
+# How often beat sweeps every active monitor for new executions.
+DISCOVERY_INTERVAL_SECONDS = env_int("DISCOVERY_INTERVAL_SECONDS", 60, minimum=1)
+# A sweep re-reads this much history below a monitor's high-water mark: an execution
+# Plannr stamps a little before one already seen is still found.
+DISCOVERY_OVERLAP_SECONDS = env_int("DISCOVERY_OVERLAP_SECONDS", 60, minimum=0)
+# Pages of up to 500 executions one sweep reads per scope before it stops and records its lag.
+DISCOVERY_MAX_PAGES = env_int("DISCOVERY_MAX_PAGES", 10, minimum=1)
+# Requests per rate-limit window that polling leaves unclaimed for discovery.
+DISCOVERY_RESERVED_REQUESTS = env_int("DISCOVERY_RESERVED_REQUESTS", 25, minimum=0)
+# Finished executions nobody watches are pruned after this many days (daily, in chunks).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)
+RETENTION_CHUNK_SIZE = env_int("RETENTION_CHUNK_SIZE", 500, minimum=1)
+
 # --- Email and alerts -----------------------------------------------------------------------
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -346,6 +362,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "executions.tasks.dispatch_polls",
         "schedule": POLL_DISPATCH_SECONDS,
         "options": {"expires": max(POLL_DISPATCH_SECONDS * 2, 5)},
+    },
+    "discover-executions": {
+        "task": "monitors.tasks.discover",
+        "schedule": DISCOVERY_INTERVAL_SECONDS,
+        "options": {"expires": DISCOVERY_INTERVAL_SECONDS},
+    },
+    "prune-executions": {
+        "task": "monitors.tasks.prune",
+        "schedule": 86400,
+        "options": {"expires": 3600},
     },
     "sweep-alert-deliveries": {
         "task": "alerts.tasks.sweep_deliveries",

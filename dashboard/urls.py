@@ -30,5 +30,6 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
+    path("", include("monitors.urls")),
     path("", include("executions.urls")),
 ]

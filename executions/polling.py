@@ -144,7 +144,9 @@ def dispatch(send, now=None):
     # (and the dispatches and alert emails queued behind it) for up to a minute. The
     # rest stays due, the cycle stretches, and every dispatch logs by how much.
     used = limiter.used(client.token_fingerprint) if limiter is not None else 0
-    budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - used) * settings.PLANNR_BATCH_SIZE
+    # Discovery's share of each window (at most a tenth) stays free for it: docs/monitors.md.
+    reserve = min(settings.DISCOVERY_RESERVED_REQUESTS, settings.PLANNR_RATE_LIMIT_PER_MINUTE // 10)
+    budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - reserve - used) * settings.PLANNR_BATCH_SIZE
     in_flight = Execution.objects.in_flight(now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:

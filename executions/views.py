@@ -154,10 +154,20 @@ def add_watches(request):
 # --- Execution page --------------------------------------------------------------------
 
 
-def _watch_for(request, uuid):
-    """The user's own watch of this execution; anyone else's execution is a 404."""
+def _watch_for(request, uuid, *, shared=False):
+    """The user's own watch of this execution; anyone else's execution is a 404.
+
+    `shared`: an execution a monitor found belongs to the organisation, so every
+    signed-in user may see it; without a watch of theirs they get an unsaved one.
+    """
     watches = Watch.objects.select_related("execution")
-    return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
+    if not shared:
+        return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
+    watch = watches.filter(user=request.user, execution__uuid=uuid).first()
+    if watch is None:
+        found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).distinct()
+        watch = Watch(user=request.user, execution=get_object_or_404(found))
+    return watch
 
 
 def _may_see_unwatched(request, execution):
@@ -254,7 +264,11 @@ def _live_html(request, watch, execution, state):
 def execution_detail(request, uuid):
     watch = Watch.objects.select_related("execution").filter(user=request.user, execution__uuid=uuid).first()
     if watch is None:
-        return _unwatched_page(request, uuid)
+        found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).first()
+        if found is None:
+            return _unwatched_page(request, uuid)
+        # A monitor's execution belongs to the organisation: everyone sees it, without a watch.
+        watch = Watch(user=request.user, execution=found)
     state = _live_state(watch, None)
     context = {
         "watch": watch,
@@ -283,7 +297,7 @@ def _unwatched_page(request, uuid):
 @require_GET
 @login_required
 def execution_live(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = _watch_for(request, uuid, shared=True)
     state = _live_state(watch, _parse_awaiting(request.GET.get("awaiting")))
     if not_modified := unchanged(request, state.fingerprint):
         return not_modified
@@ -293,7 +307,7 @@ def execution_live(request, uuid):
 @require_POST
 @login_required
 def execution_poll(request, uuid):
-    watch = _watch_for(request, uuid)
+    watch = _watch_for(request, uuid, shared=True)
     requested = timezone.now()
     try:
         tasks.poll_now.delay([watch.execution_id])

@@ -67,7 +67,11 @@ def unwatch(watch):
             before={"label": watch.label},
         )
         watch.delete()
-        if not Watch.objects.filter(execution_id=execution_id).exists():
+        # An execution a monitor found keeps polling for the organisation (monitors.Finding).
+        wanted = Watch.objects.filter(execution_id=execution_id).exists() or Execution.objects.filter(
+            pk=execution_id, monitor_findings__isnull=False
+        ).exists()
+        if not wanted:
             Execution.objects.filter(pk=execution_id).update(
                 next_poll_at=None, claim_token=None, claimed_until=None
             )

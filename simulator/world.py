@@ -220,7 +220,7 @@ def _step_from_spec(spec, rng, now, *, default_status):
 class World:
     """All simulated data, guarded by one lock (every public method is thread-safe)."""
 
-    def __init__(self, seed=1, executions=50, *, clock=time.time, step_seconds=(4, 20)):
+    def __init__(self, seed=1, executions=50, *, clock=time.time, step_seconds=(4, 20), new_per_minute=0):
         self.seed = seed
         self.clock = clock
         self.step_seconds = (float(step_seconds[0]), float(step_seconds[1]))
@@ -236,9 +236,10 @@ class World:
         self._order_cache = {}
         self._accounts_by_uuid = {}
         self._bulk_accounts = []
-        self._clients = self._make_clients(executions)
+        self._clients = self._make_clients(executions or (1 if new_per_minute else 0))
         for index in range(executions):
             self._add(self._generate(index))
+        self._start_stream(executions, new_per_minute)
 
     # --- generation ------------------------------------------------------------------
 
@@ -256,10 +257,13 @@ class World:
             self._accounts_by_uuid[client.uuid] = client
         return clients
 
-    def _generate(self, index):
-        rng = self._rng
+    def _generate(self, index, *, rng=None, blueprint=None, created=None):
+        """A generated execution: the seeded history (index < executions), or a new
+        arrival of the live stream (`rng`, `blueprint` and `created` given)."""
+        streamed = created is not None
+        rng = rng or self._rng
         low, high = self.step_seconds
-        blueprint = rng.choice(stories.BLUEPRINTS)
+        blueprint = blueprint or rng.choice(stories.BLUEPRINTS)
         if index == 1:
             blueprint = stories.DEFAULT_BLUEPRINT  # its first step is "Send SMS", as in the docs
         client = self._clients[index] if index < len(self._clients) and index < 2 else rng.choice(
@@ -268,7 +272,9 @@ class World:
         uuid = _new_uuid(rng)
         durations = [rng.uniform(low, high) for _ in blueprint.steps]
         total = sum(durations)
-        if rng.random() < 0.55:
+        if streamed:
+            pass  # starts now, its first step ahead
+        elif rng.random() < 0.55:
             # History: long finished (or stuck for days).
             created = self.created_ts - rng.uniform(3600, 30 * 86400)
         else:
@@ -314,6 +320,42 @@ class World:
     def _add(self, execution):
         self._executions[execution.uuid] = execution
         self._order_cache.clear()
+
+    # --- the live stream -------------------------------------------------------------------
+
+    def _start_stream(self, index, new_per_minute):
+        """New executions keep arriving: `new_per_minute` in all, each blueprint at a seeded
+        share of it (Poisson arrivals), with the same mix of outcomes as the history."""
+        if new_per_minute < 0:
+            raise ValueError("new_per_minute must be >= 0")
+        self._stream_rng = random.Random(f"plannr-sim-{self.seed}-stream")
+        weights = [self._stream_rng.uniform(0.5, 1.5) for _ in stories.BLUEPRINTS]
+        total = sum(weights)
+        # Per blueprint uuid: executions a minute.
+        self.stream_rates = {
+            bp.uuid: new_per_minute * w / total for bp, w in zip(stories.BLUEPRINTS, weights, strict=True)
+        }
+        self._stream_weights = weights
+        self._stream_index = max(index, 2)  # indexes 0 and 1 are the history's special stories
+        self._per_second = new_per_minute / 60.0
+        self._next_arrival = (
+            self.created_ts + self._stream_rng.expovariate(self._per_second) if self._per_second else float("inf")
+        )
+
+    def _advance(self):
+        """Materialise every arrival due by now (callers may or may not hold the lock)."""
+        if self._next_arrival > self.clock():
+            return
+        with self.lock:
+            now = self.clock()
+            rng = self._stream_rng
+            while self._next_arrival <= now:
+                blueprint = rng.choices(stories.BLUEPRINTS, weights=self._stream_weights)[0]
+                self._add(
+                    self._generate(self._stream_index, rng=rng, blueprint=blueprint, created=self._next_arrival)
+                )
+                self._stream_index += 1
+                self._next_arrival += rng.expovariate(self._per_second)
 
     def _account_for(self, account, rng, now):
         """An _Account: a fresh one, or one built from (or reusing) a partial dict."""
@@ -451,6 +493,7 @@ class World:
 
     def get(self, uuid, *, include_account=True):
         """The payload as served (with account by default), or None."""
+        self._advance()
         with self.lock:
             execution = self._executions.get(str(uuid).strip().lower())
             if execution is None:
@@ -458,6 +501,7 @@ class World:
             return json.loads(execution.json(self.clock(), include_account))
 
     def uuids(self):
+        self._advance()
         with self.lock:
             return list(self._executions)
 
@@ -468,15 +512,18 @@ class World:
             return removed is not None
 
     def __len__(self):
+        self._advance()
         return len(self._executions)
 
     # --- queries used by the server (callers hold self.lock) ----------------------------------
 
     def lookup(self, uuid):
+        self._advance()
         return self._executions.get(uuid)
 
     def ordered(self, sort):
         """Every execution in `sort` order (name by default), ties broken by uuid; cached."""
+        self._advance()
         cached = self._order_cache.get(sort)
         if cached is None:
             cached = sorted(self._executions.values(), key=sort_key(sort))

@@ -221,6 +221,20 @@ class PlannrClient:
         self._warn_if_lowered(start_size)
         return [found[u] for u in wanted if u in found]
 
+    def list_page(self, path, query):
+        """One page of an index endpoint (discovery walks pages itself): the decoded body.
+
+        `query` is the query string as sent. Raises RequestTooLong when the server
+        refuses the request line, so the caller can split its filter.
+        """
+        try:
+            body = self._get(path, query, uuid_count=0)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise InvalidPayload("Expected a paginated list with a data array", path=path)
+        return body
+
     # -- batching ----------------------------------------------------------------
 
     def _chunks(self, wanted):
@@ -283,6 +297,8 @@ class PlannrClient:
                 return last > current
         links = body.get("links")
         return isinstance(links, dict) and bool(links.get("next"))
+
+    has_next_page = _has_next
 
     def _parse_items(self, items, path, *, wanted, parse=True):
         """{uuid: PlannrExecution}, or {uuid: payload} with parse=False; unreadable items are skipped."""

@@ -107,7 +107,7 @@ def test_log_in_and_log_out(client, owner):
     assert "Please enter a correct username and password" in text_of(bad)
 
     good = client.post(LOGIN, {"username": "owner", "password": PASSWORD})
-    assert good["Location"] == reverse("executions:watchlist")
+    assert good["Location"] == reverse("monitors:overview")  # the landing page (issue 11)
     assert client.get(reverse("executions:watchlist")).status_code == 200
 
     out = client.post(reverse("logout"))

@@ -113,7 +113,7 @@ def test_paste_watch_and_see_a_failure_land_without_reload(
 
 
 def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/accounts/login/?next=/")  # the watchlist (login lands on the overview)
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-form button[type=submit]")

@@ -84,7 +84,7 @@ def test_htmx_pages_work_in_a_real_browser_without_csp_violations(live_server, o
     )
 
     # The real login form: CSRF cookie and form-action 'self' both in play.
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/accounts/login/?next=/")  # the watchlist (login lands on the overview)
     page.fill("input[name=username]", owner.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form [type=submit]")

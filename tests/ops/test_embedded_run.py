@@ -168,7 +168,8 @@ def test_make_run_serves_a_live_dashboard_and_ctrl_c_stops_everything(mode, tmp_
             headers={"Referer": url + "accounts/login/"},
             timeout=10,
         )
-        assert page.status_code == 200 and page.url == url, page.url
+        assert page.status_code == 200 and page.url == url + "overview/", page.url  # the landing page
+        page = session.get(url, timeout=10)  # the watchlist
 
         # The terminal keeps the banner in view: routine lines (Celery's every 2 s, gunicorn's
         # access lines) go to the log file only, and there is no warning noise.
@@ -197,7 +198,8 @@ def test_make_run_serves_a_live_dashboard_and_ctrl_c_stops_everything(mode, tmp_
             polled = [
                 str(uuid_lib.UUID(row[0]))
                 for row in db.execute(
-                    "SELECT uuid FROM executions_execution WHERE last_polled_at IS NOT NULL AND status != ''"
+                    "SELECT e.uuid FROM executions_execution e JOIN executions_watch w ON w.execution_id = e.id"
+                    " WHERE e.last_polled_at IS NOT NULL AND e.status != ''"
                 )
             ]
             journal = db.execute("PRAGMA journal_mode").fetchone()[0]

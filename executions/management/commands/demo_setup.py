@@ -1,4 +1,4 @@
-"""Create the demo user and put a dozen executions on its watchlist.
+"""Create the demo user, an "everything" monitor for it, and put a dozen executions on its watchlist.
 
 The executions come from Plannr's real list endpoint (the simulator's, in the
 embedded run), a mix of statuses so the dashboard shows running, finished and
@@ -90,6 +90,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo user {username!r} {'created' if created else 'ready'}.")
         self.stdout.write(f"Log in as: {username} / {password}")
 
+        self._monitor_everything(user)
         if count <= 0:
             return
         chosen = varied_selection(fetch_recent_executions(count), count)
@@ -104,6 +105,17 @@ class Command(BaseCommand):
         )
         if wait > 0:
             self._wait_for_first_poll(uuids, wait)
+
+    def _monitor_everything(self, user):
+        """An "everything" monitor for the demo user, so new executions keep arriving."""
+        from monitors import services
+        from monitors.models import Monitor, Scope
+
+        if Monitor.objects.filter(scope=Scope.EVERYTHING, created_by=user).exists():
+            return
+        spec = services.MonitorSpec(scope=Scope.EVERYTHING, name="Every new execution")
+        services.create_monitor(spec, creator=user)
+        self.stdout.write("Monitoring every new execution (monitor \"Every new execution\").")
 
     def _wait_for_first_poll(self, uuids, timeout):
         deadline = time.monotonic() + timeout

@@ -27,6 +27,13 @@ class Command(BaseCommand):
             metavar="T",
             help="accepted bearer token (repeatable); default PLANNR_API_TOKEN, else 'sim-token'",
         )
+        parser.add_argument(
+            "--new-per-minute",
+            type=float,
+            default=0.0,
+            metavar="N",
+            help="a live stream: N new executions a minute across the blueprints (seeded shares)",
+        )
         parser.add_argument("--rate-limit", type=int, default=500, help="requests per minute per token")
         parser.add_argument(
             "--max-request-line",
@@ -44,14 +51,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["executions"] < 0 or options["rate_limit"] < 1:
-            raise CommandError("--executions must be >= 0 and --rate-limit >= 1")
+        if options["executions"] < 0 or options["rate_limit"] < 1 or options["new_per_minute"] < 0:
+            raise CommandError("--executions and --new-per-minute must be >= 0 and --rate-limit >= 1")
         tokens = options["tokens"] or [settings.PLANNR_API_TOKEN or DEV_TOKEN]
         try:
             world = World(
                 seed=options["seed"],
                 executions=options["executions"],
                 step_seconds=tuple(options["step_seconds"]),
+                new_per_minute=options["new_per_minute"],
             )
             server = SimulatorServer(
                 world,
@@ -73,7 +81,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(
             f"Plannr simulator on {server.url} serving {len(world)} executions "
-            f"(seed {options['seed']}); accepts {', '.join(described)}. Ctrl-C stops it."
+            f"(seed {options['seed']}, {options['new_per_minute']:g} new a minute); accepts {', '.join(described)}. Ctrl-C stops it."
         )
         self.stdout.flush()
         server.serve_until(stop)

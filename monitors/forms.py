@@ -1,0 +1,59 @@
+import re
+
+from django import forms
+
+from .models import Scope
+from .services import MAX_BACKFILL_DAYS, MonitorSpec
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _items(text):
+    return [item for item in _SPLIT.split(text or "") if item]
+
+
+class MonitorForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, help_text="Optional: a name is made from the scope.")
+    scope = forms.ChoiceField(choices=Scope.choices, widget=forms.RadioSelect, initial=Scope.EVERYTHING)
+    blueprint_uuid = forms.CharField(label="Blueprint UUID", required=False, max_length=64)
+    client_uuids = forms.CharField(
+        label="Client UUIDs", required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One or more, separated by newlines, commas or spaces.",
+    )
+    name_contains = forms.CharField(label="Only if the blueprint name contains", required=False, max_length=200)
+    triggered_by = forms.CharField(
+        label="Only if triggered by", required=False, max_length=2000,
+        help_text="Event names, e.g. client.created, separated by commas.",
+    )
+    backfill_days = forms.IntegerField(
+        label="Backfill days", required=False, min_value=0, max_value=MAX_BACKFILL_DAYS,
+        help_text="Empty: from now on. N: also the executions of the last N days.",
+    )
+
+    def spec(self):
+        data = self.cleaned_data
+        return MonitorSpec(
+            scope=data["scope"],
+            name=data["name"],
+            blueprint_uuid=data["blueprint_uuid"].strip(),
+            client_uuids=_items(data["client_uuids"]),
+            name_contains=data["name_contains"],
+            triggered_by=_items(data["triggered_by"].replace(",", " ")),
+            backfill_days=data.get("backfill_days"),
+        )
+
+    @classmethod
+    def initial_for(cls, monitor):
+        return {
+            "name": monitor.name,
+            "scope": monitor.scope,
+            "blueprint_uuid": str(monitor.blueprint_uuid or ""),
+            "client_uuids": "\n".join(monitor.client_uuids),
+            "name_contains": monitor.name_contains,
+            "triggered_by": ", ".join(monitor.triggered_by),
+            "backfill_days": monitor.backfill_days,
+        }
+
+
+class PauseForm(forms.Form):
+    until = forms.DateTimeField(required=False, label="Paused until")

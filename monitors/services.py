@@ -1,0 +1,177 @@
+"""One function per action on a monitor, called by the pages and the commands.
+
+Each checks the Django permission of the user acting (`by`) once; `by=None` is
+an operator's command-line action, trusted like `manage.py` itself.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.rules import MONITORS as MANAGE_MONITORS
+from executions.plannr import NotFound, PlannrError, get_client
+from executions.plannr.types import normalise_uuid
+
+from .models import Monitor, Scope
+from .subscriptions import subscribe
+
+MAX_BACKFILL_DAYS = 365
+MAX_CLIENTS = 2000
+
+
+class MonitorError(ValueError):
+    """Bad input for a monitor: the message is shown to the user as is."""
+
+
+@dataclass
+class MonitorSpec:
+    """What a user asks for; validated by `clean`."""
+
+    scope: str
+    name: str = ""
+    blueprint_uuid: str = ""
+    client_uuids: list = field(default_factory=list)
+    name_contains: str = ""
+    triggered_by: list = field(default_factory=list)
+    backfill_days: int | None = None
+
+
+def _require(by, action):
+    if by is not None and not by.has_perm(MANAGE_MONITORS):
+        raise PermissionDenied(f"You may not {action} monitors.")
+
+
+def _clean_uuids(values, what):
+    cleaned, bad = [], []
+    for value in values:
+        normalised = normalise_uuid(value)
+        (cleaned if normalised else bad).append(normalised or str(value))
+    if bad:
+        raise MonitorError(f"Not a valid {what} UUID: {', '.join(bad[:5])}")
+    return list(dict.fromkeys(cleaned))
+
+
+def fetch_blueprint(blueprint_uuid):
+    """The blueprint's name, trigger and steps from Plannr; MonitorError if it cannot be had."""
+    try:
+        body = get_client().get_blueprint(blueprint_uuid)
+    except NotFound:
+        raise MonitorError(f"Plannr has no blueprint {blueprint_uuid}.") from None
+    except PlannrError as exc:
+        raise MonitorError(f"Could not check the blueprint with Plannr: {exc}") from None
+    steps = body.get("steps") if isinstance(body.get("steps"), list) else []
+    return {
+        "blueprint_name": str(body.get("name") or "")[:500],
+        "blueprint_trigger": str(body.get("trigger") or "")[:255],
+        "blueprint_steps": [
+            {"name": str(s.get("name") or ""), "type": str(s.get("type") or "")}
+            for s in steps
+            if isinstance(s, dict)
+        ],
+    }
+
+
+def _fields(spec, *, check_blueprint=True):
+    scope = spec.scope
+    if scope not in Scope.values:
+        raise MonitorError(f"Unknown scope {scope!r}: choose everything, blueprint or clients.")
+    fields = {
+        "scope": scope,
+        "name_contains": spec.name_contains.strip()[:200],
+        "triggered_by": [t.strip() for t in spec.triggered_by if t.strip()][:50],
+        "blueprint_uuid": None,
+        "blueprint_name": "",
+        "blueprint_trigger": "",
+        "blueprint_steps": [],
+        "client_uuids": [],
+    }
+    if scope == Scope.BLUEPRINT:
+        uuids = _clean_uuids([spec.blueprint_uuid], "blueprint") if spec.blueprint_uuid else []
+        if not uuids:
+            raise MonitorError("A blueprint monitor needs the blueprint's UUID.")
+        fields["blueprint_uuid"] = uuids[0]
+        if check_blueprint:
+            fields.update(fetch_blueprint(uuids[0]))
+    elif scope == Scope.CLIENTS:
+        uuids = _clean_uuids(spec.client_uuids, "client")
+        if not uuids:
+            raise MonitorError("A clients monitor needs at least one client UUID.")
+        if len(uuids) > MAX_CLIENTS:
+            raise MonitorError(f"At most {MAX_CLIENTS} clients per monitor.")
+        fields["client_uuids"] = uuids
+    name = spec.name.strip()[:200]
+    if not name:
+        name = {
+            Scope.EVERYTHING: "Everything",
+            Scope.BLUEPRINT: fields["blueprint_name"] or f"Blueprint {fields['blueprint_uuid']}",
+            Scope.CLIENTS: f"{len(fields['client_uuids'])} client(s)",
+        }[scope]
+    fields["name"] = name
+    return fields
+
+
+def create_monitor(spec, *, creator, by=None, now=None):
+    """A new monitor, its creator subscribed. Raises MonitorError or PermissionDenied."""
+    _require(by, "add")
+    now = now or timezone.now()
+    days = spec.backfill_days
+    if days is not None and not 0 <= days <= MAX_BACKFILL_DAYS:
+        raise MonitorError(f"Backfill is 0 to {MAX_BACKFILL_DAYS} days.")
+    fields = _fields(spec)
+    with transaction.atomic():
+        monitor = Monitor.objects.create(
+            **fields,
+            # Plannr stamps created_at to the second: an execution of this very second counts.
+            start_at=(now - timedelta(days=days or 0)).replace(microsecond=0),
+            backfill_days=days or None,
+            created_by=creator,
+        )
+        if creator is not None:
+            subscribe(monitor, creator)
+    return monitor
+
+
+def update_monitor(monitor, spec, *, by=None):
+    """Change what a monitor covers. Its start point and sweep history stay."""
+    _require(by, "change")
+    same_blueprint = str(monitor.blueprint_uuid) == (normalise_uuid(spec.blueprint_uuid) or "")
+    check = spec.scope != Scope.BLUEPRINT or not same_blueprint
+    fields = _fields(spec, check_blueprint=check)
+    if not check:
+        for key in ("blueprint_name", "blueprint_trigger", "blueprint_steps"):
+            fields[key] = getattr(monitor, key)
+    if fields["scope"] != monitor.scope or fields["client_uuids"] != monitor.client_uuids or (
+        fields["blueprint_uuid"] and str(fields["blueprint_uuid"]) != str(monitor.blueprint_uuid)
+    ):
+        # A different scope has its own history: sweep it from the start point again.
+        fields["high_water"] = None
+    for key, value in fields.items():
+        setattr(monitor, key, value)
+    monitor.save()
+    return monitor
+
+
+def pause(monitor, *, by=None, until=None):
+    """Pause now: indefinitely, or until `until` (a maintenance window)."""
+    _require(by, "change")
+    if until is None:
+        monitor.paused, monitor.paused_until = True, None
+    else:
+        monitor.paused, monitor.paused_until = False, until
+    monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+
+
+def resume(monitor, *, by=None):
+    """Active again. What Plannr created meanwhile is found by the next sweep (the high-water mark held)."""
+    _require(by, "change")
+    monitor.paused, monitor.paused_until = False, None
+    monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+
+
+def delete_monitor(monitor, *, by=None):
+    """Delete the monitor and its findings; the executions stay (they age out with retention)."""
+    _require(by, "delete")
+    monitor.delete()

@@ -1,0 +1,17 @@
+"""Celery tasks for monitors; the logic lives in discovery.py and retention.py."""
+
+from celery import shared_task
+
+from . import discovery, retention
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def discover():
+    """Beat runs this every DISCOVERY_INTERVAL_SECONDS: one sweep of every active monitor."""
+    discovery.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prune():
+    """Beat runs this daily: retention, in bounded chunks."""
+    retention.prune()
