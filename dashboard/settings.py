@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "executions",
     "alerts",
+    "incidents",
     "simulator",
 ]
 
