@@ -135,7 +135,6 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
         set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.")
         incident.regression = True
         incident.opened_at = now
-        incident.alerted_until = None
     elif incident.status == Status.SNOOZED and incident.snooze_until_occurrences is not None and (
         incident.occurrences >= incident.snooze_until_occurrences
     ):
@@ -143,7 +142,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     incident.version = F("version") + 1
     incident.save()
     incident.refresh_from_db(fields=["version"])
-    incident_activity.send(sender=Incident, incident=incident, occurrence=occurrence, event=event)
+    incident_activity.send(sender=Incident, incident=incident, occurrence=occurrence, event=event, now=now)
     return occurrence
 
 

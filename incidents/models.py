@@ -105,8 +105,6 @@ class Incident(models.Model):
     clients = models.PositiveIntegerField(default=0)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
-    # Everything detected up to here has been alerted (or folded into an alert).
-    alerted_until = models.DateTimeField(null=True, blank=True)
     # Bumped on every change a page shows (the htmx fingerprint).
     version = models.PositiveIntegerField(default=0)
 

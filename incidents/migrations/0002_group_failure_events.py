@@ -2,7 +2,7 @@
 
 Same rules as incidents/grouping.py: an execution failure is grouped only when
 its execution has no step failure on record; one occurrence per execution and
-incident. No alerts are sent for them (`alerted_until` is their last sighting).
+incident. No alerts are sent for them: they have no alert, so no reminder is due.
 """
 
 from django.db import migrations
@@ -75,7 +75,6 @@ def group_events(apps, schema_editor):
         incident.last_seen = event.detected_at
     for key, incident in incidents.items():
         incident.clients = len(clients[key])
-        incident.alerted_until = incident.last_seen
         incident.save()
 
 

@@ -107,7 +107,7 @@ def test_two_workers_racing_and_tasks_run_many_times_still_send_one_email_each(
     celery_processes.worker(name="right", concurrency=4, extra_env=env)
     ids = many_deliveries(owner, 12)
     for _ in range(4):  # every delivery's task queued four more times
-        outbox.enqueue_deliveries(ids)
+        tasks.enqueue_deliveries(ids)
     wait_for(all_sent(12), timeout=60, message="all deliveries sent")
     wait_for(lambda: redis_client.llen("celery") == 0, timeout=60, message="the queue to drain")
     assert len(smtp_server.received()) == 12
