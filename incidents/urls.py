@@ -9,4 +9,6 @@ urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/", views.act, name="act"),
+    # Where the execution pages' "latest failure" links go: no query on their side.
+    path("for-execution/<uuid:uuid>/", views.for_execution, name="for_execution"),
 ]

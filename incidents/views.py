@@ -206,3 +206,18 @@ def act(request, pk):
         return render(request, "incidents/_live.html", context)
     messages.success(request, f"Incident #{incident.pk} is {incident.get_status_display().lower()}.")
     return redirect("incidents:detail", pk=pk)
+
+
+@require_GET
+@login_required
+def for_execution(request, uuid):
+    """The latest incident an execution the user may see belongs to."""
+    occurrence = (
+        Occurrence.objects.filter(execution__uuid=uuid, incident__in=Incident.objects.visible_to(request.user))
+        .order_by("-detected_at", "-id")
+        .first()
+    )
+    if occurrence is None:
+        messages.info(request, "That execution is in no incident you can see.")
+        return redirect("incidents:list")
+    return redirect("incidents:detail", pk=occurrence.incident_id)

@@ -133,3 +133,17 @@ def test_query_counts_stay_the_same_at_10000_incidents_and_200000_occurrences(ow
     after = [count_queries(owner_client, url, params) for url, params in urls]
     assert after == before
     assert max(after) <= 15
+
+
+def test_the_execution_page_and_watchlist_link_a_failure_to_its_incident(owner, owner_client, outsider, client):
+    incident = mine(owner)
+    execution = incident.occurrence_rows.get().execution
+    # What ingest sets on a failing execution (the builder skips ingest).
+    type(execution).objects.filter(pk=execution.pk).update(is_failing=True, failure_message="Send SMS: required")
+    link = reverse("incidents:for_execution", args=[execution.uuid])
+    assert link in owner_client.get(reverse("executions:detail", args=[execution.uuid])).content.decode()
+    assert link in owner_client.get(reverse("executions:watchlist")).content.decode()
+    response = owner_client.get(link)
+    assert response.status_code == 302 and response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    client.force_login(outsider)
+    assert client.get(link)["Location"] == LIST
