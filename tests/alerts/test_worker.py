@@ -11,10 +11,11 @@ import pytest
 from django.conf import settings
 from django.db.models import F
 
-from alerts import outbox
+from alerts import outbox, tasks
 from alerts.models import Delivery, OutboxState
 from alerts.tasks import sweep_deliveries
-from executions.models import Execution, Watch
+from executions.models import Watch
+from incidents.models import Incident
 from tests.fixtures.smtp import header, subject
 from tests.waiting import wait_for
 
@@ -65,8 +66,9 @@ def test_each_watcher_with_alerts_on_gets_exactly_one_email(
     wait_for(all_sent(2), timeout=30, message="both deliveries sent")
     received = smtp_server.received()
     assert sorted(e["to"][0] for e in smtp_server.envelopes()) == ["other@example.com", "owner@example.com"]
+    incident = Incident.objects.get()
     assert {subject(m) for m in received} == {
-        '[Plannr] Step failed: step "Send welcome email" in Onboarding (Ada Lovelace)'
+        f"[Plannr] New incident #{incident.pk}: Send welcome email — the account_uuid field is… (1 execution)"
     }
     assert Delivery.objects.filter(user=outsider).count() == 0
 
@@ -93,9 +95,10 @@ def test_an_smtp_outage_is_retried_and_each_delivery_sent_once_when_it_is_back(
     assert len(received) == 5
     assert len({header(m, "Message-ID") for m in received}) == 5
     assert sorted(subject(m) for m in received) == sorted(
-        f'[Plannr] Step failed: step "Step {i}" in {Execution.objects.get().name} (Gareth Thompson)'
-        for i in range(5)
+        f"[Plannr] New incident #{incident.pk}: {incident.title.replace(': ', ' — ', 1)} (1 execution)"
+        for incident in Incident.objects.all()
     )
+    assert Incident.objects.count() == 5
     assert len(ids) == 5
 
 
