@@ -139,3 +139,23 @@ def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert "Step X-Evil: 1" in subject(message)
     assert smtp_server.envelopes()[0]["to"] == ["owner@example.com"]
+
+
+def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(owner, site):
+    from alerts.emails import incident_notification
+    from alerts.notifications import Notification
+
+    execution = make_execution(client="Gareth Thompson")
+    add_step(execution)
+    watch(owner, execution)
+    ingest_signal(execution)
+    delivery = Delivery.objects.get()
+    notification = incident_notification(delivery, AlertPreference.objects.get(user=owner))
+    assert isinstance(notification, Notification) and notification.kind == "incident_opened"
+    incident = Incident.objects.get()
+    assert notification.url == f"https://monitor.example.com/incidents/{incident.pk}/"
+    body = notification.incident
+    assert (body["id"], body["status"], body["occurrences"], body["clients"]) == (incident.pk, "open", 1, 1)
+    assert body["title"] == "Send SMS: the account_uuid field is required"
+    assert [e["uuid"] for e in body["executions"]] == [str(execution.uuid)]
+    assert notification.subject.startswith(f"[Plannr] New incident #{incident.pk}: ")

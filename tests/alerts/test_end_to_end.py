@@ -69,9 +69,9 @@ def test_a_step_failing_in_plannr_emails_each_watcher_once_and_not_the_muted_one
     assert sorted(e["to"][0] for e in smtp_server.envelopes()) == ["other@example.com", "owner@example.com"]
     incident = Incident.objects.get()
     for message in received:
-        assert subject(message) == (
-            f"[Plannr] New incident #{incident.pk}: Send SMS — the account_uuid field is required (1 execution)"
-        )
+        # The headline is cut to keep the subject short; how much depends on the id's length.
+        assert subject(message).startswith(f"[Plannr] New incident #{incident.pk}: Send SMS — the account_uuid")
+        assert subject(message).endswith(" (1 execution)") and len(subject(message)) <= 88
         for part in (body(message, "plain"), body(message, "html")):
             assert "the account_uuid field is required" in part
             assert f"http://testserver/executions/{watched}/" in part

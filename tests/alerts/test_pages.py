@@ -194,3 +194,17 @@ def test_settings_list_muted_executions(owner_client, owner):
     failing(owner, name="Quiet", muted=True)
     html = owner_client.get(SETTINGS).content.decode()
     assert "Blueprint for Quiet" in html and "Unmute alerts" in html
+
+
+def test_an_execution_failed_by_its_step_is_listed_once_with_a_link_to_its_incident(owner_client, owner):
+    from incidents.models import Incident
+
+    execution = make_execution(name="Welcome pack", status="failed")
+    add_step(execution, name="Send SMS", status="failed")
+    watch(owner, execution)
+    ingest_signal(execution)
+    assert FailureEvent.objects.count() == 2  # the step's failure and the execution's, recorded
+    html = owner_client.get(EVENTS).content.decode()
+    assert html.count('class="alert-row"') == 1
+    incident = Incident.objects.get()
+    assert reverse("incidents:detail", args=[incident.pk]) in html
