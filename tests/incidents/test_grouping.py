@@ -110,3 +110,17 @@ def test_the_data_migration_groups_existing_failure_events():
     by_step = dict(Incident.objects.values_list("step_name", "occurrences"))
     assert by_step == {"Send SMS": 3, "": 1}
     assert Incident.objects.get(step_name="Send SMS").clients == 3
+
+
+def test_a_timed_snooze_ends_by_itself():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    failing()
+    now = timezone.now()
+    incident = services.snooze(Incident.objects.get(), by=None, duration=timedelta(hours=1), now=now)
+    assert services.wake_snoozed(now + timedelta(minutes=59)) == 0
+    assert services.wake_snoozed(now + timedelta(minutes=61)) == 1
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN and incident.history.first().note == "The snooze ended."
