@@ -68,8 +68,9 @@ def _deliver(alert, who, now, enqueue):
     Delivery.objects.bulk_create(deliveries)
     pending = [d.pk for d in deliveries if d.state == OutboxState.PENDING]
     if pending:
+        wait = (alert.fold_until - now).total_seconds()
         # A second late, so the task never arrives before its row is due.
-        countdown = max((alert.fold_until - now).total_seconds(), 0) + 1
+        countdown = wait + 1 if wait > 0 else None
         transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
     return deliveries
 
