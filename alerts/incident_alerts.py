@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.utils import timezone
 
+from incidents.grouping import serialise
 from incidents.models import QUIET, Incident, Occurrence, Status
 
 from . import recipients, throttle
@@ -93,6 +94,7 @@ def record_reminders(enqueue, now=None, limit=200):
     made = 0
     for incident in reminders_due(now)[:limit]:
         with transaction.atomic():
+            serialise()  # the same order of locks as the ingest's (incidents/grouping.py)
             locked = Incident.objects.select_for_update().get(pk=incident.pk)
             since = Alert.objects.filter(incident=locked).aggregate(m=Max("fold_until"))["m"]
             if locked.status != Status.OPEN or since is None or locked.last_seen <= since:

@@ -8,7 +8,7 @@ failures (every changed payload re-sends all of them) changes nothing.
 
 import uuid
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,6 +22,21 @@ from .signals import incident_activity
 
 TITLE_LIMIT = 600
 SAMPLE_LIMIT = 20_000
+# pg_advisory_xact_lock key ("incident" in ASCII): see serialise().
+GROUPING_LOCK = 0x696E636964656E74
+
+
+def serialise():
+    """Take the grouping lock until the transaction ends (PostgreSQL; SQLite serialises writers anyway).
+
+    One ingest transaction groups many executions, locking incidents (and, through the
+    alerts, users' preference rows) in whatever order its executions come. Two batches
+    taking the same rows in different orders would deadlock; taking this one lock first
+    makes them wait their turn instead. Re-entrant within a transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GROUPING_LOCK])
 
 
 def grouped_failures(failures):
@@ -48,6 +63,7 @@ def record(execution, failures, now=None):
     if not chosen:
         return []
     with transaction.atomic():
+        serialise()
         known = set(Occurrence.objects.filter(execution=execution).values_list("incident__fingerprint", flat=True))
         ran_at = dict(
             Step.objects.filter(execution=execution, uuid__in=[f.step_uuid for f in chosen if f.step_uuid])
@@ -88,7 +104,11 @@ def _uuid(value):
 
 def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
                    occurred_at):
-    """One occurrence of the incident `key` (created if new); sends `incident_activity`."""
+    """One occurrence of the incident `key` (created if new); sends `incident_activity`.
+
+    Call inside a transaction (the lock below lasts until it ends).
+    """
+    serialise()
     title = make_title(step, failure_message(messages, raw_info, status), family)
     incident, created = Incident.objects.get_or_create(
         fingerprint=key,

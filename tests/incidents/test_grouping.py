@@ -124,3 +124,46 @@ def test_a_timed_snooze_ends_by_itself():
     assert services.wake_snoozed(now + timedelta(minutes=61)) == 1
     incident.refresh_from_db()
     assert incident.status == Status.OPEN and incident.history.first().note == "The snooze ended."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_adding_to_the_same_incidents_in_opposite_orders_do_not_deadlock(owner):
+    """Each ingest transaction groups many executions; without one lock taken first, batch 1
+    (cause A, then B) and batch 2 (B, then A) would each hold what the other wants."""
+    import threading
+
+    from django.db import connection, transaction
+
+    failing(step="A")
+    failing(step="B")  # both incidents exist: adding to them locks their rows
+    batches = [[], []]
+    for step in ("A", "B"):
+        for batch in batches:
+            execution = make_execution(name="Welcome pack")
+            add_step(execution, name=step, messages=("the account_uuid field is required",))
+            batch.append(execution)
+    batches[1].reverse()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(batch):
+        try:
+            with transaction.atomic():
+                ingest_signal(batch[0])
+                try:
+                    barrier.wait(timeout=3)  # both hold their first incident (when not serialised)
+                except threading.BrokenBarrierError:
+                    pass
+                ingest_signal(batch[1])
+        except Exception as exc:  # a deadlock surfaces here as an OperationalError
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(Incident.objects.values_list("occurrences", flat=True)) == [3, 3]
