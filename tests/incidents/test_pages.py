@@ -71,6 +71,10 @@ def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part
     incident.refresh_from_db()
     assert (incident.status, incident.snooze_until_occurrences) == (Status.SNOOZED, incident.occurrences + 5)
     assert owner_client.post(act, {"action": "snooze_n", "occurrences": "x"}, headers=HTMX).status_code == 400
+    owner_client.post(act, {"action": "snooze_1h"})
+    incident.refresh_from_db()
+    assert incident.status == Status.SNOOZED and incident.snooze_until_occurrences is None
+    assert 3590 < (incident.snoozed_until - incident.status_changed_at).total_seconds() <= 3600
     owner_client.post(act, {"action": "assign"})
     incident.refresh_from_db()
     assert incident.assignee == owner
