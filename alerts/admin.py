@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from . import outbox
+from . import outbox, tasks
 from .models import AlertPreference, Delivery, Digest, FailureEvent, OutboxState, ThrottleWindow
 
 
@@ -34,16 +34,19 @@ class FailureEventAdmin(admin.ModelAdmin):
 
 @admin.action(description="Send the selected failed deliveries again")
 def retry_deliveries(modeladmin, request, queryset):
-    count = sum(outbox.retry_failed(d) for d in queryset.filter(state=OutboxState.FAILED))
+    count = sum(
+        outbox.retry_failed(d, tasks.enqueue_deliveries, tasks.enqueue_digests)
+        for d in queryset.filter(state=OutboxState.FAILED)
+    )
     modeladmin.message_user(request, f"{count} deliveries queued again.", messages.SUCCESS)
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "event", "state", "attempts", "next_attempt_at", "sent_at")
+    list_display = ("id", "user", "alert", "event", "state", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("state",)
     search_fields = ("user__username", "address", "event__execution__uuid")
-    raw_id_fields = ("event", "user", "window", "digest")
+    raw_id_fields = ("alert", "event", "user", "window", "digest")
     readonly_fields = ("message_uuid", "claim_token", "claimed_at", "created_at", "updated_at")
     actions = [retry_deliveries]
 

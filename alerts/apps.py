@@ -7,7 +7,11 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         from executions.signals import failures_detected
+        from incidents.signals import incident_activity
 
-        from . import receivers
+        from . import receivers, tasks
 
         failures_detected.connect(receivers.record_failures, dispatch_uid="alerts.record_failures")
+        # Kept referenced here: signals hold receivers weakly.
+        self.incident_receiver = receivers.incident_receiver(tasks.enqueue_deliveries)
+        incident_activity.connect(self.incident_receiver, dispatch_uid="alerts.record_incident_alerts")

@@ -17,9 +17,26 @@ from accounts.profiles import time_zone_of
 
 from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
-from .models import EventKind
+from zoneinfo import ZoneInfo
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from executions.models import Watch
+from incidents.models import Occurrence
+
+from . import recipients
+from .models import AlertKind, EventKind
+from .notifications import KINDS, Notification, incident_body
 
 SUBJECT_LIMIT = 200
+# Incident subjects stay short enough to read whole in a mail client's list.
+INCIDENT_SUBJECT_LIMIT = 88
+# What one email carries at most: it says when it was cut.
+EMAIL_EXECUTIONS = 20
+EMAIL_RAW_LIMIT = 4000
+EMAIL_MESSAGES = 10
+EMAIL_MESSAGE_LIMIT = 500
 
 
 def absolute(path):
@@ -121,8 +138,156 @@ def digest_email(digest, deliveries, preference, address):
         "window": digest.window,
         "sent_count": digest.window.admitted,
         "count": len(deliveries),
-        "items": [event_context(d.event) for d in deliveries],
+        "items": [digest_item(d) for d in deliveries],
     }
     with timezone.override(time_zone_of(digest.user)):
         subject, text, html = render("digest", context)
     return _build(subject, text, html, address, digest, "digest", preference)
+
+
+# --- Incident alerts -----------------------------------------------------------------
+
+
+def user_zone(user):
+    """The zone a user reads times in. (Per-user zones arrive with accounts; until then, the site's.)"""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def when(value, zone):
+    """A time as a person reads it, with the zone named: "14 Mar 2026, 09:30 (Europe/London)"."""
+    if value is None:
+        return "unknown"
+    local = timezone.localtime(value, zone)
+    return f"{local:%-d %b %Y, %H:%M} ({zone.key})"
+
+
+def incident_url(incident):
+    return absolute(reverse("incidents:detail", args=[incident.pk]))
+
+
+def _scope(alert):
+    """The occurrences an alert is about: its episode, or for a reminder those since the last alert."""
+    occurrences = Occurrence.objects.filter(incident_id=alert.incident_id)
+    if alert.kind == AlertKind.REMINDER:
+        return occurrences.filter(detected_at__gt=alert.since)
+    return occurrences.filter(detected_at__gte=alert.incident.opened_at)
+
+
+def affected_for(delivery, limit=EMAIL_EXECUTIONS):
+    """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label."""
+    mine = _scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
+    label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
+    rows = list(mine.select_related("execution").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit])
+    return (mine.count() if len(rows) == limit else len(rows)), rows
+
+
+def _cut(text, limit):
+    text = text or ""
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit
+
+
+def _headline(incident):
+    """"Send SMS — the account_uuid field is required": the title, with its step set apart."""
+    prefix = f"{incident.step_name}: "
+    if incident.step_name and incident.title.startswith(prefix):
+        return f"{incident.step_name} — {incident.title[len(prefix):]}"
+    return incident.title
+
+
+def incident_subject(template, context):
+    """Short and distinct: the incident number tells alike-titled incidents apart, and the
+    headline is cut so that the whole subject fits INCIDENT_SUBJECT_LIMIT."""
+
+    def render_with(headline):
+        text = render_to_string(f"alerts/email/{template}_subject.txt", {**context, "headline_short": headline})
+        return " ".join(text.split())
+
+    headline = " ".join(context["headline"].split())
+    subject = render_with(headline)
+    over = len(subject) - INCIDENT_SUBJECT_LIMIT
+    if over > 0:
+        subject = render_with(headline[: max(len(headline) - over - 1, 10)].rstrip() + "…")
+    return _one_line(subject)
+
+
+def incident_context(delivery, preference):
+    alert, incident, user = delivery.alert, delivery.alert.incident, delivery.user
+    zone = user_zone(user)
+    total, rows = affected_for(delivery)
+    raw, raw_cut = _cut(incident.sample_info, EMAIL_RAW_LIMIT)
+    messages = [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]]
+    count = total if alert.kind == AlertKind.REMINDER else incident.occurrences
+    executions = [
+        {
+            "uuid": o.execution.uuid,
+            "label": o.label or "",
+            "client": o.client_name or "unknown client",
+            "ran_at": when(o.occurred_at, zone),
+            "detected_at": when(o.detected_at, zone),
+            "url": execution_url(o.execution.uuid),
+        }
+        for o in rows
+    ]
+    return {
+        **_links(preference),
+        "user": user,
+        "alert": alert,
+        "kind": alert.kind,
+        "kind_label": AlertKind(alert.kind).label,
+        "incident": incident,
+        "headline": _headline(incident),
+        "blueprint": incident.blueprint_name or "Unnamed blueprint",
+        "subject_count": count,
+        "messages": messages,
+        "raw_info": raw,
+        "raw_cut": raw_cut,
+        "executions": executions,
+        "executions_total": total,
+        "executions_more": max(total - len(executions), 0),
+        "first_seen": when(incident.first_seen, zone),
+        "last_seen": when(incident.last_seen, zone),
+        "since": when(alert.since, zone) if alert.since else "",
+        "zone": zone.key,
+        "incident_url": incident_url(incident),
+        "_rows": rows,
+    }
+
+
+def incident_notification(delivery, preference):
+    context = incident_context(delivery, preference)
+    alert = delivery.alert
+    template = f"incident_{alert.kind}"
+    text = render_to_string(f"alerts/email/{template}.txt", context)
+    html = render_to_string(f"alerts/email/{template}.html", context)
+    subject = incident_subject(template, context)
+    body = incident_body(
+        alert.incident, context["_rows"], context["executions_total"], context["incident_url"], settings.SITE_URL
+    )
+    return Notification(KINDS[alert.kind], subject, text, html, context["incident_url"], body)
+
+
+def incident_email(delivery, preference, address):
+    notification = incident_notification(delivery, preference)
+    return _build(notification.subject, notification.text, notification.html, address, delivery, "alert", preference)
+
+
+def digest_item(delivery):
+    """One held delivery, as the digest lists it (an incident alert or, from before incidents, a failure)."""
+    if not delivery.alert_id:
+        event = delivery.event
+        return {**event_context(event), "detected_at": event.detected_at, "status": event.status}
+    incident = delivery.alert.incident
+    return {
+        "kind_label": AlertKind(delivery.alert.kind).label,
+        "is_hidden": incident.family == "hidden",
+        "blueprint": incident.blueprint_name or "Unnamed blueprint",
+        "step": incident.step_name or "(execution)",
+        "client": f"{incident.clients} client{'s' if incident.clients != 1 else ''}",
+        "messages": [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]],
+        "raw_info": _cut(incident.sample_info, 1000)[0],
+        "execution_url": incident_url(incident),
+        "detected_at": delivery.created_at,
+        "status": incident.get_status_display(),
+    }

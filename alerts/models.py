@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
 from executions.models import Execution
+from incidents.models import Incident
 
 
 def new_unsubscribe_token():
@@ -158,10 +159,45 @@ class Digest(OutboxMessage):
         return f"digest for {self.user} ({self.get_state_display()})"
 
 
-class Delivery(OutboxMessage):
-    """One alert email about one failure event to one user."""
+class AlertKind(models.TextChoices):
+    OPENED = "opened", "New incident"
+    REGRESSED = "regressed", "Regression"
+    REMINDER = "reminder", "Still failing"
 
-    event = models.ForeignKey(FailureEvent, on_delete=models.CASCADE, related_name="deliveries")
+
+class Alert(models.Model):
+    """One alert about an incident: a new incident, a regression, or a reminder.
+
+    Its deliveries are due at `fold_until`: occurrences detected until then are
+    folded into the same message (it is rendered when sent). A reminder covers
+    the occurrences detected after `since`.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=AlertKind.choices)
+    since = models.DateTimeField(null=True, blank=True)
+    fold_until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["incident", "-fold_until"], name="alert_incident_recent_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} about incident {self.incident_id}"
+
+
+class Delivery(OutboxMessage):
+    """One alert email to one user: about an incident `alert` (or, before incidents, one `event`).
+
+    The row is the destination of an alert; other channels than email will add
+    their own destination beside `user`.
+    """
+
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        FailureEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_deliveries"
     )
@@ -178,6 +214,7 @@ class Delivery(OutboxMessage):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="delivery_unique_per_user"),
+            models.UniqueConstraint(fields=["alert", "user"], name="delivery_once_per_alert_and_user"),
         ]
         indexes = [
             # The sweeper: unfinished rows by due time. Finished rows are most of

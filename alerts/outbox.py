@@ -17,11 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from executions.failures import EXECUTION_FAILED
-from executions.models import Watch
-
-from . import throttle
 from .models import CLAIMABLE_STATES, Delivery, Digest, FailureEvent, OutboxState
-from .preferences import lock_preferences
 
 logger = logging.getLogger("alerts")
 
@@ -32,13 +28,12 @@ ERROR_LIMIT = 2000
 # --- Recording -----------------------------------------------------------------------
 
 
-def record_failures(execution, failures, now=None, subscriber_ids=()):
-    """Write the events and deliveries for `failures` (every failure the execution has).
+def record_failures(execution, failures, now=None):
+    """Write the events for `failures` (every failure the execution has). Returns the new ones.
 
-    Idempotent: an event already recorded is skipped, and deliveries are written
-    only for newly recorded events, for each watcher who wants alerts at that
-    moment. Returns the deliveries created; the pending ones are queued for
-    sending once the surrounding transaction commits.
+    Idempotent: an event already recorded is skipped. Events are the per-failure
+    history the alerts page lists; the emails are per incident
+    (alerts/incident_alerts.py).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -64,65 +59,20 @@ def record_failures(execution, failures, now=None, subscriber_ids=()):
             )
             if created:
                 new_events.append(event)
-        to_alert = _events_to_alert(execution, new_events)
-        if not to_alert:
-            return []
-
-        watcher_ids = Watch.objects.filter(
-            execution=execution, muted=False, user__is_active=True
-        ).values_list("user_id", flat=True)
-        # Subscribers of the monitors that found it too, except whoever muted their watch of it.
-        muted_ids = Watch.objects.filter(execution=execution, muted=True).values_list("user_id", flat=True)
-        recipients = (set(watcher_ids) | set(subscriber_ids)) - set(muted_ids)
-        preferences = lock_preferences(sorted(recipients))
-        deliveries = []
-        for user_id, preference in preferences.items():
-            if not preference.enabled:
-                continue
-            decisions = throttle.admit(user_id, len(to_alert), now)
-            for event, (state, window, digest) in zip(to_alert, decisions, strict=True):
-                deliveries.append(
-                    Delivery(
-                        event=event,
-                        user_id=user_id,
-                        state=state,
-                        window=window,
-                        digest=digest,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-        # No conflicts are possible: every event here was created in this transaction.
-        Delivery.objects.bulk_create(deliveries)
-        for delivery in deliveries:
-            if delivery.state == OutboxState.HELD:
-                log_outcome(delivery, "held by the hourly cap")
-        pending = [d.pk for d in deliveries if d.state == OutboxState.PENDING]
-        if pending:
-            transaction.on_commit(lambda: enqueue_deliveries(pending), robust=True)
-    return deliveries
+        _mark_covered(execution, new_events)
+    return new_events
 
 
-def _events_to_alert(execution, new_events):
-    """The new events that get emails of their own.
-
-    An execution that fails because one of its steps failed would otherwise send
-    two emails for one problem; its own failure is emailed only when no step
-    failure of it is on record (the step alert already said it all).
-    """
+def _mark_covered(execution, new_events):
+    """An execution that failed because one of its steps failed is the same failure:
+    it belongs to the step's incident, and the alerts page lists it once."""
     if not any(e.kind == EXECUTION_FAILED for e in new_events):
-        return new_events
-    step_failure_known = (
-        FailureEvent.objects.filter(execution=execution).exclude(kind=EXECUTION_FAILED).exists()
-    )
-    to_alert = []
-    for event in new_events:
-        if event.kind == EXECUTION_FAILED and step_failure_known:
-            event.suppressed_reason = COVERED_BY_STEP
-            event.save(update_fields=["suppressed_reason"])
-        else:
-            to_alert.append(event)
-    return to_alert
+        return
+    if FailureEvent.objects.filter(execution=execution).exclude(kind=EXECUTION_FAILED).exists():
+        for event in new_events:
+            if event.kind == EXECUTION_FAILED:
+                event.suppressed_reason = COVERED_BY_STEP
+                event.save(update_fields=["suppressed_reason"])
 
 
 # --- Queueing ------------------------------------------------------------------------
@@ -132,7 +82,12 @@ def _events_to_alert(execution, new_events):
 _PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 
-def _enqueue(task, ids, countdown=None):
+def enqueue(task, ids, countdown=None):
+    """Queue `task` for each id; False (and a warning) if the broker is unreachable.
+
+    Called by alerts/tasks.py with its own tasks: domain modules get the
+    resulting enqueue functions passed in and never import the tasks.
+    """
     for pk in ids:
         try:
             task.apply_async((pk,), countdown=countdown, retry=True, retry_policy=_PUBLISH_RETRY)
@@ -147,24 +102,13 @@ def _enqueue(task, ids, countdown=None):
     return True
 
 
-def enqueue_deliveries(ids, countdown=None):
-    from .tasks import send_delivery
-
-    return _enqueue(send_delivery, ids, countdown)
-
-
-def enqueue_digests(ids, countdown=None):
-    from .tasks import send_digest
-
-    return _enqueue(send_digest, ids, countdown)
-
-
 # --- Claiming and outcomes -----------------------------------------------------------
 
 
 def claim_delivery(pk, now):
     """Take a delivery for sending; returns the claim token, or None if it is not ours to send."""
-    due = Q(state=OutboxState.PENDING) | Q(state=OutboxState.RETRYING, next_attempt_at__lte=now)
+    # Pending rows too wait for their time: an incident alert is due when its fold window ends.
+    due = Q(state__in=CLAIMABLE_STATES, next_attempt_at__lte=now)
     return _claim(Delivery.objects.filter(due, pk=pk), now)
 
 
@@ -248,7 +192,7 @@ def _refresh(row, **fields):
 # --- Manual retry --------------------------------------------------------------------
 
 
-def retry_failed(delivery, now=None):
+def retry_failed(delivery, enqueue_deliveries, enqueue_digests, now=None):
     """Send a delivery that failed for good again (the "Retry" button). True if it was queued."""
     now = now or timezone.now()
     reset = {"attempts": 0, "last_error": "", "next_attempt_at": now, "updated_at": now}
@@ -277,7 +221,7 @@ def retry_failed(delivery, now=None):
 # --- Sweeping ------------------------------------------------------------------------
 
 
-def sweep(now=None, send_deliveries=enqueue_deliveries, send_digests=enqueue_digests, limit=500):
+def sweep(send_deliveries, send_digests, now=None, limit=500):
     """Recover what a dead worker or a lost message left behind, and start due digests.
 
     - a row claimed longer than ALERT_CLAIM_TIMEOUT_SECONDS ago belongs to a dead
@@ -379,8 +323,13 @@ def log_outcome(row, outcome):
         fields = {"digest_id": row.pk, "user_id": row.user_id}
         label = f"alert digest {row.pk}"
     else:
-        fields = {"delivery_id": row.pk, "event_id": row.event_id, "user_id": row.user_id}
-        label = f"alert delivery {row.pk} (event {row.event_id})"
+        fields = {"delivery_id": row.pk, "user_id": row.user_id}
+        if row.alert_id:
+            fields["alert_id"] = row.alert_id
+            label = f"alert delivery {row.pk} (alert {row.alert_id})"
+        else:
+            fields["event_id"] = row.event_id
+            label = f"alert delivery {row.pk} (event {row.event_id})"
     fields.update({"state": row.state, "attempts": row.attempts, "outcome": outcome})
     if row.last_error and row.state in (OutboxState.RETRYING, OutboxState.FAILED, OutboxState.PENDING):
         fields["error"] = row.last_error[:300]

@@ -1,16 +1,22 @@
 """Signal receivers, connected in AlertsConfig.ready()."""
 
-from monitors.subscriptions import subscribers_for
-
-from . import outbox
+from . import incident_alerts, outbox
 
 
 def record_failures(sender, execution, failures, **kwargs):
-    """Inside the ingest transaction: write rows only; sending waits for the commit.
+    """Inside the ingest transaction: the per-failure history (the alerts page)."""
+    if failures:
+        outbox.record_failures(execution, failures)
+
+
+def incident_receiver(enqueue):
+    """The `incident_activity` receiver, sending through `enqueue` once the transaction commits.
 
     An exception here rolls back the ingest too, so the poll is retried and the
-    failure is never half-recorded.
+    alert is never half-recorded.
     """
-    if failures:
-        subscribers = subscribers_for([execution.pk]).get(execution.pk, ())
-        outbox.record_failures(execution, failures, subscriber_ids=subscribers)
+
+    def record_alerts(sender, incident, occurrence, event, now=None, **kwargs):
+        incident_alerts.on_activity(incident, occurrence, event, enqueue, now=now)
+
+    return record_alerts

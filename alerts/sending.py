@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.models import Watch
+from incidents.models import Status
 from monitors.subscriptions import subscribers_for
 
 from . import emails, outbox
@@ -63,13 +64,19 @@ def _watch_reason(user_id, execution_id):
     return ""
 
 
-def send_delivery(delivery_id, now=None, reschedule=True):
-    """Send one alert email. Returns the state it ended in, or None if not claimed."""
+def send_delivery(delivery_id, now=None, enqueue=None):
+    """Send one alert email. Returns the state it ended in, or None if not claimed.
+
+    `enqueue` (alerts.tasks.enqueue_deliveries) queues a retry; without it the
+    sweeper alone picks retries up.
+    """
     now = now or timezone.now()
     token = outbox.claim_delivery(delivery_id, now)
     if token is None:
         return None
-    delivery = Delivery.objects.select_related("event__execution", "user").filter(pk=delivery_id).first()
+    delivery = (
+        Delivery.objects.select_related("event__execution", "alert__incident", "user").filter(pk=delivery_id).first()
+    )
     if delivery is None:  # deleted with its user or execution meanwhile
         return None
     preference = _preference(delivery.user_id)
@@ -79,23 +86,30 @@ def send_delivery(delivery_id, now=None, reschedule=True):
         reason = "The account is inactive."
     elif not preference.enabled:
         reason = "Alerts were turned off before this alert was sent."
+    elif delivery.alert_id:
+        reason = _incident_reason(delivery)
     else:
         reason = _watch_reason(delivery.user_id, delivery.event.execution_id)
     if reason:
         outbox.mark_cancelled(delivery, token, now, reason)
         outbox.log_outcome(delivery, "cancelled")
         return delivery.state
+    build = emails.incident_email if delivery.alert_id else emails.failure_email
     return _send(
-        delivery,
-        token,
-        now,
-        preference,
-        reschedule,
-        lambda address: emails.failure_email(delivery, preference, address),
+        delivery, token, now, preference, enqueue, lambda address: build(delivery, preference, address)
     )
 
 
-def send_digest(digest_id, now=None, reschedule=True):
+def _incident_reason(delivery):
+    incident = delivery.alert.incident
+    if incident.status != Status.OPEN:
+        return f"The incident was {incident.get_status_display().lower()} before this alert was sent."
+    if not emails.affected_for(delivery)[1]:
+        return "None of the executions it is about is watched (unmuted) any more."
+    return ""
+
+
+def send_digest(digest_id, now=None, enqueue=None):
     """Send a window's digest listing its held deliveries. Same contract as send_delivery."""
     now = now or timezone.now()
     user_id = Digest.objects.filter(pk=digest_id).values_list("user_id", flat=True).first()
@@ -112,8 +126,8 @@ def send_digest(digest_id, now=None, reschedule=True):
         return None
     held = list(
         digest.deliveries.filter(state=OutboxState.HELD)
-        .select_related("event__execution")
-        .order_by("event__detected_at", "pk")
+        .select_related("event__execution", "alert__incident")
+        .order_by("created_at", "pk")
     )
     if not preference.enabled or not digest.user.is_active:
         reason = "Alerts were turned off before the digest was sent."
@@ -123,9 +137,16 @@ def send_digest(digest_id, now=None, reschedule=True):
         return digest.state
     wanted, unwanted = [], []
     for delivery in held:
-        (unwanted if _watch_reason(user_id, delivery.event.execution_id) else wanted).append(delivery)
+        if delivery.alert_id:
+            gone = delivery.alert.incident.status != Status.OPEN or not emails.affected_for(delivery)[1]
+        else:
+            gone = _watch_reason(user_id, delivery.event.execution_id)
+        (unwanted if gone else wanted).append(delivery)
     if unwanted:
-        _cancel_held(digest, [d.pk for d in unwanted], now, "Muted or unwatched before the digest was sent.")
+        _cancel_held(
+            digest, [d.pk for d in unwanted], now,
+            "Muted, unwatched, or its incident quietened before the digest was sent.",
+        )
     if not wanted:
         outbox.mark_cancelled(
             digest, token, now, "Nothing left to send: every held alert was muted or unwatched."
@@ -143,7 +164,7 @@ def send_digest(digest_id, now=None, reschedule=True):
         token,
         now,
         preference,
-        reschedule,
+        enqueue,
         lambda address: emails.digest_email(digest, wanted, preference, address),
         on_sent=on_sent,
     )
@@ -160,16 +181,16 @@ def _preference(user_id):
     return preference
 
 
-def _send(row, token, now, preference, reschedule, build, on_sent=None):
+def _send(row, token, now, preference, enqueue, build, on_sent=None):
     address = preference.address
     if not address:
-        return _failed(row, token, now, NO_ADDRESS, permanent=True, reschedule=False)
+        return _failed(row, token, now, NO_ADDRESS, permanent=True, enqueue=None)
     try:
         message = build(address)
         message.send(fail_silently=False)
     except Exception as exc:  # every failure is recorded on the row; none may leave it claimed
         return _failed(
-            row, token, now, describe_error(exc), permanent=is_permanent(exc), reschedule=reschedule
+            row, token, now, describe_error(exc), permanent=is_permanent(exc), enqueue=enqueue
         )
     with transaction.atomic():
         if not outbox.mark_sent(row, token, now, address):
@@ -183,7 +204,7 @@ def _send(row, token, now, preference, reschedule, build, on_sent=None):
     return row.state
 
 
-def _failed(row, token, now, error, permanent, reschedule):
+def _failed(row, token, now, error, permanent, enqueue):
     state, delay = outbox.mark_attempt_failed(row, token, now, error, permanent=permanent)
     if state is None:
         outbox.log_outcome(row, "failed after losing its claim")
@@ -191,11 +212,10 @@ def _failed(row, token, now, error, permanent, reschedule):
     if state == OutboxState.FAILED and isinstance(row, Digest):
         outbox.fail_digest_deliveries(row, now, error)
     outbox.log_outcome(row, "failed for good" if state == OutboxState.FAILED else "will retry")
-    if state == OutboxState.RETRYING and reschedule and delay < _countdown_limit():
+    if state == OutboxState.RETRYING and enqueue and delay < _countdown_limit():
         # The sweeper re-queues due retries too, should this message be lost. Longer
         # delays are left to it alone: a countdown past the broker's visibility
         # timeout would be redelivered (harmlessly, but pointlessly) meanwhile.
-        enqueue = outbox.enqueue_digests if isinstance(row, Digest) else outbox.enqueue_deliveries
         enqueue([row.pk], countdown=delay)
     return state
 

@@ -1,4 +1,7 @@
-"""Celery tasks for alert emails. Thin: the logic is in sending.py and outbox.py.
+"""Celery tasks for alert emails. Thin: the logic is in sending.py, outbox.py and incident_alerts.py.
+
+This module is where the domain code meets the queue: it passes
+`enqueue_deliveries` / `enqueue_digests` in, and no domain module imports it.
 
 acks_late: a message is acknowledged only after the task ran, so a worker that
 dies mid-task leaves it to be delivered again; the claim makes that harmless.
@@ -11,19 +14,32 @@ from celery import shared_task
 def send_delivery(delivery_id):
     from . import sending
 
-    sending.send_delivery(delivery_id)
+    sending.send_delivery(delivery_id, enqueue=enqueue_deliveries)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_digest(digest_id):
     from . import sending
 
-    sending.send_digest(digest_id)
+    sending.send_digest(digest_id, enqueue=enqueue_digests)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_deliveries():
-    """Run by beat every ALERT_SWEEP_SECONDS: dead workers' claims, lost messages, due digests."""
-    from . import outbox
+    """Run by beat every ALERT_SWEEP_SECONDS: due reminders, dead workers' claims, lost messages, due digests."""
+    from . import incident_alerts, outbox
 
-    outbox.sweep()
+    incident_alerts.record_reminders(enqueue=enqueue_deliveries)
+    outbox.sweep(enqueue_deliveries, enqueue_digests)
+
+
+def enqueue_deliveries(ids, countdown=None):
+    from .outbox import enqueue
+
+    return enqueue(send_delivery, ids, countdown)
+
+
+def enqueue_digests(ids, countdown=None):
+    from .outbox import enqueue
+
+    return enqueue(send_digest, ids, countdown)

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.models import Watch
+from incidents.models import Occurrence
 
-from . import outbox
+from . import outbox, tasks
 from .forms import AlertPreferenceForm
 from .models import AlertPreference, Delivery, FailureEvent, OutboxState
 from .preferences import get_preference
@@ -37,14 +38,22 @@ FILTERS = {
 
 
 def _events_for(user, states):
+    """The user's failure events, each listed once: an execution failure caused by its
+    step's failure is the same failure, shown by the step's row."""
     watched = Watch.objects.filter(user=user).values("execution_id")
     mine = Delivery.objects.filter(user=user)
     if states is None:
         events = FailureEvent.objects.filter(Q(execution_id__in=watched) | Q(pk__in=mine.values("event_id")))
     else:
-        events = FailureEvent.objects.filter(pk__in=mine.filter(state__in=states).values("event_id"))
+        in_state = mine.filter(state__in=states)
+        about = Occurrence.objects.filter(incident_id__in=in_state.values("alert__incident_id"))
+        events = FailureEvent.objects.filter(
+            Q(pk__in=in_state.values("event_id"))
+            | Q(execution_id__in=watched) & Q(execution_id__in=about.values("execution_id"))
+        )
     return (
-        events.select_related("execution")
+        events.exclude(suppressed_reason=outbox.COVERED_BY_STEP)
+        .select_related("execution")
         .prefetch_related(
             Prefetch("deliveries", queryset=mine.select_related("digest"), to_attr="my_deliveries"),
             Prefetch("execution__watches", queryset=Watch.objects.filter(user=user), to_attr="my_watches"),
@@ -64,6 +73,21 @@ def _fingerprint(user, key, page_number):
     return make_fingerprint(sorted(deliveries.items()), sorted(events.items()), muted["latest"], key, page_number)
 
 
+def _incident_deliveries(user, events):
+    """({(execution_id, step_uuid): incident_id}, {incident_id: the user's latest delivery about it})."""
+    occurrences = Occurrence.objects.filter(execution_id__in={e.execution_id for e in events})
+    incidents = {(o.execution_id, o.step_uuid): o.incident_id for o in occurrences.only("execution_id", "step_uuid", "incident_id")}
+    alerted = {}
+    deliveries = (
+        Delivery.objects.filter(user=user, alert__incident_id__in=set(incidents.values()))
+        .select_related("digest", "alert")
+        .order_by("-created_at", "-id")
+    )
+    for delivery in deliveries:
+        alerted.setdefault(delivery.alert.incident_id, delivery)
+    return incidents, alerted
+
+
 @require_GET
 @login_required
 def events(request):
@@ -76,11 +100,13 @@ def events(request):
         return not_modified
     paginator = Paginator(_events_for(request.user, FILTERS[key][1]), PAGE_SIZE)
     page = paginator.get_page(page_number)
+    incidents, alerted = _incident_deliveries(request.user, page.object_list)
     rows = []
     for event in page.object_list:
-        delivery = event.my_deliveries[0] if event.my_deliveries else None
+        incident_id = incidents.get((event.execution_id, event.step_uuid))
+        delivery = event.my_deliveries[0] if event.my_deliveries else alerted.get(incident_id)
         watch = event.execution.my_watches[0] if event.execution.my_watches else None
-        rows.append({"event": event, "delivery": delivery, "watch": watch})
+        rows.append({"event": event, "delivery": delivery, "watch": watch, "incident_id": incident_id})
     counts = dict(
         Delivery.objects.filter(user=request.user).values_list("state").annotate(n=Count("id")).order_by()
     )
@@ -145,7 +171,7 @@ def mute(request, watch_id):
 @login_required
 def retry(request, delivery_id):
     delivery = get_object_or_404(Delivery, pk=delivery_id, user=request.user)
-    if outbox.retry_failed(delivery):
+    if outbox.retry_failed(delivery, tasks.enqueue_deliveries, tasks.enqueue_digests):
         messages.success(request, "The alert will be sent again.")
     else:
         messages.info(request, "That alert is not failed any more; nothing to retry.")

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "executions",
     "alerts",
     "monitors",
+    "incidents",
     "simulator",
 ]
 
@@ -355,6 +356,19 @@ ALERT_RETRY_MAX_SECONDS = env_int("ALERT_RETRY_MAX_SECONDS", 1800, minimum=1)
 ALERT_CLAIM_TIMEOUT_SECONDS = env_int("ALERT_CLAIM_TIMEOUT_SECONDS", 120, minimum=5)
 ALERT_SWEEP_SECONDS = env_int("ALERT_SWEEP_SECONDS", 30, minimum=1)
 
+# --- Incidents -------------------------------------------------------------------------------
+# Occurrences within this many seconds of a new incident (or regression) go in its one alert.
+INCIDENT_ALERT_WINDOW_SECONDS = env_int("INCIDENT_ALERT_WINDOW_SECONDS", 30, minimum=0)
+# While an incident stays open, new occurrences are summarised at most this often.
+INCIDENT_REMINDER_MINUTES = env_int("INCIDENT_REMINDER_MINUTES", 60, minimum=1)
+# Stalls: an in-progress execution waiting for its next step longer than
+# STALL_FACTOR x the 95th-percentile wait seen for that blueprint and step, and
+# at least STALL_FLOOR_MINUTES, is stalled. Needs STALL_MIN_SAMPLES past waits.
+STALL_FACTOR = env_float("STALL_FACTOR", 3.0, minimum=1.0)
+STALL_FLOOR_MINUTES = env_int("STALL_FLOOR_MINUTES", 30, minimum=1)
+STALL_MIN_SAMPLES = env_int("STALL_MIN_SAMPLES", 5, minimum=1)
+INCIDENT_HOUSEKEEPING_SECONDS = env_int("INCIDENT_HOUSEKEEPING_SECONDS", 60, minimum=5)
+
 # --- Beat ------------------------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -377,6 +391,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.sweep_deliveries",
         "schedule": ALERT_SWEEP_SECONDS,
         "options": {"expires": ALERT_SWEEP_SECONDS * 2},
+    },
+    # Stalls, snoozes that ran out, and reminders that are due.
+    "incident-housekeeping": {
+        "task": "incidents.tasks.housekeeping",
+        "schedule": INCIDENT_HOUSEKEEPING_SECONDS,
+        "options": {"expires": INCIDENT_HOUSEKEEPING_SECONDS * 2},
     },
 }
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("monitors.urls")),
+    path("incidents/", include("incidents.urls")),
     path("", include("executions.urls")),
 ]

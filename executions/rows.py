@@ -26,9 +26,9 @@ _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 _POLL_LABELS = dict(PollState.choices)
 
 
-def _detail_url_prefix():
-    url = reverse("executions:detail", args=[_PLACEHOLDER])
-    return url.split(_PLACEHOLDER)
+def _url_parts(name):
+    """A URL that takes an execution uuid, as (before, after): one reverse() per render, not per row."""
+    return tuple(reverse(name, args=[_PLACEHOLDER]).split(_PLACEHOLDER))
 
 
 def row_cache_key(table, key, tz, minute):
@@ -52,14 +52,14 @@ def rendered_rows(page):
 
 def _render(table, rows):
     template = get_template(ROW_TEMPLATE)
-    before, after = _detail_url_prefix()
+    urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
     html = {}
     for values in rows:
-        html[values["id"]] = str(template.render({"row": row_values(table, values, before, after)}))
+        html[values["id"]] = str(template.render({"row": row_values(table, values, urls)}))
     return html
 
 
-def row_values(table, values, url_before, url_after):
+def row_values(table, values, urls):
     """Plain values for one row: everything the row template shows, computed here."""
     e = {n: values[table.f(n)] for n in DISPLAY_FIELDS}
     uuid = str(e["uuid"])
@@ -78,7 +78,7 @@ def row_values(table, values, url_before, url_after):
         **e,
         "dom_id": f"{table.name}-{values['id']}",
         "uuid": uuid,
-        "url": f"{url_before}{uuid}{url_after}",
+        **{key: f"{before}{uuid}{after}" for key, (before, after) in urls.items()},
         "title": title,
         "status_kind": kind,
         "status_text": status_text(e["status"]) if e["status"] or not e["last_polled_at"] else "no status",

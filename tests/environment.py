@@ -18,3 +18,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # Playwright talks to live_server from a thread; Django refuses sync ORM calls
 # from a thread with a running event loop unless told that this is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Incident alerts wait this long to fold follow-up occurrences in; tests of the
+# fold set it themselves, the rest want their alert due at once.
+os.environ.setdefault("INCIDENT_ALERT_WINDOW_SECONDS", "0")

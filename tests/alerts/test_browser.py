@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from alerts.models import Delivery, OutboxState
+from alerts.models import Delivery, FailureEvent, OutboxState
 from executions.models import Watch
 from tests.fixtures.users import PASSWORD
 
@@ -34,7 +34,7 @@ def test_the_alerts_page_shows_states_mutes_with_htmx_and_updates_live(
     page.fill("#id_username", owner.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-form button[type=submit]")
-    row = page.locator(f"#event-{delivery.event_id}")
+    row = page.locator(f"#event-{FailureEvent.objects.get().pk}")
     expect(row).to_contain_text("Retrying")
     expect(row).to_contain_text("Could not reach the mail server at smtp:25")
     expect(row).to_contain_text("Annual review <reminder>")  # escaped, so shown as text

@@ -4,8 +4,13 @@ from html.parser import HTMLParser
 
 import pytest
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 from alerts import sending
 from alerts.models import AlertPreference, Delivery
+from executions.models import Step, Watch
+from incidents.models import Incident
 from tests.fixtures.smtp import body, header, subject
 
 from .builders import INFO_ERROR, add_step, ingest_signal, make_execution, watch
@@ -22,20 +27,26 @@ def site(settings):
 def send_for(user, execution):
     ingest_signal(execution)
     for delivery in Delivery.objects.filter(user=user):
-        sending.send_delivery(delivery.pk, reschedule=False)
+        sending.send_delivery(delivery.pk)
 
 
-def test_a_failure_email_names_the_blueprint_step_and_client_and_carries_both_bodies(
+def test_an_incident_email_names_the_incident_and_lists_the_users_executions_with_label_and_run_time(
     owner, smtp_server, site
 ):
     execution = make_execution(name="Annual review pack", client="Gareth Thompson")
     add_step(execution, name="Create task", status="completed", info="", messages=())
-    add_step(execution, name="Send SMS", status="failed")
+    step = add_step(execution, name="Send SMS", status="failed")
+    ran = datetime(2026, 7, 1, 8, 5, tzinfo=dt_timezone.utc)  # 09:05 in London (BST)
+    Step.objects.filter(pk=step.pk).update(executed_at=ran)
     watch(owner, execution)
+    Watch.objects.filter(user=owner).update(label="Gareth's welcome")
     send_for(owner, execution)
 
     [message] = smtp_server.wait_for_count(1)
-    assert subject(message) == '[Plannr] Step failed: step "Send SMS" in Annual review pack (Gareth Thompson)'
+    incident = Incident.objects.get()
+    assert subject(message) == (
+        f"[Plannr] New incident #{incident.pk}: Send SMS — the account_uuid field is required (1 execution)"
+    )
     assert message["To"] == "owner@example.com"
     text, html = body(message, "plain"), body(message, "html")
     execution_url = f"https://monitor.example.com/executions/{execution.uuid}/"
@@ -43,22 +54,34 @@ def test_a_failure_email_names_the_blueprint_step_and_client_and_carries_both_bo
         assert "Annual review pack" in part and "Send SMS" in part and "Gareth Thompson" in part
         assert "the account_uuid field is required" in part
         assert execution_url in part
+        assert f"https://monitor.example.com/incidents/{incident.pk}/" in part
         assert "https://monitor.example.com/alerts/settings/" in part
+        assert "1 Jul 2026, 09:05 (Europe/London)" in part  # when the step ran, zone named
+    assert "Gareth's welcome" in text and "Gareth&#x27;s welcome" in html  # the user's label
     assert INFO_ERROR in text  # the raw info, verbatim, in the text body
     assert "&quot;[{errors : &quot;the account_uuid field is required&quot; }]&quot;" in html
-    assert "Hidden failure" not in message["Subject"]
 
 
-def test_a_hidden_failure_is_labelled_as_one(owner, smtp_server, site):
-    execution = make_execution(name="Welcome pack")
-    add_step(execution, name="Send SMS", status="completed", hidden=True)
+def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server, site):
+    long_message = "the account_uuid field is required because " + "the template changed " * 10
+    for blueprint in ("Welcome pack", "Welcome pack for couples"):
+        execution = make_execution(name=blueprint)
+        add_step(execution, name="Send SMS", messages=(long_message,), info=long_message)
+        watch(owner, execution)
+        send_for(owner, execution)
+    subjects = [subject(m) for m in smtp_server.wait_for_count(2)]
+    assert len(set(subjects)) == 2
+    assert all(len(s) <= 90 and s.endswith("… (1 execution)") for s in subjects), subjects
+
+
+def test_a_huge_info_is_cut_in_the_email_and_says_so(owner, smtp_server, site):
+    execution = make_execution()
+    add_step(execution, info="error " + "x" * 1_000_000)
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
-    assert subject(message).startswith('[Plannr] Hidden failure: step "Send SMS" in Welcome pack')
-    assert "hidden failure" in body(message, "plain").lower()
-    assert "hidden failure" in body(message, "html").lower()
-    assert 'marked this step "completed"' in body(message, "plain")
+    assert len(message.as_bytes()) < 100_000
+    assert "more characters on the incident page" in body(message, "plain")
 
 
 def test_headers_unsubscribe_in_one_click_and_the_message_id_is_stable(owner, smtp_server, site):
@@ -104,7 +127,7 @@ def test_plannr_text_cannot_inject_html_into_the_html_body(owner, smtp_server):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     # The text body shows it as text, and the subject as one plain line.
     assert hostile in body(message, "plain")
-    assert "<b>Blueprint</b>" in subject(message)
+    assert "<iframe src=x>" in subject(message)
 
 
 def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
@@ -114,5 +137,25 @@ def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
     assert message["Bcc"] is None and message["X-Evil"] is None
-    assert "Review Bcc: victim@example.com" in subject(message)
+    assert "Step X-Evil: 1" in subject(message)
     assert smtp_server.envelopes()[0]["to"] == ["owner@example.com"]
+
+
+def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(owner, site):
+    from alerts.emails import incident_notification
+    from alerts.notifications import Notification
+
+    execution = make_execution(client="Gareth Thompson")
+    add_step(execution)
+    watch(owner, execution)
+    ingest_signal(execution)
+    delivery = Delivery.objects.get()
+    notification = incident_notification(delivery, AlertPreference.objects.get(user=owner))
+    assert isinstance(notification, Notification) and notification.kind == "incident_opened"
+    incident = Incident.objects.get()
+    assert notification.url == f"https://monitor.example.com/incidents/{incident.pk}/"
+    body = notification.incident
+    assert (body["id"], body["status"], body["occurrences"], body["clients"]) == (incident.pk, "open", 1, 1)
+    assert body["title"] == "Send SMS: the account_uuid field is required"
+    assert [e["uuid"] for e in body["executions"]] == [str(execution.uuid)]
+    assert notification.subject.startswith(f"[Plannr] New incident #{incident.pk}: ")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from alerts.models import Delivery, FailureEvent, OutboxState
 from executions.failures import HIDDEN_FAILURE
 from executions.models import Execution, Watch
+from incidents.models import Incident
 from executions.watching import watch_executions
 from tests.fixtures.smtp import body, subject
 from tests.waiting import wait_for
@@ -66,8 +67,11 @@ def test_a_step_failing_in_plannr_emails_each_watcher_once_and_not_the_muted_one
     wait_for(sent_count(2), timeout=30, message="two alert emails sent")
     received = smtp_server.wait_for_count(2)
     assert sorted(e["to"][0] for e in smtp_server.envelopes()) == ["other@example.com", "owner@example.com"]
+    incident = Incident.objects.get()
     for message in received:
-        assert subject(message) == f'[Plannr] Step failed: step "Send SMS" in {BLUEPRINT} (Gareth Thompson)'
+        # The headline is cut to keep the subject short; how much depends on the id's length.
+        assert subject(message).startswith(f"[Plannr] New incident #{incident.pk}: Send SMS — the account_uuid")
+        assert subject(message).endswith(" (1 execution)") and len(subject(message)) <= 88
         for part in (body(message, "plain"), body(message, "html")):
             assert "the account_uuid field is required" in part
             assert f"http://testserver/executions/{watched}/" in part
@@ -78,6 +82,7 @@ def test_a_step_failing_in_plannr_emails_each_watcher_once_and_not_the_muted_one
     simulator.drive(watched, status="failed")
     poll()
     assert FailureEvent.objects.count() == 2  # the step, and the execution (covered by the step's alert)
+    assert Incident.objects.count() == 1  # the execution's failure belongs to the step's incident
     assert Delivery.objects.count() == 2
     assert len(smtp_server.received()) == 2
 
@@ -92,6 +97,8 @@ def test_a_completed_step_with_an_error_in_its_info_gives_one_hidden_failure_ema
     wait_for(sent_count(1), timeout=30, message="the hidden failure email")
     [message] = smtp_server.wait_for_count(1)
     assert FailureEvent.objects.get().kind == HIDDEN_FAILURE
-    assert subject(message) == f'[Plannr] Hidden failure: step "Send SMS" in {BLUEPRINT} (Gareth Thompson)'
+    incident = Incident.objects.get()
+    assert incident.family == "hidden"
+    assert subject(message).startswith(f"[Plannr] New incident #{incident.pk}: Send SMS — ")
     assert "hidden failure" in body(message, "plain").lower()
     assert PLANNR_INFO in body(message, "plain")

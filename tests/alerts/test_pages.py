@@ -26,6 +26,11 @@ def failing(user, *, name="Send SMS", info="raw", messages=("boom",), status="fa
     return FailureEvent.objects.get(execution=execution)
 
 
+def deliveries_of(event):
+    """The user's emails about an event: the alerts of the incident it belongs to."""
+    return Delivery.objects.filter(alert__incident__occurrence_rows__execution=event.execution_id)
+
+
 def row(html, event):
     start = html.index(f'id="event-{event.pk}"')
     return html[start : html.index("</tr>", start)]
@@ -59,16 +64,16 @@ def test_the_alerts_page_shows_each_deliverys_state(owner_client, owner):
     failed = failing(owner, name="Failed step")
     muted = failing(owner, name="Muted step", muted=True)
     hidden = failing(owner, name="Hidden step", status="completed")
-    Delivery.objects.filter(event=sent).update(
+    deliveries_of(sent).update(
         state=OutboxState.SENT, sent_at=timezone.now(), address="owner@example.com", attempts=1
     )
-    Delivery.objects.filter(event=retrying).update(
+    deliveries_of(retrying).update(
         state=OutboxState.RETRYING,
         attempts=2,
         last_error="Could not reach the mail server at x:25",
         next_attempt_at=timezone.now() + timedelta(minutes=1),
     )
-    Delivery.objects.filter(event=failed).update(
+    deliveries_of(failed).update(
         state=OutboxState.FAILED, attempts=8, last_error="The mail server answered 554: no thanks"
     )
     html = owner_client.get(EVENTS).content.decode()
@@ -78,7 +83,7 @@ def test_the_alerts_page_shows_each_deliverys_state(owner_client, owner):
     assert "Retrying" in row(html, retrying) and "Could not reach the mail server" in row(html, retrying)
     assert "attempt 2 of" in row(html, retrying)
     assert "Failed" in row(html, failed) and "answered 554: no thanks" in row(html, failed)
-    assert reverse("alerts:retry", args=[Delivery.objects.get(event=failed).pk]) in row(html, failed)
+    assert reverse("alerts:retry", args=[deliveries_of(failed).get().pk]) in row(html, failed)
     assert "No email" in row(html, muted)
     assert "Hidden failure" in row(html, hidden)
     assert reverse("executions:detail", args=[sent.execution.uuid]) in row(html, sent)
@@ -87,7 +92,7 @@ def test_the_alerts_page_shows_each_deliverys_state(owner_client, owner):
 def test_the_alerts_page_shows_only_the_users_own_data(client, owner, other_user, outsider):
     mine = failing(owner, name="Owner step")
     theirs = failing(other_user, name="Other step")
-    Delivery.objects.filter(event=theirs).update(state=OutboxState.FAILED, last_error="secret-ish error")
+    deliveries_of(theirs).update(state=OutboxState.FAILED, last_error="secret-ish error")
     client.force_login(owner)
     html = client.get(EVENTS).content.decode()
     assert f'id="event-{mine.pk}"' in html
@@ -101,7 +106,7 @@ def test_the_alerts_page_shows_only_the_users_own_data(client, owner, other_user
 def test_the_problems_filter_lists_retrying_and_failed_only(owner_client, owner):
     ok = failing(owner, name="Fine")
     bad = failing(owner, name="Broken")
-    Delivery.objects.filter(event=bad).update(state=OutboxState.FAILED, last_error="x")
+    deliveries_of(bad).update(state=OutboxState.FAILED, last_error="x")
     html = owner_client.get(EVENTS, {"show": "problems"}).content.decode()
     assert f'id="event-{bad.pk}"' in html and f'id="event-{ok.pk}"' not in html
 
@@ -122,7 +127,7 @@ def test_the_live_partial_answers_204_while_nothing_changed(owner_client, owner)
     known = partial.context["fingerprint"]
     again = owner_client.get(EVENTS, {"known": known}, headers={"HX-Request": "true"})
     assert again.status_code == 204
-    Delivery.objects.filter(event=event).update(
+    deliveries_of(event).update(
         state=OutboxState.SENT, updated_at=timezone.now() + timedelta(1)
     )
     changed = owner_client.get(EVENTS, {"known": known}, headers={"HX-Request": "true"})
@@ -131,7 +136,7 @@ def test_the_live_partial_answers_204_while_nothing_changed(owner_client, owner)
 
 def test_retry_sends_a_failed_delivery_again(owner_client, owner):
     event = failing(owner)
-    delivery = Delivery.objects.get(event=event)
+    delivery = deliveries_of(event).get()
     Delivery.objects.filter(pk=delivery.pk).update(state=OutboxState.FAILED, attempts=8, last_error="x")
     response = owner_client.post(reverse("alerts:retry", args=[delivery.pk]))
     assert response.status_code == 302
@@ -141,7 +146,7 @@ def test_retry_sends_a_failed_delivery_again(owner_client, owner):
 
 def test_retry_and_mute_refuse_other_users_rows(owner_client, other_user):
     event = failing(other_user)
-    delivery = Delivery.objects.get(event=event)
+    delivery = deliveries_of(event).get()
     Delivery.objects.filter(pk=delivery.pk).update(state=OutboxState.FAILED)
     their_watch = Watch.objects.get(user=other_user)
     assert owner_client.post(reverse("alerts:retry", args=[delivery.pk])).status_code == 404
@@ -157,7 +162,7 @@ def test_forms_are_csrf_protected(owner):
     my_watch = Watch.objects.get(user=owner)
     assert client.post(reverse("alerts:mute", args=[my_watch.pk]), {"muted": "1"}).status_code == 403
     assert client.post(SETTINGS, {"enabled": "", "email": ""}).status_code == 403
-    assert client.post(reverse("alerts:retry", args=[event.deliveries.get().pk])).status_code == 403
+    assert client.post(reverse("alerts:retry", args=[deliveries_of(event).get().pk])).status_code == 403
     assert not Watch.objects.get(pk=my_watch.pk).muted
 
 
@@ -189,3 +194,17 @@ def test_settings_list_muted_executions(owner_client, owner):
     failing(owner, name="Quiet", muted=True)
     html = owner_client.get(SETTINGS).content.decode()
     assert "Blueprint for Quiet" in html and "Unmute alerts" in html
+
+
+def test_an_execution_failed_by_its_step_is_listed_once_with_a_link_to_its_incident(owner_client, owner):
+    from incidents.models import Incident
+
+    execution = make_execution(name="Welcome pack", status="failed")
+    add_step(execution, name="Send SMS", status="failed")
+    watch(owner, execution)
+    ingest_signal(execution)
+    assert FailureEvent.objects.count() == 2  # the step's failure and the execution's, recorded
+    html = owner_client.get(EVENTS).content.decode()
+    assert html.count('class="alert-row"') == 1
+    incident = Incident.objects.get()
+    assert reverse("incidents:detail", args=[incident.pk]) in html

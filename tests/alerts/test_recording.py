@@ -1,4 +1,4 @@
-"""Recording (the outbox's first half): events and deliveries written with the ingest."""
+"""Recording (the outbox's first half): events, and incident alert deliveries, written with the ingest."""
 
 import json
 
@@ -37,7 +37,7 @@ def test_a_failed_step_gives_one_event_and_one_delivery_per_watcher_who_wants_al
     assert (event.kind, event.step_name, event.status) == (STEP_FAILED, "Send SMS", "FAILED")
     assert event.messages == ["the account_uuid field is required"]
     assert event.blueprint_name == execution.name and event.client_name == "Gareth Thompson"
-    deliveries = Delivery.objects.filter(event=event)
+    deliveries = Delivery.objects.filter(alert__incident__step_name="Send SMS", alert__kind="opened")
     assert sorted(d.user.username for d in deliveries) == ["other", "owner"]
     assert {d.state for d in deliveries} == {OutboxState.PENDING}
 
@@ -73,7 +73,7 @@ def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
     event = FailureEvent.objects.get()
     assert event.kind == HIDDEN_FAILURE
     assert event.raw_info == '"[{errors : "the account_uuid field is required" }]"'
-    assert Delivery.objects.get().event == event
+    assert Delivery.objects.get().alert.incident.family == "hidden"
 
 
 def test_an_execution_failing_on_its_own_is_alerted(owner):
@@ -83,7 +83,7 @@ def test_an_execution_failing_on_its_own_is_alerted(owner):
     ingest_signal(execution)
     event = FailureEvent.objects.get()
     assert event.kind == EXECUTION_FAILED and event.step_uuid == ""
-    assert Delivery.objects.get().event == event
+    assert Delivery.objects.get().alert.incident.is_execution_level
 
 
 def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emailed_twice(owner):
@@ -94,7 +94,8 @@ def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emaile
     step_event = FailureEvent.objects.get(kind=STEP_FAILED)
     execution_event = FailureEvent.objects.get(kind=EXECUTION_FAILED)
     assert execution_event.suppressed_reason == COVERED_BY_STEP
-    assert [d.event for d in Delivery.objects.all()] == [step_event]
+    assert step_event.step_name == "Send SMS"
+    assert [d.alert.incident.step_name for d in Delivery.objects.all()] == ["Send SMS"]
 
 
 def test_the_database_refuses_a_second_event_for_the_same_execution_step_and_kind():
@@ -186,9 +187,9 @@ def test_two_ingests_recording_the_same_failure_at_once_write_it_once(owner, oth
 def test_concurrent_recordings_never_admit_more_than_the_hourly_cap(owner, settings):
     settings.ALERT_EMAILS_PER_HOUR = 3
     executions = []
-    for _ in range(8):
+    for i in range(8):
         execution = make_execution()
-        add_step(execution)
+        add_step(execution, name=f"Step {i}")  # eight causes: eight incidents
         watch(owner, execution)
         executions.append(execution)
     _concurrently(8, lambda i: ingest_signal(executions[i]))

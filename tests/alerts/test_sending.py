@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import outbox, sending
+from alerts import outbox, sending, tasks
 from alerts.models import AlertPreference, OutboxState
 from executions.models import Watch
 
@@ -26,9 +26,9 @@ def retry_settings(settings):
 
 def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server):
     delivery = recorded_delivery(owner)
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.SENT
-    assert sending.send_delivery(delivery.pk, reschedule=False) is None
-    assert sending.send_delivery(delivery.pk, reschedule=False) is None
+    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
+    assert sending.send_delivery(delivery.pk) is None
+    assert sending.send_delivery(delivery.pk) is None
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
     assert delivery.state == OutboxState.SENT
@@ -40,7 +40,7 @@ def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server)
 def test_alerts_go_to_the_address_in_the_preferences_when_set(owner, smtp_server):
     AlertPreference.objects.create(user=owner, email="ops-team@example.org")
     delivery = recorded_delivery(owner)
-    sending.send_delivery(delivery.pk, reschedule=False)
+    sending.send_delivery(delivery.pk)
     assert smtp_server.envelopes()[0]["to"] == ["ops-team@example.org"]
 
 
@@ -53,7 +53,7 @@ def test_two_workers_racing_for_one_delivery_send_one_email(owner, smtp_server):
     def worker():
         start.wait()
         try:
-            results.append(sending.send_delivery(delivery.pk, reschedule=False))
+            results.append(sending.send_delivery(delivery.pk))
         finally:
             from django.db import connection
 
@@ -75,7 +75,7 @@ def test_an_smtp_outage_retries_with_backoff_then_sends_exactly_once(owner, smtp
     t0 = timezone.now()
     smtp_server.stop()
 
-    assert sending.send_delivery(delivery.pk, now=t0, reschedule=False) == OutboxState.RETRYING
+    assert sending.send_delivery(delivery.pk, now=t0) == OutboxState.RETRYING
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert delivery.next_attempt_at == t0 + timedelta(seconds=30)
@@ -83,17 +83,17 @@ def test_an_smtp_outage_retries_with_backoff_then_sends_exactly_once(owner, smtp
 
     # Not due yet: nobody may claim it early, even with the server back.
     smtp_server.start()
-    assert sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=29), reschedule=False) is None
+    assert sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=29)) is None
     smtp_server.stop()
     t1 = t0 + timedelta(seconds=30)
-    assert sending.send_delivery(delivery.pk, now=t1, reschedule=False) == OutboxState.RETRYING
+    assert sending.send_delivery(delivery.pk, now=t1) == OutboxState.RETRYING
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and delivery.next_attempt_at == t1 + timedelta(seconds=60)
 
     smtp_server.start()
     t2 = t1 + timedelta(seconds=60)
-    assert sending.send_delivery(delivery.pk, now=t2, reschedule=False) == OutboxState.SENT
-    assert sending.send_delivery(delivery.pk, now=t2 + timedelta(hours=1), reschedule=False) is None
+    assert sending.send_delivery(delivery.pk, now=t2) == OutboxState.SENT
+    assert sending.send_delivery(delivery.pk, now=t2 + timedelta(hours=1)) is None
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.last_error) == (OutboxState.SENT, 3, "")
@@ -106,7 +106,7 @@ def test_backoff_doubles_and_is_capped(retry_settings):
 def test_a_deferring_server_451_is_retried(owner, smtp_server, retry_settings):
     delivery = recorded_delivery(owner)
     smtp_server.tempfail = True
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.RETRYING
+    assert sending.send_delivery(delivery.pk) == OutboxState.RETRYING
     delivery.refresh_from_db()
     assert "answered 451" in delivery.last_error
     assert smtp_server.deferred == 1 and smtp_server.received() == []
@@ -120,24 +120,24 @@ def test_after_the_last_attempt_the_delivery_fails_for_good_with_its_error(
     now = timezone.now()
     states = []
     for _ in range(4):
-        states.append(sending.send_delivery(delivery.pk, now=now, reschedule=False))
+        states.append(sending.send_delivery(delivery.pk, now=now))
         now += timedelta(seconds=100)
     assert states == [OutboxState.RETRYING] * 3 + [OutboxState.FAILED]
     delivery.refresh_from_db()
     assert delivery.attempts == 4 and "Could not reach the mail server" in delivery.last_error
     # Failed for good: nothing claims it any more...
     smtp_server.start()
-    assert sending.send_delivery(delivery.pk, now=now + timedelta(days=1), reschedule=False) is None
+    assert sending.send_delivery(delivery.pk, now=now + timedelta(days=1)) is None
     # ...until someone asks for it again.
-    assert outbox.retry_failed(delivery)
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.SENT
+    assert outbox.retry_failed(delivery, tasks.enqueue_deliveries, tasks.enqueue_digests)
+    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
     assert len(smtp_server.received()) == 1
 
 
 def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_settings):
     delivery = recorded_delivery(owner)
     smtp_server.reject_recipients = True
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.FAILED
+    assert sending.send_delivery(delivery.pk) == OutboxState.FAILED
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert "refused the recipient: 550" in delivery.last_error
@@ -146,7 +146,7 @@ def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_s
 def test_no_address_fails_with_a_clear_message(django_user_model, smtp_server):
     user = django_user_model.objects.create_user("noaddress", "", "x")
     delivery = recorded_delivery(user)
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.FAILED
+    assert sending.send_delivery(delivery.pk) == OutboxState.FAILED
     delivery.refresh_from_db()
     assert delivery.last_error == sending.NO_ADDRESS
     assert smtp_server.received() == []
@@ -161,7 +161,7 @@ def test_a_delivery_no_longer_wanted_when_due_is_cancelled(owner, smtp_server, c
         Watch.objects.filter(user=owner).update(muted=True)
     else:
         Watch.objects.filter(user=owner).delete()
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.CANCELLED
+    assert sending.send_delivery(delivery.pk) == OutboxState.CANCELLED
     delivery.refresh_from_db()
     assert delivery.last_error
     assert smtp_server.received() == []
@@ -175,9 +175,9 @@ def test_each_outcome_is_one_structured_log_line_without_the_token(
     smtp_server.stop()
     caplog.set_level(logging.INFO, logger="alerts")
     now = timezone.now()
-    sending.send_delivery(delivery.pk, now=now, reschedule=False)
+    sending.send_delivery(delivery.pk, now=now)
     smtp_server.start()
-    sending.send_delivery(delivery.pk, now=now + timedelta(seconds=30), reschedule=False)
+    sending.send_delivery(delivery.pk, now=now + timedelta(seconds=30))
     records = [
         r for r in caplog.records if r.name == "alerts" and getattr(r, "delivery_id", None) == delivery.pk
     ]
@@ -185,6 +185,6 @@ def test_each_outcome_is_one_structured_log_line_without_the_token(
         ("retrying", 1, "will retry"),
         ("sent", 2, "sent"),
     ]
-    assert all(r.event_id == delivery.event_id for r in records)
+    assert all(r.alert_id == delivery.alert_id for r in records)
     assert "Could not reach the mail server" in records[0].error
     assert all(token not in r.getMessage() and token not in str(vars(r)) for r in caplog.records)

@@ -23,9 +23,7 @@ def timings(settings):
 
 def sweep(now):
     queued = {"deliveries": [], "digests": []}
-    result = outbox.sweep(
-        now, send_deliveries=queued["deliveries"].extend, send_digests=queued["digests"].extend
-    )
+    result = outbox.sweep(queued["deliveries"].extend, queued["digests"].extend, now=now)
     return queued, result
 
 
@@ -45,7 +43,7 @@ def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeou
     delivery.refresh_from_db()
     assert delivery.state == OutboxState.PENDING and "stopped before finishing" in delivery.last_error
 
-    assert sending.send_delivery(delivery.pk, reschedule=False) == OutboxState.SENT
+    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 2
@@ -85,7 +83,7 @@ def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server,
     delivery = recorded_delivery(owner)
     smtp_server.stop()
     t0 = timezone.now()
-    sending.send_delivery(delivery.pk, now=t0, reschedule=False)
+    sending.send_delivery(delivery.pk, now=t0)
     delivery.refresh_from_db()
     due = delivery.next_attempt_at
     assert sweep(due)[0]["deliveries"] == []
@@ -94,7 +92,7 @@ def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server,
 
 def test_finished_deliveries_are_left_alone(owner, smtp_server, timings):
     delivery = recorded_delivery(owner)
-    sending.send_delivery(delivery.pk, reschedule=False)
+    sending.send_delivery(delivery.pk)
     queued, result = sweep(timezone.now() + timedelta(days=2))
     assert queued == {"deliveries": [], "digests": []}
     assert not any(result.values())

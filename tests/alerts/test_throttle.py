@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import outbox, sending
+from alerts import outbox, sending, tasks
 from alerts.models import Delivery, Digest, OutboxState
 from executions.failures import detect_failures
+from incidents import grouping
 from tests.fixtures.smtp import body, subject
 
 from .builders import add_step, make_execution, watch
@@ -30,19 +31,20 @@ class Clock:
 def fail(execution, name, now):
     """A new failed step, recorded as the ingest would, at `now`; returns the new deliveries."""
     add_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
-    return outbox.record_failures(
-        execution, detect_failures(execution.status, list(execution.steps.all())), now=now
-    )
+    failures = detect_failures(execution.status, list(execution.steps.all()))
+    outbox.record_failures(execution, failures, now=now)
+    grouping.record(execution, failures, now=now)
+    return list(Delivery.objects.filter(created_at=now))
 
 
 def send_all(deliveries, now):
     for delivery in deliveries:
-        sending.send_delivery(delivery.pk, now=now, reschedule=False)
+        sending.send_delivery(delivery.pk, now=now)
 
 
 def sweep(now):
     queued = {"deliveries": [], "digests": []}
-    outbox.sweep(now, send_deliveries=queued["deliveries"].extend, send_digests=queued["digests"].extend)
+    outbox.sweep(queued["deliveries"].extend, queued["digests"].extend, now=now)
     return queued
 
 
@@ -58,12 +60,11 @@ def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_oth
 
     alerts = smtp_server.received()
     assert len(alerts) == 20
-    assert [subject(m) for m in alerts] == [
-        f'[Plannr] Step failed: step "Step {i:02d}" in Quarterly review (Gareth Thompson)'
-        for i in range(1, 21)
+    assert [subject(m).split(": ", 1)[1] for m in alerts] == [
+        f"Step {i:02d} — Step {i:02d} went wrong (1 execution)" for i in range(1, 21)
     ]
     held = Delivery.objects.filter(user=owner, state=OutboxState.HELD)
-    assert sorted(d.event.step_name for d in held) == [f"Step {i:02d}" for i in range(21, 31)]
+    assert sorted(d.alert.incident.step_name for d in held) == [f"Step {i:02d}" for i in range(21, 31)]
 
     # Not before the window's end...
     assert sweep(start + timedelta(minutes=59, seconds=59))["digests"] == []
@@ -71,8 +72,8 @@ def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_oth
     end = start + timedelta(hours=1)
     queued = sweep(end)
     assert len(queued["digests"]) == 1
-    assert sending.send_digest(queued["digests"][0], now=end, reschedule=False) == OutboxState.SENT
-    assert sending.send_digest(queued["digests"][0], now=end, reschedule=False) is None
+    assert sending.send_digest(queued["digests"][0], now=end) == OutboxState.SENT
+    assert sending.send_digest(queued["digests"][0], now=end) is None
 
     received = smtp_server.wait_for_count(21)
     assert len(received) == 21
@@ -100,7 +101,7 @@ def test_after_the_window_the_next_alert_is_sent_at_once_and_opens_a_new_window(
     assert decisions == [OutboxState.PENDING, OutboxState.PENDING, OutboxState.HELD]
     later = fail(execution, "S3", clock.advance(minutes=55))  # 65 min after the first
     assert [d.state for d in later] == [OutboxState.PENDING]
-    assert later[0].window_id != Delivery.objects.get(event__step_name="S0").window_id
+    assert later[0].window_id != Delivery.objects.get(alert__incident__step_name="S0").window_id
 
 
 def test_the_cap_is_per_user(owner, other_user, smtp_server, settings):
@@ -124,7 +125,7 @@ def test_an_alert_recorded_after_its_digest_was_claimed_is_not_lost(owner, smtp_
     fail(execution, "A", clock.now)
     [held] = fail(execution, "B", clock.advance(minutes=1))
     digest = Digest.objects.get()
-    assert sending.send_digest(digest.pk, now=digest.next_attempt_at, reschedule=False) == OutboxState.SENT
+    assert sending.send_digest(digest.pk, now=digest.next_attempt_at) == OutboxState.SENT
     [late] = fail(execution, "C", clock.advance(minutes=1))
     assert late.state == OutboxState.PENDING and late.digest_id is None
     held.refresh_from_db()
@@ -144,18 +145,18 @@ def test_a_digest_retries_through_an_outage_and_fails_its_deliveries_visibly_at_
     digest = Digest.objects.get()
     smtp_server.stop()
     now = digest.next_attempt_at
-    assert sending.send_digest(digest.pk, now=now, reschedule=False) == OutboxState.RETRYING
-    assert Delivery.objects.get(event__step_name="B").state == OutboxState.HELD
+    assert sending.send_digest(digest.pk, now=now) == OutboxState.RETRYING
+    assert Delivery.objects.get(alert__incident__step_name="B").state == OutboxState.HELD
     assert (
-        sending.send_digest(digest.pk, now=now + timedelta(hours=1), reschedule=False) == OutboxState.FAILED
+        sending.send_digest(digest.pk, now=now + timedelta(hours=1)) == OutboxState.FAILED
     )
-    failed = Delivery.objects.get(event__step_name="B")
+    failed = Delivery.objects.get(alert__incident__step_name="B")
     assert failed.state == OutboxState.FAILED
     assert failed.last_error.startswith("The digest listing it could not be sent: Could not reach")
     # "Send again" on the delivery sends the whole digest again.
     smtp_server.start()
-    assert outbox.retry_failed(failed)
+    assert outbox.retry_failed(failed, tasks.enqueue_deliveries, tasks.enqueue_digests)
     assert Delivery.objects.get(pk=failed.pk).state == OutboxState.HELD
-    assert sending.send_digest(digest.pk, reschedule=False) == OutboxState.SENT
+    assert sending.send_digest(digest.pk) == OutboxState.SENT
     assert Delivery.objects.get(pk=failed.pk).state == OutboxState.SENT
     assert len(smtp_server.received()) == 1

@@ -11,10 +11,12 @@ import pytest
 from django.conf import settings
 from django.db.models import F
 
-from alerts import outbox
+from alerts import outbox, tasks
 from alerts.models import Delivery, OutboxState
 from alerts.tasks import sweep_deliveries
 from executions.models import Execution
+from executions.models import Watch
+from incidents.models import Incident
 from tests.fixtures.smtp import header, subject
 from tests.waiting import wait_for
 
@@ -65,9 +67,10 @@ def test_each_watcher_with_alerts_on_gets_exactly_one_email(
     wait_for(all_sent(2), timeout=30, message="both deliveries sent")
     received = smtp_server.received()
     assert sorted(e["to"][0] for e in smtp_server.envelopes()) == ["other@example.com", "owner@example.com"]
-    assert {subject(m) for m in received} == {
-        '[Plannr] Step failed: step "Send welcome email" in Onboarding (Ada Lovelace)'
-    }
+    incident = Incident.objects.get()
+    [line] = {subject(m) for m in received}
+    assert line.startswith(f"[Plannr] New incident #{incident.pk}: Send welcome email — the account_uuid")
+    assert line.endswith(" (1 execution)")
     assert Delivery.objects.filter(user=outsider).count() == 0
 
 
@@ -93,10 +96,10 @@ def test_an_smtp_outage_is_retried_and_each_delivery_sent_once_when_it_is_back(
     received = smtp_server.received()
     assert len(received) == 5
     assert len({header(m, "Message-ID") for m in received}) == 5
-    assert sorted(subject(m) for m in received) == sorted(
-        f'[Plannr] Step failed: step "Step {i}" in {Execution.objects.get().name} (Gareth Thompson)'
-        for i in range(5)
+    assert sorted(subject(m).split(": ", 1)[0] for m in received) == sorted(
+        f"[Plannr] New incident #{incident.pk}" for incident in Incident.objects.all()
     )
+    assert Incident.objects.count() == 5
 
 
 def test_two_workers_racing_and_tasks_run_many_times_still_send_one_email_each(
@@ -107,7 +110,7 @@ def test_two_workers_racing_and_tasks_run_many_times_still_send_one_email_each(
     celery_processes.worker(name="right", concurrency=4, extra_env=env)
     ids = many_deliveries(owner, 12)
     for _ in range(4):  # every delivery's task queued four more times
-        outbox.enqueue_deliveries(ids)
+        tasks.enqueue_deliveries(ids)
     wait_for(all_sent(12), timeout=60, message="all deliveries sent")
     wait_for(lambda: redis_client.llen("celery") == 0, timeout=60, message="the queue to drain")
     assert len(smtp_server.received()) == 12

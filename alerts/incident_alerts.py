@@ -1,0 +1,108 @@
+"""Alerts per incident, not per failure: recorded in the transaction that caused them.
+
+- A new incident or a regression makes one alert. Each recipient (alerts/recipients.py)
+  gets one delivery, due INCIDENT_ALERT_WINDOW_SECONDS later: occurrences that follow
+  within that window are folded into it (the email is rendered when it is sent).
+- A later occurrence tells only the recipients not yet told in this episode (since
+  the incident opened or regressed): they join the current alert while its window is
+  open, or get an alert of their own.
+- While the incident stays open, a reminder sums up the occurrences detected since
+  the last alert, at most every INCIDENT_REMINDER_MINUTES and only if there were any
+  (`record_reminders`, run by the sweeper).
+- Acknowledged, snoozed and ignored incidents stay quiet.
+The hourly throttle and its digest still apply to every delivery, as a safety net.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.utils import timezone
+
+from incidents.grouping import serialise
+from incidents.models import QUIET, Incident, Occurrence, Status
+
+from . import recipients, throttle
+from .models import Alert, AlertKind, Delivery, OutboxState
+from .preferences import lock_preferences
+
+
+def _window():
+    return timedelta(seconds=settings.INCIDENT_ALERT_WINDOW_SECONDS)
+
+
+def on_activity(incident, occurrence, event, enqueue, now=None):
+    """An occurrence was recorded (`event`: opened, regressed or occurred). Returns the new deliveries."""
+    now = now or timezone.now()
+    if incident.status in QUIET or incident.status == Status.RESOLVED:
+        return []
+    who = recipients.for_executions([occurrence.execution_id])
+    if event in (AlertKind.OPENED, AlertKind.REGRESSED):
+        alert = Alert.objects.create(incident=incident, kind=event, fold_until=now + _window(), created_at=now)
+        return _deliver(alert, who, now, enqueue)
+    episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
+    told = set(Delivery.objects.filter(alert__in=episode).values_list("user_id", flat=True))
+    new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
+    if not new:
+        return []
+    current = episode.exclude(kind=AlertKind.REMINDER).order_by("-fold_until").first()
+    if current is None or current.fold_until <= now:
+        kind = current.kind if current else AlertKind.OPENED
+        current = Alert.objects.create(incident=incident, kind=kind, fold_until=now + _window(), created_at=now)
+    return _deliver(current, new, now, enqueue)
+
+
+def _deliver(alert, who, now, enqueue):
+    preferences = lock_preferences(who)
+    deliveries = []
+    for user_id, preference in preferences.items():
+        if not preference.enabled:
+            continue
+        [(state, window, digest)] = throttle.admit(user_id, 1, now)
+        deliveries.append(
+            Delivery(
+                alert=alert, user_id=user_id, state=state, window=window, digest=digest,
+                next_attempt_at=alert.fold_until, created_at=now,
+            )
+        )
+    Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in deliveries if d.state == OutboxState.PENDING]
+    if pending:
+        wait = (alert.fold_until - now).total_seconds()
+        # A second late, so the task never arrives before its row is due.
+        countdown = wait + 1 if wait > 0 else None
+        transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
+    return deliveries
+
+
+def reminders_due(now):
+    """Open incidents alerted at least INCIDENT_REMINDER_MINUTES ago and seen since."""
+    last = Alert.objects.filter(incident=OuterRef("pk")).order_by("-fold_until").values("fold_until")[:1]
+    cutoff = now - timedelta(minutes=settings.INCIDENT_REMINDER_MINUTES)
+    return (
+        Incident.objects.filter(status=Status.OPEN)
+        .filter(Exists(Alert.objects.filter(incident=OuterRef("pk"))))
+        .annotate(last_alerted=Subquery(last))
+        .filter(last_alerted__lte=cutoff, last_seen__gt=F("last_alerted"))
+    )
+
+
+def record_reminders(enqueue, now=None, limit=200):
+    """Write the due reminders (one transaction per incident). Returns how many."""
+    now = now or timezone.now()
+    made = 0
+    for incident in reminders_due(now)[:limit]:
+        with transaction.atomic():
+            serialise()  # the same order of locks as the ingest's (incidents/grouping.py)
+            locked = Incident.objects.select_for_update().get(pk=incident.pk)
+            since = Alert.objects.filter(incident=locked).aggregate(m=Max("fold_until"))["m"]
+            if locked.status != Status.OPEN or since is None or locked.last_seen <= since:
+                continue
+            executions = Occurrence.objects.filter(incident=locked).since(since).values_list("execution_id", flat=True)
+            alert = Alert.objects.create(
+                incident=locked, kind=AlertKind.REMINDER, since=since, fold_until=now, created_at=now
+            )
+            _deliver(alert, recipients.for_executions(executions), now, enqueue)
+            made += 1
+    return made

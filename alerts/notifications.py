@@ -1,0 +1,56 @@
+"""An alert rendered once, as a plain structure every channel can send.
+
+Email sends `subject`, `text` and `html`; chat and webhook channels use
+`subject`, `text`, `url` and `incident` (the webhook's JSON body). Field names
+are shared with the channels app.
+"""
+
+from dataclasses import dataclass, field
+
+# Notification kinds, by alert kind.
+KINDS = {"opened": "incident_opened", "regressed": "incident_regressed", "reminder": "incident_reminder"}
+# A webhook body lists at most this many executions.
+EXECUTIONS_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Notification:
+    kind: str  # "incident_opened" | "incident_regressed" | "incident_reminder" | "test"
+    subject: str
+    text: str
+    html: str
+    url: str
+    incident: dict = field(default_factory=dict)
+
+
+def incident_body(incident, executions, total, incident_url, site_url):
+    """The webhook JSON body: the incident, with (at most EXECUTIONS_LIMIT of) its affected executions.
+
+    `executions` are Occurrence rows with their execution selected.
+    """
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "status": incident.status,
+        "regression": incident.regression,
+        "blueprint": incident.blueprint_name,
+        "step": incident.step_name,
+        "family": incident.family,
+        "occurrences": incident.occurrences,
+        "clients": incident.clients,
+        "first_seen": incident.first_seen.isoformat(),
+        "last_seen": incident.last_seen.isoformat(),
+        "links": {"incident": incident_url},
+        "executions_total": total,
+        "executions": [
+            {
+                "uuid": str(o.execution.uuid),
+                "client": o.client_name,
+                "status": o.status,
+                "occurred_at": o.occurred_at.isoformat() if o.occurred_at else None,
+                "detected_at": o.detected_at.isoformat(),
+                "url": f"{site_url}/executions/{o.execution.uuid}/",
+            }
+            for o in list(executions)[:EXECUTIONS_LIMIT]
+        ],
+    }

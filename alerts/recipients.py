@@ -1,0 +1,44 @@
+"""Who is told about an incident: the one place that decides it.
+
+The watchers of the affected executions whose watch is not muted, and the
+subscribers of the monitors that found them (monitors.subscriptions) unless
+they muted that monitor; a user who muted their watch of an execution hears
+nothing about it either way. Inactive accounts hear nothing. Whether a user
+wants alert emails at all (their preference) is checked by the caller, under
+the preference lock the throttle needs anyway.
+"""
+
+from django.db.models import Q
+
+from executions.models import Execution, Watch
+from monitors.subscriptions import subscribers_for
+
+
+def for_executions(execution_ids):
+    """{user_id: [execution_id, ...]} for everyone to tell about these executions."""
+    ids = list(execution_ids)
+    pairs = set(
+        Watch.objects.filter(execution_id__in=ids, muted=False, user__is_active=True).values_list(
+            "user_id", "execution_id"
+        )
+    )
+    for execution_id, user_ids in subscribers_for(ids).items():
+        pairs.update((user_id, execution_id) for user_id in user_ids)
+    if pairs:
+        muted = set(Watch.objects.filter(execution_id__in=ids, muted=True).values_list("user_id", "execution_id"))
+        pairs -= muted
+    recipients = {}
+    for user_id, execution_id in sorted(pairs):
+        recipients.setdefault(user_id, []).append(execution_id)
+    return recipients
+
+
+def executions_of(user_id):
+    """The executions (a subquery of ids) a user hears about: watched and not muted, or found by
+    a monitor they subscribe to without muting it, unless they muted their watch of it."""
+    heard = Q(watches__user_id=user_id, watches__muted=False) | Q(
+        monitor_findings__monitor__subscriptions__user_id=user_id,
+        monitor_findings__monitor__subscriptions__muted=False,
+    )
+    muted = Watch.objects.filter(user_id=user_id, muted=True).values("execution_id")
+    return Execution.objects.filter(heard).exclude(pk__in=muted).values("id").distinct()

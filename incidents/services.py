@@ -1,0 +1,96 @@
+"""One function per action on an incident, called by every door (page, htmx, command, API).
+
+Each checks once that `by` may act (None is ops tooling: the management
+command), writes the history row, and saves. A page never changes a status
+any other way.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .grouping import set_status
+from .models import Incident, Status
+
+
+def _may_act(incident, by):
+    if by is not None and not Incident.objects.visible_to(by).filter(pk=incident.pk).exists():
+        raise PermissionDenied("You cannot change this incident.")
+
+
+def _change(incident, status, by, now, note="", **fields):
+    _may_act(incident, by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if locked.status == status and not fields:
+            return locked
+        set_status(locked, status, by, now, note)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.version = F("version") + 1
+        locked.save()
+        locked.refresh_from_db()
+    return locked
+
+
+def acknowledge(incident, by, now=None):
+    return _change(incident, Status.ACKNOWLEDGED, by, now)
+
+
+def resolve(incident, by, now=None):
+    return _change(incident, Status.RESOLVED, by, now)
+
+
+def ignore(incident, by, now=None):
+    return _change(incident, Status.IGNORED, by, now)
+
+
+def reopen(incident, by, now=None):
+    return _change(incident, Status.OPEN, by, now)
+
+
+def snooze(incident, by, *, duration=None, occurrences=None, now=None):
+    """Quiet until `duration` (a timedelta) has passed, or `occurrences` more have come."""
+    if (duration is None) == (occurrences is None):
+        raise ValueError("Snooze for a time or for a number of occurrences, not both.")
+    now = now or timezone.now()
+    if duration is not None:
+        if duration <= timedelta(0):
+            raise ValueError("A snooze must last a positive time.")
+        until = now + duration
+        note = f"Snoozed until {timezone.localtime(until):%d %b %Y %H:%M %Z}."
+        return _change(incident, Status.SNOOZED, by, now, note, snoozed_until=until, snooze_until_occurrences=None)
+    if occurrences < 1:
+        raise ValueError("A snooze must last at least one occurrence.")
+    note = f"Snoozed for {occurrences} more occurrence{'s' if occurrences != 1 else ''}."
+    return _change(
+        incident, Status.SNOOZED, by, now, note,
+        snoozed_until=None, snooze_until_occurrences=incident.occurrences + occurrences,
+    )
+
+
+def assign(incident, by, to=None):
+    """Assign to `to` (default: `by`, "assign to me")."""
+    _may_act(incident, by)
+    assignee = to if to is not None else by
+    with transaction.atomic():
+        Incident.objects.filter(pk=incident.pk).update(assignee=assignee, version=F("version") + 1)
+    incident.refresh_from_db()
+    return incident
+
+
+def wake_snoozed(now=None):
+    """Reopen snoozed incidents whose time is up. Run by the periodic incidents task."""
+    now = now or timezone.now()
+    woken = 0
+    for incident in Incident.objects.snooze_over(now):
+        _change(incident, Status.OPEN, None, now, "The snooze ended.")
+        woken += 1
+    return woken
+
+
+ACTIONS = {"acknowledge": acknowledge, "resolve": resolve, "ignore": ignore, "reopen": reopen}

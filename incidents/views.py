@@ -1,0 +1,223 @@
+"""The incidents list and incident page, their htmx partials, and the actions.
+
+Every action goes through incidents.services (the same functions the command
+and the API call). A user sees the incidents that touch an execution they
+watch; staff see all. Live regions refresh through dashboard/htmx.py: the
+poller sends the fingerprint of what it shows and gets a 204 when nothing changed.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Sum
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.htmx import fingerprint as make_fingerprint
+from dashboard.htmx import login_required, refresh_context, unchanged
+from executions.models import Watch
+
+from . import charts, services
+from .models import Incident, Occurrence, Status
+
+PAGE_SIZE = 50
+EXECUTIONS_PAGE_SIZE = 50
+CLIENTS_SHOWN = 20
+HISTORY_SHOWN = 50
+RAW_SHOWN = 10_000
+BULK_ACTIONS = {"acknowledge": services.acknowledge, "resolve": services.resolve, "ignore": services.ignore}
+
+
+def _clean(value, limit=200):
+    """Query text as a filter value: NUL and other control characters mean nothing here."""
+    return "".join(ch for ch in (value or "") if ch.isprintable())[:limit].strip()
+
+
+def _filters(request):
+    status = _clean(request.GET.get("status"))
+    if status not in Status.values:
+        status = ""
+    return {"status": status, "blueprint": _clean(request.GET.get("blueprint"), 500), "q": _clean(request.GET.get("q"))}
+
+
+def _listed(user, filters):
+    return (
+        Incident.objects.visible_to(user)
+        .with_status(filters["status"])
+        .for_blueprint(filters["blueprint"])
+        .search(filters["q"])
+    )
+
+
+@require_GET
+@login_required
+def incident_list(request):
+    filters = _filters(request)
+    page_number = _clean(request.GET.get("page")) or "1"
+    incidents = _listed(request.user, filters)
+    summary = incidents.aggregate(n=Count("id"), versions=Sum("version"), seen=Max("last_seen"))
+    fp = make_fingerprint(sorted(summary.items()), sorted(filters.items()), page_number)
+    if not_modified := unchanged(request, fp):
+        return not_modified
+    page = Paginator(incidents.needing_attention_first().select_related("assignee"), PAGE_SIZE).get_page(page_number)
+    lines = charts.sparklines([i.pk for i in page.object_list], timezone.now())
+    counts = dict(
+        Incident.objects.visible_to(request.user).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    blueprints = (
+        Incident.objects.visible_to(request.user).values_list("blueprint_name", flat=True)
+        .distinct().order_by("blueprint_name")[:200]
+    )
+    context = {
+        "page": page,
+        "rows": [{"incident": i, "spark": lines[i.pk]} for i in page.object_list],
+        "filters": filters,
+        "query": urlencode({**filters, "page": page.number}),
+        "filter_query": urlencode(filters),
+        "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
+        "blueprints": blueprints,
+        "fingerprint": fp,
+        "bulk_actions": list(BULK_ACTIONS),
+        **refresh_context(),
+    }
+    template = "incidents/_list.html" if request.htmx else "incidents/list.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def bulk(request):
+    action = request.POST.get("action", "")
+    service = BULK_ACTIONS.get(action)
+    if service is None:
+        return HttpResponseBadRequest("Unknown action.")
+    ids = [int(v) for v in request.POST.getlist("incident") if v.isdigit()][:PAGE_SIZE * 4]
+    changed = 0
+    for incident in Incident.objects.visible_to(request.user).filter(pk__in=ids):
+        service(incident, by=request.user)
+        changed += 1
+    messages.success(request, f"{changed} incident{'s' if changed != 1 else ''}: {action}d.")
+    back = request.POST.get("next", "")
+    return redirect(f"{reverse('incidents:list')}?{back}" if back.isprintable() and len(back) < 1000 else "incidents:list")
+
+
+def _incident_for(request, pk):
+    return get_object_or_404(Incident.objects.visible_to(request.user).select_related("assignee", "status_changed_by"), pk=pk)
+
+
+def _affected(request, incident):
+    occurrences = Occurrence.objects.filter(incident=incident)
+    if not request.user.is_staff:
+        occurrences = occurrences.filter(execution_id__in=Watch.objects.filter(user=request.user).values("execution_id"))
+    return occurrences
+
+
+def _live_context(request, incident):
+    affected = _affected(request, incident)
+    q = _clean(request.GET.get("q"))
+    state = _clean(request.GET.get("state"))
+    rows = affected.select_related("execution").order_by("-detected_at", "-id")
+    if q:
+        rows = rows.filter(client_name__icontains=q) | rows.filter(execution__name__icontains=q)
+    if state == "failing":
+        rows = rows.filter(execution__is_failing=True)
+    elif state == "running":
+        rows = rows.filter(execution__is_finished=False)
+    elif state == "finished":
+        rows = rows.filter(execution__is_finished=True)
+    else:
+        state = ""
+    page = Paginator(rows, EXECUTIONS_PAGE_SIZE).get_page(_clean(request.GET.get("page")) or "1")
+    fp = make_fingerprint(incident.version, q, state, page.number, affected.aggregate(m=Max("execution__version")))
+    return fp, {
+        "incident": incident,
+        "executions": page,
+        "exec_q": q,
+        "exec_state": state,
+        "live_query": urlencode({"q": q, "state": state, "page": page.number}),
+        "fingerprint": fp,
+        "statuses": Status,
+        **refresh_context(),
+    }
+
+
+@require_GET
+@login_required
+def detail(request, pk):
+    incident = _incident_for(request, pk)
+    fp, context = _live_context(request, incident)
+    if request.htmx and request.GET.get("part") == "live":
+        if not_modified := unchanged(request, fp):
+            return not_modified
+        return render(request, "incidents/_live.html", context)
+    affected = _affected(request, incident)
+    context.update(
+        {
+            "clients": affected.values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
+            "history": incident.history.select_related("by")[:HISTORY_SHOWN],
+            "raw_sample": incident.sample_info[:RAW_SHOWN],
+            "raw_cut": max(len(incident.sample_info) - RAW_SHOWN, 0),
+            "timeline": charts.timeline(incident.pk, timezone.now()),
+        }
+    )
+    return render(request, "incidents/detail.html", context)
+
+
+def _act(incident, action, request):
+    user = request.user
+    if action == "snooze_1h":
+        return services.snooze(incident, by=user, duration=timedelta(hours=1))
+    if action == "snooze_1d":
+        return services.snooze(incident, by=user, duration=timedelta(days=1))
+    if action == "snooze_n":
+        raw = request.POST.get("occurrences", "")
+        if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+            raise ValueError("Snooze for a whole number of occurrences, 1 or more.")
+        return services.snooze(incident, by=user, occurrences=int(raw))
+    if action == "assign":
+        return services.assign(incident, by=user)
+    service = services.ACTIONS.get(action)
+    if service is None:
+        raise ValueError("Unknown action.")
+    return service(incident, by=user)
+
+
+@require_POST
+@login_required
+def act(request, pk):
+    incident = _incident_for(request, pk)
+    try:
+        incident = _act(incident, request.POST.get("action", ""), request)
+    except ValueError as exc:
+        if request.htmx:
+            return HttpResponseBadRequest(str(exc))
+        messages.error(request, str(exc))
+        return redirect("incidents:detail", pk=pk)
+    except PermissionDenied:
+        raise
+    if request.htmx:
+        _, context = _live_context(request, incident)
+        return render(request, "incidents/_live.html", context)
+    messages.success(request, f"Incident #{incident.pk} is {incident.get_status_display().lower()}.")
+    return redirect("incidents:detail", pk=pk)
+
+
+@require_GET
+@login_required
+def for_execution(request, uuid):
+    """The latest incident an execution the user may see belongs to."""
+    occurrence = (
+        Occurrence.objects.filter(execution__uuid=uuid, incident__in=Incident.objects.visible_to(request.user))
+        .order_by("-detected_at", "-id")
+        .first()
+    )
+    if occurrence is None:
+        messages.info(request, "That execution is in no incident you can see.")
+        return redirect("incidents:list")
+    return redirect("incidents:detail", pk=occurrence.incident_id)

@@ -1,0 +1,159 @@
+"""The incidents list and incident page: who sees what, filters, actions, live refresh, escaping, scale."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from incidents.models import Incident, Status
+
+from .builders import many_incidents
+from .test_grouping import failing
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("incidents:list")
+HTMX = {"HX-Request": "true"}
+
+
+def mine(owner, **kwargs):
+    execution = failing(**kwargs)
+    from executions.models import Watch
+
+    Watch.objects.create(user=owner, execution=execution)
+    return Incident.objects.get(occurrence_rows__execution=execution)
+
+
+def test_pages_need_a_login(client):
+    assert client.get(LIST).status_code == 302
+    assert client.get(reverse("incidents:detail", args=[1])).status_code == 302
+
+
+def test_a_user_sees_only_incidents_touching_executions_they_watch(owner, outsider, owner_client, client):
+    incident = mine(owner)
+    failing(step="Not mine")
+    html = owner_client.get(LIST).content.decode()
+    assert f'id="incident-{incident.pk}"' in html and "Not mine" not in html
+    client.force_login(outsider)
+    assert f'id="incident-{incident.pk}"' not in client.get(LIST).content.decode()
+    assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 404
+    assert client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve"}).status_code == 404
+    client.post(reverse("incidents:bulk"), {"action": "resolve", "incident": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN
+
+
+def test_open_incidents_come_first_and_filters_narrow_the_list(owner, owner_client):
+    resolved = mine(owner, step="Old step")
+    resolved.status = Status.RESOLVED
+    resolved.save()
+    opened = mine(owner, step="Send SMS", blueprint="Annual review")
+    html = owner_client.get(LIST).content.decode()
+    assert html.index(f'id="incident-{opened.pk}"') < html.index(f'id="incident-{resolved.pk}"')
+    only_open = owner_client.get(LIST, {"status": "open"}).content.decode()
+    assert f'id="incident-{resolved.pk}"' not in only_open and f'id="incident-{opened.pk}"' in only_open
+    by_blueprint = owner_client.get(LIST, {"blueprint": "Annual review"}).content.decode()
+    assert f'id="incident-{resolved.pk}"' not in by_blueprint
+    searched = owner_client.get(LIST, {"q": "old step"}).content.decode()
+    assert f'id="incident-{opened.pk}"' not in searched and f'id="incident-{resolved.pk}"' in searched
+    assert owner_client.get(LIST, {"status": "\x00", "q": "a\x00b"}).status_code == 200
+
+
+def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part(owner, owner_client):
+    incident = mine(owner)
+    act = reverse("incidents:act", args=[incident.pk])
+    response = owner_client.post(act, {"action": "acknowledge"}, headers=HTMX)
+    assert response.status_code == 200 and 'id="incident-status"' in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == Status.ACKNOWLEDGED and incident.status_changed_by == owner
+    owner_client.post(act, {"action": "snooze_n", "occurrences": "5"})
+    incident.refresh_from_db()
+    assert (incident.status, incident.snooze_until_occurrences) == (Status.SNOOZED, incident.occurrences + 5)
+    assert owner_client.post(act, {"action": "snooze_n", "occurrences": "x"}, headers=HTMX).status_code == 400
+    owner_client.post(act, {"action": "snooze_1h"})
+    incident.refresh_from_db()
+    assert incident.status == Status.SNOOZED and incident.snooze_until_occurrences is None
+    assert 3590 < (incident.snoozed_until - incident.status_changed_at).total_seconds() <= 3600
+    owner_client.post(act, {"action": "assign"})
+    incident.refresh_from_db()
+    assert incident.assignee == owner
+    html = owner_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "by owner" in html and "snoozed" in html
+
+
+def test_bulk_acknowledge_resolve_and_ignore(owner, owner_client):
+    first, second = mine(owner), mine(owner, step="Other step")
+    owner_client.post(reverse("incidents:bulk"), {"action": "ignore", "incident": [first.pk, second.pk]})
+    assert set(Incident.objects.values_list("status", flat=True)) == {Status.IGNORED}
+
+
+def test_forms_are_csrf_protected(owner):
+    incident = mine(owner)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve"}).status_code == 403
+    assert client.post(reverse("incidents:bulk"), {"action": "resolve", "incident": [incident.pk]}).status_code == 403
+
+
+def test_the_live_parts_answer_204_until_something_changes(owner, owner_client):
+    incident = mine(owner)
+    detail = reverse("incidents:detail", args=[incident.pk])
+    first = owner_client.get(detail, {"part": "live"}, headers=HTMX)
+    known = first.context["fingerprint"]
+    assert owner_client.get(detail, {"part": "live", "known": known}, headers=HTMX).status_code == 204
+    known_list = owner_client.get(LIST, headers=HTMX).context["fingerprint"]
+    assert owner_client.get(LIST, {"known": known_list}, headers=HTMX).status_code == 204
+    failing(client="Someone new").watches.create(user=owner)  # one more occurrence
+    assert owner_client.get(detail, {"part": "live", "known": known}, headers=HTMX).status_code == 200
+    assert owner_client.get(LIST, {"known": known_list}, headers=HTMX).status_code == 200
+
+
+def test_script_in_a_message_or_step_name_is_escaped_in_title_list_and_chart_labels(owner, owner_client):
+    hostile = '<script>alert("x")</script>'
+    incident = mine(owner, step=hostile, message=hostile)
+    for url in (LIST, reverse("incidents:detail", args=[incident.pk])):
+        html = owner_client.get(url).content.decode()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    detail = owner_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert 'data-label="&lt;script&gt;' in detail  # the chart's label, drawn with textContent
+    assert "<title>Incident #" in detail
+
+
+def count_queries(client, url, params=None, headers=None):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {}, headers=headers or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.slow
+def test_query_counts_stay_the_same_at_10000_incidents_and_200000_occurrences(owner, owner_client):
+    small = many_incidents(owner, 3, 2)
+    detail = reverse("incidents:detail", args=[small[0].pk])
+    urls = [
+        (LIST, {}, {}),
+        (LIST, {"status": "open", "q": "required"}, HTMX),
+        (detail, {}, {}),
+        (detail, {"part": "live", "state": "failing"}, HTMX),
+    ]
+    before = [count_queries(owner_client, url, params, headers) for url, params, headers in urls]
+    many_incidents(owner, 10_000, 20)
+    after = [count_queries(owner_client, url, params, headers) for url, params, headers in urls]
+    assert after == before
+    assert max(after) <= 15
+
+
+def test_the_execution_page_and_watchlist_link_a_failure_to_its_incident(owner, owner_client, outsider, client):
+    incident = mine(owner)
+    execution = incident.occurrence_rows.get().execution
+    # What ingest sets on a failing execution (the builder skips ingest).
+    type(execution).objects.filter(pk=execution.pk).update(is_failing=True, failure_message="Send SMS: required")
+    link = reverse("incidents:for_execution", args=[execution.uuid])
+    assert link in owner_client.get(reverse("executions:detail", args=[execution.uuid])).content.decode()
+    assert link in owner_client.get(reverse("executions:watchlist")).content.decode()
+    response = owner_client.get(link)
+    assert response.status_code == 302 and response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    client.force_login(outsider)
+    assert client.get(link)["Location"] == LIST
