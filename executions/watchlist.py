@@ -294,3 +294,13 @@ def _load_rows(ids):
     ).in_bulk(ids)
     # Rows deleted since the fingerprint query simply drop out.
     return [by_id[i] for i in ids if i in by_id]
+
+
+def matching(user, params):
+    """The user's watches that `params`' status filter and search keep, unordered.
+
+    The same filters as the page, for the API and the CSV export, which order and
+    page the rows their own way.
+    """
+    qs = Watch.objects.filter(user=user).filter(_status_q(params.status))
+    return qs.filter(_search_q(params.q)) if params.q else qs
