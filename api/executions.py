@@ -3,13 +3,15 @@
 An execution is visible exactly when the user watches it, as on the pages.
 """
 
+import re
 from datetime import datetime
-from datetime import timezone as dt_timezone
+from typing import Annotated
 from uuid import UUID
 
 from django.db.models import Q
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from pydantic import AwareDatetime, BeforeValidator
 
 from executions.models import Snapshot
 from executions.watchlist import matching
@@ -32,8 +34,19 @@ class ExecutionPage(Schema):
     )
 
 
+def _iso_only(value):
+    # pydantic would also read "0.5" as a Unix time; the schema promises RFC 3339.
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("give an RFC 3339 date-time with its offset, e.g. 2026-06-08T09:00:00Z")
+    return value
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+SyncTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
 class ExecutionQuery(WatchFilters):
-    updated_since: datetime | None = Field(
+    updated_since: SyncTime | None = Field(
         None,
         description="Only executions whose data (or the watch) changed at or after this time, "
         "polls included: for incremental sync.",
@@ -49,8 +62,6 @@ def list_executions(request, query: Query[ExecutionQuery]):
     qs = matching(request.user, params).select_related("execution")
     if query.updated_since is not None:
         since = query.updated_since
-        if timezone.is_naive(since):
-            since = timezone.make_aware(since, dt_timezone.utc)
         qs = qs.filter(
             Q(execution__updated_at__gte=since) | Q(execution__last_polled_at__gte=since) | Q(updated_at__gte=since)
         )
