@@ -22,7 +22,9 @@ class TokenAuth(HttpBearer):
         if not found.is_usable(now):
             raise ApiError(401, "token_expired", "This API token has expired: create a new one.")
         if request.method not in SAFE_METHODS and not found.can_write:
-            raise ApiError(403, "insufficient_scope", "This token is read-only: this call needs a write token.")
+            raise ApiError(
+                403, "insufficient_scope", "This token is read-only: this call needs a write token."
+            )
         tokens.mark_used(found, now)
         request.user = found.user
         return found

@@ -16,4 +16,6 @@ class VendoredSwagger(DocsBase):
         # page is for people who can try the calls, so it wants a sign-in.
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        return render(request, "api/docs.html", {"openapi_url": self.get_openapi_url(api, kwargs), "api": api})
+        return render(
+            request, "api/docs.html", {"openapi_url": self.get_openapi_url(api, kwargs), "api": api}
+        )

@@ -63,31 +63,49 @@ def list_executions(request, query: Query[ExecutionQuery]):
     if query.updated_since is not None:
         since = query.updated_since
         qs = qs.filter(
-            Q(execution__updated_at__gte=since) | Q(execution__last_polled_at__gte=since) | Q(updated_at__gte=since)
+            Q(execution__updated_at__gte=since)
+            | Q(execution__last_polled_at__gte=since)
+            | Q(updated_at__gte=since)
         )
-    page = cursor_page(qs, watch_order(params.sort), kind=f"executions:{params.sort}", cursor=query.cursor,
-                       limit=query.limit)
-    return {"items": [ExecutionOut.from_watch(w) for w in page.items], "next_cursor": page.next_cursor,
-            "server_time": now}
+    page = cursor_page(
+        qs, watch_order(params.sort), kind=f"executions:{params.sort}", cursor=query.cursor, limit=query.limit
+    )
+    return {
+        "items": [ExecutionOut.from_watch(w) for w in page.items],
+        "next_cursor": page.next_cursor,
+        "server_time": now,
+    }
 
 
 @router.get(
-    "/{uuid}", response={200: ExecutionDetail, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    "/{uuid}",
+    response={200: ExecutionDetail, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="One execution, with its steps",
 )
 def get_execution(request, uuid: UUID):
     watch = own_watch(request.user, uuid)
     e = watch.execution
     steps = [
-        StepOut(uuid=s.uuid, position=s.position, name=s.name, status=s.status, failure_kind=s.failure_kind,
-                messages=[str(m) for m in (s.messages or [])], info=s.info, executed_at=s.executed_at)
+        StepOut(
+            uuid=s.uuid,
+            position=s.position,
+            name=s.name,
+            status=s.status,
+            failure_kind=s.failure_kind,
+            messages=[str(m) for m in (s.messages or [])],
+            info=s.info,
+            executed_at=s.executed_at,
+        )
         for s in e.steps.all()
     ]
     return {
         **ExecutionOut.from_watch(watch),
-        "account_uuid": e.account_uuid, "next_step": e.next_step if isinstance(e.next_step, dict) else None,
-        "last_poll_error": e.last_poll_error, "consecutive_errors": e.consecutive_errors,
-        "final_confirmed": e.final_confirmed, "steps": steps,
+        "account_uuid": e.account_uuid,
+        "next_step": e.next_step if isinstance(e.next_step, dict) else None,
+        "last_poll_error": e.last_poll_error,
+        "consecutive_errors": e.consecutive_errors,
+        "final_confirmed": e.final_confirmed,
+        "steps": steps,
     }
 
 
@@ -97,17 +115,25 @@ class HistoryPage(Schema):
 
 
 @router.get(
-    "/{uuid}/history", response={200: HistoryPage, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+    "/{uuid}/history",
+    response={200: HistoryPage, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="What changed, newest first",
 )
 def execution_history(
-    request, uuid: UUID, cursor: str | None = Query(None, max_length=2000), limit: int = Query(50, ge=1, le=MAX_LIMIT)
+    request,
+    uuid: UUID,
+    cursor: str | None = Query(None, max_length=2000),
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
     watch = own_watch(request.user, uuid)
-    qs = Snapshot.objects.filter(execution=watch.execution).only("id", "execution_id", "fetched_at", "changes")
+    qs = Snapshot.objects.filter(execution=watch.execution).only(
+        "id", "execution_id", "fetched_at", "changes"
+    )
     page = cursor_page(qs, HISTORY_ORDER, kind="history", cursor=cursor, limit=limit)
     return {
-        "items": [{"fetched_at": s.fetched_at, "changes": [c for c in s.changes if isinstance(c, dict)]}
-                  for s in page.items],
+        "items": [
+            {"fetched_at": s.fetched_at, "changes": [c for c in s.changes if isinstance(c, dict)]}
+            for s in page.items
+        ],
         "next_cursor": page.next_cursor,
     }

@@ -19,8 +19,10 @@ router = Router(tags=["exports"])
 
 CSV_RESPONSE = {
     "responses": {
-        "200": {"description": "A CSV file (UTF-8, header row first).",
-                "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "200": {
+            "description": "A CSV file (UTF-8, header row first).",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
     }
 }
 # A spreadsheet runs a cell that starts with one of these as a formula; text from
@@ -56,26 +58,57 @@ def stream_csv(header, rows, filename):
 
 
 WATCHLIST_HEADER = [
-    "uuid", "name", "status", "client", "triggered_by", "steps_done", "steps_count", "failing",
-    "failure_message", "poll_state", "last_polled_at", "label", "muted", "watched_at", "url",
+    "uuid",
+    "name",
+    "status",
+    "client",
+    "triggered_by",
+    "steps_done",
+    "steps_count",
+    "failing",
+    "failure_message",
+    "poll_state",
+    "last_polled_at",
+    "label",
+    "muted",
+    "watched_at",
+    "url",
 ]
 
 
 @router.get(
-    "/watchlist.csv", response={422: ErrorOut, **AUTH_ERRORS}, openapi_extra=CSV_RESPONSE,
+    "/watchlist.csv",
+    response={422: ErrorOut, **AUTH_ERRORS},
+    openapi_extra=CSV_RESPONSE,
     summary="The watchlist as CSV",
 )
 def watchlist_csv(request, filters: Query[WatchFilters]):
     params = watch_params(filters)
-    qs = matching(request.user, params).select_related("execution").order_by(*order_by(watch_order(params.sort)))
+    qs = (
+        matching(request.user, params)
+        .select_related("execution")
+        .order_by(*order_by(watch_order(params.sort)))
+    )
 
     def rows():
         for w in qs.iterator(chunk_size=500):
             e = w.execution
             yield [
-                e.uuid, e.name, e.status, e.account_name, e.triggered_by, e.steps_done, e.steps_count,
-                "yes" if e.is_failing else "no", e.failure_message, e.poll_state, e.last_polled_at, w.label,
-                "yes" if w.muted else "no", w.created_at, settings.SITE_URL + reverse("executions:detail", args=[e.uuid]),
+                e.uuid,
+                e.name,
+                e.status,
+                e.account_name,
+                e.triggered_by,
+                e.steps_done,
+                e.steps_count,
+                "yes" if e.is_failing else "no",
+                e.failure_message,
+                e.poll_state,
+                e.last_polled_at,
+                w.label,
+                "yes" if w.muted else "no",
+                w.created_at,
+                settings.SITE_URL + reverse("executions:detail", args=[e.uuid]),
             ]
 
     return stream_csv(WATCHLIST_HEADER, rows(), f"watchlist-{timezone.now():%Y%m%d-%H%M}.csv")

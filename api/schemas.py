@@ -25,7 +25,8 @@ class WatchFilters(Schema):
     """The watchlist page's own filters."""
 
     status: text(100) = Field(
-        "", description="A Plannr status, or `failing`, `trouble` (Plannr could not be polled) or `not-polled`."
+        "",
+        description="A Plannr status, or `failing`, `trouble` (Plannr could not be polled) or `not-polled`.",
     )
     q: text(200) = Field("", description="Words to find in the UUID, name, client, trigger or label.")
     sort: SortKey = Field("-watched", description="A column, `-` first for descending.")
@@ -52,12 +53,22 @@ class ExecutionSummary(Schema):
     @staticmethod
     def from_execution(e):
         return {
-            "uuid": e.uuid, "name": e.name, "status": e.status, "client": e.account_name,
-            "triggered_by": e.triggered_by, "steps_done": e.steps_done, "steps_count": e.steps_count,
-            "is_finished": e.is_finished, "is_failing": e.is_failing, "failure_message": e.failure_message,
-            "poll_state": e.poll_state, "last_polled_at": e.last_polled_at,
-            "remote_created_at": e.remote_created_at, "remote_updated_at": e.remote_updated_at,
-            "updated_at": e.updated_at, "url": reverse("executions:detail", args=[e.uuid]),
+            "uuid": e.uuid,
+            "name": e.name,
+            "status": e.status,
+            "client": e.account_name,
+            "triggered_by": e.triggered_by,
+            "steps_done": e.steps_done,
+            "steps_count": e.steps_count,
+            "is_finished": e.is_finished,
+            "is_failing": e.is_failing,
+            "failure_message": e.failure_message,
+            "poll_state": e.poll_state,
+            "last_polled_at": e.last_polled_at,
+            "remote_created_at": e.remote_created_at,
+            "remote_updated_at": e.remote_updated_at,
+            "updated_at": e.updated_at,
+            "url": reverse("executions:detail", args=[e.uuid]),
         }
 
 
@@ -72,8 +83,12 @@ class WatchOut(Schema):
     @staticmethod
     def from_watch(w):
         return {
-            "id": w.pk, "label": w.label, "muted": w.muted, "created_at": w.created_at,
-            "updated_at": w.updated_at, "execution": ExecutionSummary.from_execution(w.execution),
+            "id": w.pk,
+            "label": w.label,
+            "muted": w.muted,
+            "created_at": w.created_at,
+            "updated_at": w.updated_at,
+            "execution": ExecutionSummary.from_execution(w.execution),
         }
 
 
@@ -88,7 +103,9 @@ class StepOut(Schema):
     position: int
     name: str
     status: str
-    failure_kind: str = Field(..., description="`failed`, `hidden` (completed, but its info reports errors) or ``.")
+    failure_kind: str = Field(
+        ..., description="`failed`, `hidden` (completed, but its info reports errors) or ``."
+    )
     messages: list[str] = Field(..., description="The messages parsed out of Plannr's `info`.")
     info: str = Field(..., description="Plannr's `info`, untouched.")
     executed_at: datetime | None
@@ -99,7 +116,10 @@ class ExecutionOut(ExecutionSummary):
 
     @staticmethod
     def from_watch(w):
-        return {**ExecutionSummary.from_execution(w.execution), "watch": {"id": w.pk, "label": w.label, "muted": w.muted}}
+        return {
+            **ExecutionSummary.from_execution(w.execution),
+            "watch": {"id": w.pk, "label": w.label, "muted": w.muted},
+        }
 
 
 class ExecutionDetail(ExecutionOut):
@@ -114,5 +134,6 @@ class ExecutionDetail(ExecutionOut):
 class ChangeOut(Schema):
     fetched_at: datetime
     changes: list[dict[str, Any]] = Field(
-        ..., description='What changed since the previous payload, e.g. {"kind": "status", "from": ..., "to": ...}.'
+        ...,
+        description='What changed since the previous payload, e.g. {"kind": "status", "to": "failed"}.',
     )

@@ -68,10 +68,16 @@ def list_watches(
     counts = status_counts(request.user)
     return {
         "items": [WatchOut.from_watch(w) for w in result.items],
-        "page": result.page, "page_size": result.page_size, "total": result.total, "pages": result.pages,
+        "page": result.page,
+        "page_size": result.page_size,
+        "total": result.total,
+        "pages": result.pages,
         "counts": {
-            "total": counts.total, "failing": counts.failing, "trouble": counts.trouble,
-            "not_polled": counts.not_polled, "by_status": dict(counts.by_status),
+            "total": counts.total,
+            "failing": counts.failing,
+            "trouble": counts.trouble,
+            "not_polled": counts.not_polled,
+            "by_status": dict(counts.by_status),
         },
     }
 
@@ -125,18 +131,34 @@ def _results(items, parsed, created, already):
                 watch = by_uuid.get(uuid)
                 outcome, message = "added", "Added: its data will show within seconds."
             results.append(
-                {"item": number, "input": item[:200], "outcome": outcome, "uuid": uuid, "message": message,
-                 "watch_id": watch.pk if watch else None}
+                {
+                    "item": number,
+                    "input": item[:200],
+                    "outcome": outcome,
+                    "uuid": uuid,
+                    "message": message,
+                    "watch_id": watch.pk if watch else None,
+                }
             )
     for dup in parsed.duplicates:
         results.append(
-            {"item": dup.line, "input": items[dup.line - 1][:200], "outcome": "duplicate", "uuid": dup.uuid,
-             "message": f"Line {dup.line}: {dup.uuid} repeats line {dup.first_line}, added once."}
+            {
+                "item": dup.line,
+                "input": items[dup.line - 1][:200],
+                "outcome": "duplicate",
+                "uuid": dup.uuid,
+                "message": f"Line {dup.line}: {dup.uuid} repeats line {dup.first_line}, added once.",
+            }
         )
     for bad in parsed.invalid:
         results.append(
-            {"item": bad.line, "input": items[bad.line - 1][:200], "outcome": "invalid", "uuid": None,
-             "message": f"Line {bad.line}: {bad.text[:80]} is not a valid UUID."}
+            {
+                "item": bad.line,
+                "input": items[bad.line - 1][:200],
+                "outcome": "invalid",
+                "uuid": None,
+                "message": f"Line {bad.line}: {bad.text[:80]} is not a valid UUID.",
+            }
         )
     results.sort(key=lambda r: r["item"])
     return results
@@ -155,7 +177,9 @@ def add_watches(request, payload: AddWatchesIn):
     items = [" ".join(item.splitlines()) for item in payload.uuids]
     form = WatchPasteForm({"uuids": "\n".join(items), "label": payload.label})
     if not form.is_valid():
-        errors = [{"field": name, "message": str(m)} for name, messages in form.errors.items() for m in messages]
+        errors = [
+            {"field": name, "message": str(m)} for name, messages in form.errors.items() for m in messages
+        ]
         raise ApiError(422, "invalid_request", errors[0]["message"], errors=errors)
     parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
     if not parsed.uuids:
@@ -165,8 +189,11 @@ def add_watches(request, payload: AddWatchesIn):
     forget_counts(request.user)
     results = _results(items, parsed, result.created, result.already_watched)
     body = {
-        "added": len(result.created), "already_watched": len(result.already_watched),
-        "duplicates": len(parsed.duplicates), "invalid": len(parsed.invalid), "results": results,
+        "added": len(result.created),
+        "already_watched": len(result.already_watched),
+        "duplicates": len(parsed.duplicates),
+        "invalid": len(parsed.invalid),
+        "results": results,
     }
     return Status(201 if all(r["outcome"] == "added" for r in results) else 207, body)
 
@@ -174,13 +201,15 @@ def add_watches(request, payload: AddWatchesIn):
 # --- one watch -------------------------------------------------------------------------
 
 
-@router.get("/{uuid}", response={200: WatchOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}, summary="One watch")
+@router.get(
+    "/{uuid}", response={200: WatchOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}, summary="One watch"
+)
 def get_watch(request, uuid: UUID):
     return WatchOut.from_watch(own_watch(request.user, uuid))
 
 
 class WatchChange(Schema):
-    label: text(200) | None = Field(None, description="A new label; `\"\"` clears it. Omit to keep it.")
+    label: text(200) | None = Field(None, description='A new label; `""` clears it. Omit to keep it.')
     muted: bool | None = Field(None, description="Mute or unmute alert emails for it. Omit to keep it.")
 
 
@@ -193,7 +222,9 @@ def change_watch(request, uuid: UUID, payload: WatchChange):
         form = LabelForm({"label": payload.label}, instance=watch)
         if not form.is_valid():
             errors = [{"field": "label", "message": str(m)} for m in form.errors.get("label", [])]
-            raise ApiError(422, "invalid_request", errors[0]["message"] if errors else "Invalid label.", errors=errors)
+            raise ApiError(
+                422, "invalid_request", errors[0]["message"] if errors else "Invalid label.", errors=errors
+            )
         form.save()
     if payload.muted is not None and payload.muted != watch.muted:
         # As the alerts page's mute button does.
@@ -202,10 +233,11 @@ def change_watch(request, uuid: UUID, payload: WatchChange):
     return WatchOut.from_watch(watch)
 
 
-@router.delete("/{uuid}", response={204: None, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}, summary="Stop watching")
+@router.delete(
+    "/{uuid}", response={204: None, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}, summary="Stop watching"
+)
 def delete_watch(request, uuid: UUID):
     watch = own_watch(request.user, uuid)
     watching.unwatch(watch)
     forget_counts(request.user)
     return Status(204, None)
-

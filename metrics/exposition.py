@@ -36,7 +36,8 @@ class _Collector:
             value=self.data["computed_at"],
         )
         requests = CounterMetricFamily(
-            f"{NAMESPACE}_plannr_requests", "Requests to Plannr by endpoint and HTTP status (429s included).",
+            f"{NAMESPACE}_plannr_requests",
+            "Requests to Plannr by endpoint and HTTP status (429s included).",
             labels=["endpoint", "status"],
         )
         for (endpoint, status), count in sorted(self.counts.items()):

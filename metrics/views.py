@@ -43,7 +43,9 @@ def _refuse(status, text):
 @require_GET
 def metrics(request):
     if not (settings.METRICS_TOKEN or settings.METRICS_ALLOWED_NETWORKS):
-        return _refuse(403, "Metrics are off: set METRICS_TOKEN or METRICS_ALLOWED_NETWORKS (docs/metrics.md).")
+        return _refuse(
+            403, "Metrics are off: set METRICS_TOKEN or METRICS_ALLOWED_NETWORKS (docs/metrics.md)."
+        )
     if not (_has_token(request) or _from_allowed_network(request)):
         return _refuse(401, "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.")
     try:

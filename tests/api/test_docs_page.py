@@ -20,7 +20,9 @@ def test_the_docs_page_wants_a_login_and_loads_nothing_from_elsewhere(client, ow
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_swagger_ui_renders_and_tries_a_call_without_csp_violations(live_server, owner, browser, redis_client):
+def test_swagger_ui_renders_and_tries_a_call_without_csp_violations(
+    live_server, owner, browser, redis_client
+):
     watch(owner, label="seen through the docs")
     page = browser.page
     page.add_init_script(
@@ -39,8 +41,11 @@ def test_swagger_ui_renders_and_tries_a_call_without_csp_violations(live_server,
     page.click("#operations-watches-api_watches_list_watches .opblock-summary")
     page.click("#operations-watches-api_watches_list_watches button.try-out__btn")
     page.click("#operations-watches-api_watches_list_watches button.execute")
-    wait_for(lambda: "seen through the docs" in page.inner_text(".live-responses-table"), timeout=15,
-             message="the API's answer in Swagger UI")
+    wait_for(
+        lambda: "seen through the docs" in page.inner_text(".live-responses-table"),
+        timeout=15,
+        message="the API's answer in Swagger UI",
+    )
     connection.close()
     assert page.evaluate("window.__csp") == []
     assert not [e for e in browser.errors if "Content Security Policy" in e], browser.errors

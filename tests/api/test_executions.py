@@ -28,8 +28,12 @@ def test_cursor_pages_cover_every_row_once_in_the_watchlists_order(owner_api, ow
     now = timezone.now()
     for n in range(7):
         # Repeated names and null poll times make the tiebreaker and NULLS LAST matter.
-        watch(owner, name=f"Blueprint {n % 3}", last_polled_at=None if n % 2 else now - timedelta(seconds=n),
-              steps_done=n % 2)
+        watch(
+            owner,
+            name=f"Blueprint {n % 3}",
+            last_polled_at=None if n % 2 else now - timedelta(seconds=n),
+            steps_done=n % 2,
+        )
     watch(other_user, name="Blueprint 0")
     items, pages = walk(owner_api, sort=sort, limit=3)
     assert pages == 3 and len(items) == 7
@@ -42,8 +46,12 @@ def test_filters_are_the_watchlists(owner_api, owner):
     watch(owner, status="failed", is_failing=True)
     watch(owner, status="completed")
     watch(owner, status="")
-    assert [i["status"] for i in owner_api.get("executions", {"status": "failing"}).json()["items"]] == ["failed"]
-    assert [i["status"] for i in owner_api.get("executions", {"status": "not-polled"}).json()["items"]] == [""]
+    assert [i["status"] for i in owner_api.get("executions", {"status": "failing"}).json()["items"]] == [
+        "failed"
+    ]
+    assert [i["status"] for i in owner_api.get("executions", {"status": "not-polled"}).json()["items"]] == [
+        ""
+    ]
 
 
 def test_updated_since_returns_only_what_changed(owner_api, owner):
@@ -80,8 +88,15 @@ def test_a_cursor_is_tied_to_its_sort(owner_api, owner):
 def test_detail_has_steps_and_parsed_messages(owner_api, owner):
     w = watch(owner, label="vip", status="failed", is_failing=True)
     add_step(w.execution, 1, "Create client folder", executed_at=timezone.now())
-    add_step(w.execution, 2, "Send SMS", status="completed", info='"[{errors : "the account_uuid field is required" }]"',
-             messages=["the account_uuid field is required"], failure_kind=FailureKind.HIDDEN)
+    add_step(
+        w.execution,
+        2,
+        "Send SMS",
+        status="completed",
+        info='"[{errors : "the account_uuid field is required" }]"',
+        messages=["the account_uuid field is required"],
+        failure_kind=FailureKind.HIDDEN,
+    )
     body = owner_api.get(f"executions/{w.execution.uuid}").json()
     assert body["watch"] == {"id": w.pk, "label": "vip", "muted": False}
     assert [s["name"] for s in body["steps"]] == ["Create client folder", "Send SMS"]
@@ -94,9 +109,15 @@ def test_history_pages_newest_first(owner_api, owner):
     w = watch(owner)
     now = timezone.now()
     for n in range(5):
-        add_snapshot(w.execution, [{"kind": "status", "from": str(n), "to": str(n + 1)}], fetched_at=now - timedelta(minutes=n))
+        add_snapshot(
+            w.execution,
+            [{"kind": "status", "from": str(n), "to": str(n + 1)}],
+            fetched_at=now - timedelta(minutes=n),
+        )
     first = owner_api.get(f"executions/{w.execution.uuid}/history", {"limit": 3}).json()
-    second = owner_api.get(f"executions/{w.execution.uuid}/history", {"limit": 3, "cursor": first["next_cursor"]}).json()
+    second = owner_api.get(
+        f"executions/{w.execution.uuid}/history", {"limit": 3, "cursor": first["next_cursor"]}
+    ).json()
     changes = [i["changes"][0]["to"] for i in first["items"] + second["items"]]
     assert changes == ["1", "2", "3", "4", "5"] and second["next_cursor"] is None
 

@@ -59,5 +59,11 @@ def test_api_conforms_to_its_schema(case, token, keep_connection, redis_client):
 
 def test_the_schema_is_served_and_lists_every_resource(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    assert {"/api/v1/watches", "/api/v1/watches/{uuid}", "/api/v1/executions", "/api/v1/executions/{uuid}",
-            "/api/v1/executions/{uuid}/history", "/api/v1/exports/watchlist.csv"} <= set(paths)
+    assert {
+        "/api/v1/watches",
+        "/api/v1/watches/{uuid}",
+        "/api/v1/executions",
+        "/api/v1/executions/{uuid}",
+        "/api/v1/executions/{uuid}/history",
+        "/api/v1/exports/watchlist.csv",
+    } <= set(paths)

@@ -101,7 +101,9 @@ def test_the_session_works_for_reads_and_needs_csrf_for_writes(owner):
     assert not owner.watches.exists()
     browser.get("/api-tokens/")  # sets the CSRF cookie, as any page does
     csrf = browser.cookies["csrftoken"].value
-    response = browser.post("/api/v1/watches", NEW_WATCH, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    response = browser.post(
+        "/api/v1/watches", NEW_WATCH, content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+    )
     assert response.status_code == 201
 
 
@@ -114,7 +116,9 @@ def test_the_command_prints_a_working_token(client, owner):
     raw = out.getvalue().strip()
     assert ApiToken.objects.get(user=owner).scope == Scope.WRITE
     assert "not stored" in err.getvalue()
-    response = client.post("/api/v1/watches", NEW_WATCH, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = client.post(
+        "/api/v1/watches", NEW_WATCH, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
     assert response.status_code == 201
 
 
@@ -141,7 +145,9 @@ def test_creating_a_token_shows_it_once(owner):
     browser.force_login(owner)
     browser.get("/api-tokens/")
     csrf = browser.cookies["csrftoken"].value
-    response = browser.post("/api-tokens/", {"name": "ticketing", "scope": "write", "expires": "30", "csrfmiddlewaretoken": csrf})
+    response = browser.post(
+        "/api-tokens/", {"name": "ticketing", "scope": "write", "expires": "30", "csrfmiddlewaretoken": csrf}
+    )
     assert response.status_code == 201
     assert "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get(user=owner)

@@ -52,10 +52,17 @@ def test_a_mixed_paste_answers_207_with_the_pages_messages(owner_api, owner):
     results = {r["item"]: r for r in body["results"]}
     assert results[1]["outcome"] == "added" and results[1]["watch_id"]
     assert results[2] == {
-        "item": 2, "input": "not-a-uuid", "outcome": "invalid", "uuid": None,
-        "message": "Line 2: not-a-uuid is not a valid UUID.", "watch_id": None,
+        "item": 2,
+        "input": "not-a-uuid",
+        "outcome": "invalid",
+        "uuid": None,
+        "message": "Line 2: not-a-uuid is not a valid UUID.",
+        "watch_id": None,
     }
-    assert results[3]["outcome"] == "duplicate" and results[3]["message"] == f"Line 3: {A} repeats line 1, added once."
+    assert (
+        results[3]["outcome"] == "duplicate"
+        and results[3]["message"] == f"Line 3: {A} repeats line 1, added once."
+    )
     assert results[4]["outcome"] == "already_watched" and "Already watched" in results[4]["message"]
     assert (body["added"], body["already_watched"], body["duplicates"], body["invalid"]) == (1, 1, 1, 1)
     assert Watch.objects.filter(user=owner).count() == 2
@@ -75,7 +82,11 @@ def test_nothing_valid_answers_422_with_one_message_per_item(owner_api, owner):
 
 def test_a_line_break_inside_an_item_does_not_shift_the_items(owner_api):
     body = owner_api.post("watches", {"uuids": ["bad\nworse", A]}).json()
-    assert [(r["item"], r["outcome"]) for r in body["results"]] == [(1, "invalid"), (1, "invalid"), (2, "added")]
+    assert [(r["item"], r["outcome"]) for r in body["results"]] == [
+        (1, "invalid"),
+        (1, "invalid"),
+        (2, "added"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,9 @@ LIST = "/api/v1/automation-executions"
 
 
 def requests(values, status):
-    return values.get(("plannr_monitor_plannr_requests_total", (("endpoint", LIST), ("status", str(status)))), 0)
+    return values.get(
+        ("plannr_monitor_plannr_requests_total", (("endpoint", LIST), ("status", str(status)))), 0
+    )
 
 
 def poll_everything():
@@ -26,7 +28,9 @@ def poll_everything():
     exposition.refresh()
 
 
-def test_a_poll_cycle_a_429_and_an_alert_move_the_counters(client, simulator, smtp_server, metrics_token, owner):
+def test_a_poll_cycle_a_429_and_an_alert_move_the_counters(
+    client, simulator, smtp_server, metrics_token, owner
+):
     payload = simulator.create_execution(
         name="Send client welcome pack",
         steps=[{"name": "Send SMS", "status": "failed", "info": "the account_uuid field is required"}],
@@ -42,8 +46,10 @@ def test_a_poll_cycle_a_429_and_an_alert_move_the_counters(client, simulator, sm
     assert requests(after_poll, 200) == 1
     assert after_poll[("plannr_monitor_executions", (("status", "failed"),))] == 1
     assert after_poll[("plannr_monitor_executions_failing", ())] == 1
-    assert after_poll[("plannr_monitor_last_poll_timestamp_seconds", ())] > before[
-        ("plannr_monitor_last_poll_timestamp_seconds", ())]
+    assert (
+        after_poll[("plannr_monitor_last_poll_timestamp_seconds", ())]
+        > before[("plannr_monitor_last_poll_timestamp_seconds", ())]
+    )
     assert after_poll[("plannr_monitor_plannr_rate_budget_used", ())] >= 1
     assert ("plannr_monitor_plannr_ratelimit_remaining", ()) in after_poll
 

@@ -7,7 +7,9 @@ from metrics import recording, store
 
 def test_ids_in_the_path_become_one_label_value():
     u = uuid.uuid4()
-    assert recording.endpoint_label(f"/api/v1/automation-executions/{u}") == "/api/v1/automation-executions/{id}"
+    assert (
+        recording.endpoint_label(f"/api/v1/automation-executions/{u}") == "/api/v1/automation-executions/{id}"
+    )
     assert recording.endpoint_label(f"/api/v1/automation-blueprints/{u}/executions") == (
         "/api/v1/automation-blueprints/{id}/executions"
     )
@@ -23,6 +25,8 @@ def test_a_redis_outage_does_not_reach_the_caller(settings, caplog):
 def test_counts_accumulate_in_redis(redis_client):
     for status in (200, 200, 429):
         recording.record_plannr_response("/api/v1/automation-executions", status, 3, 500)
-    assert store.request_counts() == {("/api/v1/automation-executions", "200"): 2,
-                                      ("/api/v1/automation-executions", "429"): 1}
+    assert store.request_counts() == {
+        ("/api/v1/automation-executions", "200"): 2,
+        ("/api/v1/automation-executions", "429"): 1,
+    }
     assert store.plannr_ratelimit()["remaining"] == "3"

@@ -35,8 +35,14 @@ def test_with_the_token_it_parses_as_prometheus_text(client, metrics_token, owne
     assert values[("plannr_monitor_executions", (("status", "failed"),))] == 1
     assert values[("plannr_monitor_executions_failing", ())] == 1
     assert values[("plannr_monitor_alert_deliveries", (("channel", "email"), ("state", "sent")))] == 0
-    for name in ("poll_lag_seconds", "executions_due", "executions_in_flight", "executions_claimed",
-                 "plannr_rate_budget_used_ratio", "metrics_computed_timestamp_seconds"):
+    for name in (
+        "poll_lag_seconds",
+        "executions_due",
+        "executions_in_flight",
+        "executions_claimed",
+        "plannr_rate_budget_used_ratio",
+        "metrics_computed_timestamp_seconds",
+    ):
         assert (f"plannr_monitor_{name}", ()) in values, name
 
 

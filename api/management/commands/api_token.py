@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--user", required=True, help="The username the token acts as.")
-        parser.add_argument("--scope", choices=Scope.values, default=Scope.READ, help="read (default) or write.")
+        parser.add_argument(
+            "--scope", choices=Scope.values, default=Scope.READ, help="read (default) or write."
+        )
         parser.add_argument("--name", default="created by manage.py api_token", help="What the token is for.")
 
     def handle(self, *args, user, scope, name, **options):
