@@ -5,6 +5,8 @@ gets token and session auth, the per-token rate limit, the error shape and the
 OpenAPI entry from here.
 """
 
+from django.http import JsonResponse
+from django.urls import path, re_path
 from ninja import NinjaAPI
 
 from . import errors, executions, exports, watches
@@ -33,3 +35,15 @@ errors.install(api)
 api.add_router("/watches", watches.router)
 api.add_router("/executions", executions.router)
 api.add_router("/exports", exports.router)
+
+
+def unknown_endpoint(request, path=""):
+    # Django's own 404 page is HTML; a script calling a wrong URL gets the API's shape.
+    message = "No such API endpoint: the endpoints are listed in /api/v1/openapi.json."
+    return JsonResponse({"code": "not_found", "message": message}, status=404)
+
+
+urlpatterns = [
+    path("", api.urls),
+    re_path(r"^(?P<path>.*)$", unknown_endpoint),
+]

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api.v1 import api as api_v1
 from metrics import views as metrics_views
 
 from . import health
@@ -22,7 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
     # The JSON API, its tokens page and the Prometheus metrics (issue 10).
-    path("api/v1/", api_v1.urls),
+    path("api/v1/", include("api.v1")),
     path("api-tokens/", include("api.urls")),
     path("metrics", metrics_views.metrics, name="metrics"),
     path("", include("executions.urls")),

@@ -67,3 +67,9 @@ def test_the_schema_is_served_and_lists_every_resource(client):
         "/api/v1/executions/{uuid}/history",
         "/api/v1/exports/watchlist.csv",
     } <= set(paths)
+
+
+def test_an_unknown_endpoint_answers_in_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
