@@ -1,8 +1,14 @@
 """Counting a Plannr answer: one series per endpoint, and never an error for the caller."""
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from metrics import recording, store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_ids_in_the_path_become_one_label_value():
@@ -30,3 +36,15 @@ def test_counts_accumulate_in_redis(redis_client):
         ("/api/v1/automation-executions", "429"): 1,
     }
     assert store.plannr_ratelimit()["remaining"] == "3"
+
+
+def test_counts_from_another_process_show_in_this_ones_scrape(redis_client, settings):
+    # What a Celery worker does: count in its own process; the web process exports it.
+    code = (
+        "import django; django.setup()\n"
+        "from metrics.recording import record_plannr_response\n"
+        "record_plannr_response('/api/v1/automation-executions', 500)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings", "REDIS_URL": settings.REDIS_URL}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60, cwd=ROOT)
+    assert store.request_counts() == {("/api/v1/automation-executions", "500"): 1}
