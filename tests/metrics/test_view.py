@@ -75,3 +75,10 @@ def test_without_redis_it_says_so(client, metrics_token, settings):
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 503
     assert b"Redis" in response.content
+
+
+def test_the_refresh_task_is_quiet_without_redis(settings, db):
+    from metrics.tasks import refresh_metrics
+
+    settings.REDIS_URL = ""
+    refresh_metrics()  # nothing to store into, and no error either
