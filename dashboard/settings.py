@@ -564,3 +564,30 @@ CELERY_BEAT_SCHEDULE["prune-audit-log"] = {
     "schedule": 24 * 3600,
     "options": {"expires": 3600},
 }
+# --- API and metrics (issue 10: the api and metrics apps) ----------------------------------------
+
+INSTALLED_APPS += ["api", "metrics"]
+
+# Requests a minute each API token (or signed-in browser) may make; past it, 429 + Retry-After.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+
+# /metrics answers only a scrape that sends `Authorization: Bearer <METRICS_TOKEN>` or that
+# comes from one of METRICS_ALLOWED_NETWORKS (CIDR list, checked against REMOTE_ADDR).
+# With neither set, /metrics answers 403 to everyone: it is never open by default.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+try:
+    import ipaddress as _ipaddress
+
+    METRICS_ALLOWED_NETWORKS = [str(_ipaddress.ip_network(n, strict=False)) for n in METRICS_ALLOWED_NETWORKS]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS must be CIDR networks: {_exc}") from None
+# How often a worker recomputes the values that need the database (a scrape only reads them).
+METRICS_REFRESH_SECONDS = env_int("METRICS_REFRESH_SECONDS", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["refresh-metrics"] = {
+    "task": "metrics.tasks.refresh_metrics",
+    "schedule": METRICS_REFRESH_SECONDS,
+    "options": {"expires": METRICS_REFRESH_SECONDS * 2},
+}
+# Prometheus usually scrapes the container over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT += [r"^metrics$"]

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from metrics import views as metrics_views
+
 from . import health
 
 # The admin's login is the site's (throttled, with 2FA and SSO).
@@ -32,5 +34,9 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("", include("monitors.urls")),
     path("incidents/", include("incidents.urls")),
+    # The JSON API, its tokens page and the Prometheus metrics (issue 10).
+    path("api/v1/", include("api.v1")),
+    path("api-tokens/", include("api.urls")),
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("", include("executions.urls")),
 ]

@@ -463,3 +463,13 @@ def forget_counts(user):
 def watchlist_page(user, params, refresh=False):
     qs = Watch.objects.filter(user=user)
     return table_page(qs, WATCHES, params, _watch_counts_key(user), refresh=refresh)
+
+
+def matching(user, params):
+    """The user's watches that `params`' status filter and search keep, unordered.
+
+    The same filters as the page, for the API and the CSV export, which order and
+    page the rows their own way.
+    """
+    qs = Watch.objects.filter(user=user).filter(_status_q(WATCHES, params.status))
+    return qs.filter(_search_q(WATCHES, params.q)) if params.q else qs

@@ -38,7 +38,7 @@ def _perms(user):
 @login_required
 def overview(request):
     data = summary.overview(request.user, timezone.now())
-    return render(request, "monitors/overview.html", {"data": data, "nav": "overview", **refresh_context()})
+    return render(request, "monitors/overview.html", {"data": data, **refresh_context()})
 
 
 @require_GET
@@ -62,7 +62,7 @@ def _list_context(request):
 @require_GET
 @login_required
 def monitor_list(request):
-    return render(request, "monitors/list.html", {"nav": "monitors", **_list_context(request)})
+    return render(request, "monitors/list.html", {**_list_context(request)})
 
 
 @require_GET
@@ -98,7 +98,7 @@ def monitor_new(request):
         else:
             messages.success(request, f"Monitor “{monitor.name}” created: its first sweep runs within a minute.")
             return redirect("monitors:detail", pk=monitor.pk)
-    return render(request, "monitors/form.html", {"form": form, "monitor": None, "nav": "monitors"})
+    return render(request, "monitors/form.html", {"form": form, "monitor": None})
 
 
 @require_http_methods(["GET", "POST"])
@@ -116,7 +116,7 @@ def monitor_edit(request, pk):
         else:
             messages.success(request, f"Monitor “{monitor.name}” saved.")
             return redirect("monitors:detail", pk=monitor.pk)
-    return render(request, "monitors/form.html", {"form": form, "monitor": monitor, "nav": "monitors"})
+    return render(request, "monitors/form.html", {"form": form, "monitor": monitor})
 
 
 @require_POST

@@ -23,6 +23,8 @@ import orjson
 import requests
 import urllib3.exceptions
 
+from metrics.recording import record_plannr_response
+
 from .errors import (
     DEFAULT_RETRY_AFTER,
     InvalidPayload,
@@ -366,6 +368,7 @@ class PlannrClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self._observe(response, retry_after)
+        record_plannr_response(path, status, self.ratelimit_remaining, self.ratelimit_limit)
         if 200 <= status < 300:
             try:
                 return _decode(response.content)

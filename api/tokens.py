@@ -1,0 +1,57 @@
+"""Creating, checking and revoking API tokens: used by the tokens page, the API and `api_token`."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import ApiToken, Scope
+
+PREFIX = "pm_"
+# How stale `last_used_at` may get: writing it on every request would make every
+# API call a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(raw):
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(user, name, scope=Scope.READ, expires_at=None):
+    """A new token for `user`: returns (ApiToken, the token itself). Only the hash is kept."""
+    if scope not in Scope.values:
+        raise ValueError(f"scope must be one of {Scope.values}")
+    raw = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        scope=scope,
+        token_hash=hash_token(raw),
+        prefix=raw[: len(PREFIX) + 6],
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def find_token(raw, now=None):
+    """The ApiToken `raw` stands for, usable or not (the caller says why not); None if unknown."""
+    if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token
+
+
+def mark_used(token, now):
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+def revoke(token, now=None):
+    """Revoke one of a user's tokens; revoking twice keeps the first time."""
+    now = now or timezone.now()
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])

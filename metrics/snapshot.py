@@ -1,0 +1,144 @@
+"""The metric values that need the database, computed by a periodic task, never by a scrape.
+
+Each source is one function returning metric families; `SOURCES` lists them.
+Incidents and discovery add one function each when those apps exist.
+A family is a plain dict so that it can be stored as JSON:
+{"name", "type" ("gauge"), "help", "labels": [...], "samples": [[[label values], value], ...]}
+"""
+
+import time
+
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from alerts.models import Delivery, OutboxState
+from executions.models import Execution, PollState
+
+NAMESPACE = "plannr_monitor"
+# Plannr's statuses are data: beyond this many distinct ones the rest are summed as "other",
+# so that an odd status cannot blow up the number of series.
+MAX_STATUS_LABELS = 30
+
+
+def family(name, help_text, samples, labels=()):
+    return {
+        "name": f"{NAMESPACE}_{name}",
+        "type": "gauge",
+        "help": help_text,
+        "labels": list(labels),
+        "samples": [[list(values), float(value)] for values, value in samples],
+    }
+
+
+def poll_cycle(now):
+    due = Execution.objects.filter(next_poll_at__lte=now)
+    waiting = due.filter(claim_token__isnull=True).count()
+    oldest = due.aggregate(oldest=Min("next_poll_at"))["oldest"]
+    lag = (now - oldest).total_seconds() if oldest else 0.0
+    claimed = Execution.objects.filter(claim_token__isnull=False)
+    in_flight = claimed.filter(claimed_until__gte=now).count()
+    last_poll = Execution.objects.aggregate(t=Max("last_polled_at"))["t"]
+    return [
+        family(
+            "poll_lag_seconds", "How far the most overdue execution is behind its poll time.", [((), lag)]
+        ),
+        family("executions_due", "Executions due for a poll and not yet handed to a batch.", [((), waiting)]),
+        family("executions_in_flight", "Executions in a batch now (a live claim).", [((), in_flight)]),
+        family(
+            "executions_claimed",
+            "Executions carrying a claim, live or expired; more than in flight means a batch died.",
+            [((), claimed.count())],
+        ),
+        family(
+            "last_poll_timestamp_seconds",
+            "When any execution was last polled (Unix time).",
+            [((), last_poll.timestamp() if last_poll else 0)],
+        ),
+    ]
+
+
+def executions(now):
+    by_status = sorted(
+        Execution.objects.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"),
+        key=lambda row: -row[1],
+    )
+    kept = [((status or "not_polled",), n) for status, n in by_status[:MAX_STATUS_LABELS]]
+    rest = sum(n for _, n in by_status[MAX_STATUS_LABELS:])
+    if rest:
+        kept.append((("other",), rest))
+    poll_states = dict(
+        Execution.objects.values("poll_state")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("poll_state", "n")
+    )
+    return [
+        family("executions", "Executions by their Plannr status.", kept, ["status"]),
+        family(
+            "executions_failing",
+            "Executions with a failed or hidden-failure step, or a failed status.",
+            [((), Execution.objects.filter(is_failing=True).count())],
+        ),
+        family(
+            "executions_by_poll_state",
+            "Executions by the outcome of their last poll.",
+            [((state,), poll_states.get(state, 0)) for state in PollState.values],
+            ["poll_state"],
+        ),
+    ]
+
+
+def alert_deliveries(now):
+    # Email is the only channel so far; other channels add their rows under their own label.
+    states = dict(
+        Delivery.objects.values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
+    )
+    return [
+        family(
+            "alert_deliveries",
+            "Alert deliveries by channel and state.",
+            [(("email", state), states.get(state, 0)) for state in OutboxState.values],
+            ["channel", "state"],
+        ),
+    ]
+
+
+def rate_budget(now):
+    """Requests our shared limiter counted in the current minute, against the configured limit."""
+    from django.conf import settings
+
+    from executions.plannr import get_client
+
+    client = get_client()
+    limiter = client.rate_limiter
+    used = limiter.used(client.token_fingerprint) if limiter is not None and hasattr(limiter, "used") else 0
+    limit = settings.PLANNR_RATE_LIMIT_PER_MINUTE
+    return [
+        family(
+            "plannr_rate_budget_used",
+            "Plannr requests made in the current minute (shared budget).",
+            [((), used)],
+        ),
+        family(
+            "plannr_rate_budget_limit",
+            "Plannr requests allowed per minute (PLANNR_RATE_LIMIT_PER_MINUTE).",
+            [((), limit)],
+        ),
+        family(
+            "plannr_rate_budget_used_ratio",
+            "The share of this minute's Plannr budget used.",
+            [((), used / limit if limit else 0)],
+        ),
+    ]
+
+
+SOURCES = [poll_cycle, executions, alert_deliveries, rate_budget]
+
+
+def compute(now=None):
+    now = now or timezone.now()
+    started = time.monotonic()
+    families = []
+    for source in SOURCES:
+        families.extend(source(now))
+    return {"computed_at": now.timestamp(), "duration": time.monotonic() - started, "families": families}

@@ -1,0 +1,45 @@
+"""/api/v1/exports/watchlist.csv: streamed, the user's rows only, safe to open in a spreadsheet."""
+
+import csv
+import io
+
+import pytest
+from django.http import StreamingHttpResponse
+
+from tests.dashboard.builders import watch
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(response):
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_watchlist_as_csv(owner_api, owner, other_user):
+    watch(
+        owner,
+        name="Welcome pack",
+        account_name='=HYPERLINK("http://evil")',
+        label="vip",
+        status="failed",
+        is_failing=True,
+    )
+    watch(owner, name="Review", status="completed")
+    watch(other_user, name="Not yours")
+    response = owner_api.get("exports/watchlist.csv", {"sort": "name"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    table = rows(response)
+    assert table[0][:3] == ["uuid", "name", "status"]
+    assert [r[1] for r in table[1:]] == ["Review", "Welcome pack"]
+    # A cell that a spreadsheet would run as a formula is kept as text.
+    assert table[2][3] == '\'=HYPERLINK("http://evil")'
+    assert rows(owner_api.get("exports/watchlist.csv", {"status": "failing"}))[1][1] == "Welcome pack"
+
+
+def test_the_csv_needs_auth(client):
+    response = client.get("/api/v1/exports/watchlist.csv")
+    assert response.status_code == 401

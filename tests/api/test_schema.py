@@ -1,0 +1,75 @@
+"""Schemathesis fuzzes every operation of /api/v1/openapi.json: no 500s, no answer outside the schema.
+
+It runs in this process against Django's WSGI app, on the real test database,
+as a user with a write token and a few watches of their own. Each operation gets
+a bounded number of examples so the run stays within seconds per operation.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from api import tokens
+from tests.dashboard.builders import add_snapshot, add_step, watch
+
+MAX_EXAMPLES = 30
+
+
+# Loaded at collection, through the WSGI app: the schema needs no database.
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture
+def keep_connection(db):
+    # As Django's test client does: a request must not close the test's connection,
+    # which holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, owner, other_user, settings):
+    # The fuzzer's requests must reach the operations, not the rate limit.
+    settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
+    for n in range(3):
+        w = watch(owner, label=f"label {n}", status=["failed", "completed", ""][n], is_failing=n == 0)
+        add_step(w.execution, 1, "Send SMS", messages=["the account_uuid field is required"])
+        add_snapshot(w.execution, [{"kind": "status", "from": "pending", "to": "failed"}])
+    watch(other_user)
+    return tokens.create_token(owner, "fuzz", "write")[1]
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, token, keep_connection, redis_client):
+    # Schema-valid input may still be refused with the documented 422 (an empty paste,
+    # a cursor that was never issued): that is the API's contract, not a fault. Every
+    # other check (no 5xx, documented statuses, response schemas, content types) runs.
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"}, excluded_checks=[positive_data_acceptance]
+    )
+
+
+def test_the_schema_is_served_and_lists_every_resource(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/watches",
+        "/api/v1/watches/{uuid}",
+        "/api/v1/executions",
+        "/api/v1/executions/{uuid}",
+        "/api/v1/executions/{uuid}/history",
+        "/api/v1/exports/watchlist.csv",
+    } <= set(paths)
+
+
+def test_an_unknown_endpoint_answers_in_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
