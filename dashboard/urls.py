@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
+    path("channels/", include("channels.urls")),
     path("", include("executions.urls")),
 ]

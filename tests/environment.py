@@ -18,3 +18,5 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # Playwright talks to live_server from a thread; Django refuses sync ORM calls
 # from a thread with a running event loop unless told that this is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Channel secrets get a key of their own, as in production (a fresh one per run).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", __import__("base64").urlsafe_b64encode(secrets.token_bytes(32)).decode())
