@@ -54,15 +54,18 @@ def send(pk, enqueue=None, now=None):
 
     `enqueue(ids, countdown)` schedules the retry; without it the sweeper does.
     """
-    now = now or timezone.now()
+    started = timezone.now()
+    now = now or started
     token = claim(pk, now)
     if token is None:
         return None
     message = TestMessage.objects.select_related("channel").get(pk=pk)
     channel = message.channel
     channel_url = f"{settings.SITE_URL}{reverse('channels:detail', args=[channel.pk])}"
-    result = deliver(channel, test_notification(channel, settings.SITE_URL, channel_url), message.idempotency_key)
-    done_at = timezone.now()
+    # On the caller's clock (tests drive it), advanced by the time the send took.
+    done_at = now + (timezone.now() - started)
+    notification = test_notification(channel, settings.SITE_URL, channel_url)
+    result = deliver(channel, notification, message.idempotency_key, now=done_at)
     ours = TestMessage.objects.filter(pk=pk, claim_token=token, state=OutboxState.SENDING)
     if result.ok:
         fields = {"state": OutboxState.SENT, "sent_at": done_at, "last_error": ""}
