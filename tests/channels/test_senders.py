@@ -171,3 +171,15 @@ def test_is_public():
     for address in ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
                     "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1", "::ffff:10.0.0.1", "224.0.0.1"):
         assert not network.is_public(address), address
+
+
+def test_apprise_posts_through_its_own_plugin_and_is_guarded(owner, webhook_receiver, settings):
+    channel = make_channel(owner, Kind.APPRISE, f"json://127.0.0.1:{webhook_receiver.port}/apprise")
+    result = senders.send(channel, incident_notification(), "k")
+    assert result.ok, result.error
+    [request] = webhook_receiver.requests("/apprise")
+    assert request.json()["title"].startswith("[Plannr] New incident")
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
+    result = senders.send(channel, incident_notification(), "k")
+    assert not result.ok and "Refused" in result.error
+    assert len(webhook_receiver.requests()) == 1
