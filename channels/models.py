@@ -43,12 +43,6 @@ def new_signing_secret():
 
 
 class ChannelQuerySet(models.QuerySet):
-    def owned_by(self, user):
-        return self.filter(owner=user)
-
-    def organisation(self):
-        return self.filter(owner__isnull=True)
-
     def visible_to(self, user):
         """Own channels, and organisation channels for those who manage them."""
         if user.has_perm("channels.manage_org_channels"):
