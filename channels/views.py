@@ -3,7 +3,8 @@
 A user sees and manages their own channels; organisation channels are for users
 with channels.manage_org_channels. Anyone else gets a 404, not a 403, so ids
 reveal nothing. Targets are shown masked; a webhook's signing secret is shown
-once, in the answer to the form that created it, and never stored in a session.
+once, on the page after the form that created it (handed over encrypted in the
+session and removed as it is shown).
 """
 
 from django.contrib import messages
@@ -17,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 
-from . import outbox, services
+from . import crypto, outbox, services
 from .forms import HELP, PERMISSION, ChannelForm
 from .models import Channel, Kind, TestMessage
 from .tasks import enqueue_test_messages
 
 LOG_SIZE = 50
+NEW_SECRET = "channels:new-secret"
 
 
 def _channel(request, pk):
@@ -59,12 +61,28 @@ def add(request):
             form.add_error(None, str(exc))
         else:
             if secret:
-                # Shown once, here; only the encrypted copy is kept.
-                return render(request, "channels/created.html", {"channel": channel, "secret": secret,
-                                                                 "nav": "channels"})
+                # Handed to the next page once, encrypted in the session, so a reload
+                # neither re-posts the form (a second channel) nor shows the secret again.
+                request.session[NEW_SECRET] = {"channel": channel.pk, "secret": crypto.encrypt(secret)}
+                return redirect("channels:created", channel.pk)
             messages.success(request, f"Channel \u201c{channel.name}\u201d added. Send a test message to check it.")
             return redirect("channels:detail", channel.pk)
     return render(request, "channels/add.html", {"form": form, "help": HELP, "nav": "channels"})
+
+
+@never_cache
+@require_GET
+@login_required
+def created(request, pk):
+    channel = _channel(request, pk)
+    handed = request.session.get(NEW_SECRET)
+    if not handed or handed.get("channel") != channel.pk:
+        messages.info(request, "The signing secret was shown once, when the channel was added. "
+                               "For a new secret, add a new channel.")
+        return redirect("channels:detail", channel.pk)
+    del request.session[NEW_SECRET]
+    return render(request, "channels/created.html", {"channel": channel, "secret": crypto.decrypt(handed["secret"]),
+                                                     "nav": "channels"})
 
 
 def _log_context(channel):

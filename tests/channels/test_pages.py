@@ -26,11 +26,16 @@ def add(client, **data):
 
 def test_adding_a_webhook_shows_the_secret_once_and_never_again(owner_client, owner):
     response = add(owner_client, kind="webhook", target="https://receiver.example.com/in/abc123secret")
-    assert response.status_code == 200
     channel = Channel.objects.get()
+    created_url = reverse("channels:created", args=[channel.pk])
+    assert response.status_code == 302 and response["Location"] == created_url
     secret = channel.signing_secret
-    assert secret in response.content.decode()
-    assert response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
+    assert secret not in str(dict(owner_client.session))  # handed over encrypted
+    shown = owner_client.get(created_url)
+    assert secret in shown.content.decode() and "no-store" in shown["Cache-Control"]
+    again = owner_client.get(created_url, follow=True).content.decode()  # a reload
+    assert secret not in again and "shown once" in again
+    assert Channel.objects.count() == 1
     for url in (reverse("channels:detail", args=[channel.pk]), reverse("channels:list")):
         page = owner_client.get(url).content.decode()
         assert secret not in page and "abc123secret" not in page
@@ -81,7 +86,7 @@ def test_organisation_channels_need_the_permission(owner_client, owner, other_us
 
 
 @pytest.mark.parametrize("name, method", [
-    ("channels:detail", "get"), ("channels:log", "get"), ("channels:test", "post"),
+    ("channels:detail", "get"), ("channels:created", "get"), ("channels:log", "get"), ("channels:test", "post"),
     ("channels:confirm", "post"), ("channels:delete", "post"),
 ])
 def test_other_users_get_404(client, owner, other_user, name, method):
