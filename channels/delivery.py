@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import notices, senders
@@ -29,19 +29,11 @@ def deliver(channel, notification, idempotency_key, now=None):
     result = senders.send(channel, notification, idempotency_key)
     now = now or timezone.now()
     duration = int((timezone.now() - started).total_seconds() * 1000)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            channel=channel,
-            at=now,
-            notification_kind=notification.kind,
-            subject=notification.subject[:300],
-            idempotency_key=idempotency_key[:200],
-            ok=result.ok,
-            status_code=result.status_code,
-            error=result.error,
-            duration_ms=max(duration, 0),
-        )
-        became_broken = _record_outcome(channel, result.ok, now)
+    try:
+        became_broken = _log_attempt(channel, notification, idempotency_key, result, now, duration)
+    except IntegrityError:  # the channel was deleted while we were sending: nothing to log it on
+        logger.info("channel %s was deleted during a delivery", channel.pk)
+        return result
     logger.info(
         "channel %s delivery %s: %s%s",
         channel.pk,
@@ -54,6 +46,23 @@ def deliver(channel, notification, idempotency_key, now=None):
     if became_broken:
         notices.send_broken_notice(channel.pk, now)
     return result
+
+
+def _log_attempt(channel, notification, idempotency_key, result, now, duration):
+    """The attempt row and the channel's health, together; True if the channel just broke."""
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            channel=channel,
+            at=now,
+            notification_kind=notification.kind,
+            subject=notification.subject[:300],
+            idempotency_key=idempotency_key[:200],
+            ok=result.ok,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=max(duration, 0),
+        )
+        return _record_outcome(channel, result.ok, now)
 
 
 def _record_outcome(channel, ok, now):

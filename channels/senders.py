@@ -6,6 +6,7 @@ text is masked with the channel's secrets before it leaves this module, and
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -103,7 +104,12 @@ def send_email(channel, notification, key):
         message.attach_alternative(notification.html, "text/html")
     try:
         message.send(fail_silently=False)
-    except Exception as exc:  # SMTP down, refused, timed out: the outbox retries
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        # A 5xx for the recipient is final; anything else may pass on a retry.
+        return SendResult(False, None, f"The mail server refused the recipient: {codes}",
+                          retryable=not codes or any(code < 500 for code in codes))
+    except Exception as exc:  # SMTP down, deferred, timed out: the outbox retries
         return SendResult(False, None, f"{type(exc).__name__}: {exc}", retryable=True)
     return SendResult(True, None)
 
@@ -118,9 +124,14 @@ def send_apprise(channel, notification, key):
         return SendResult(False, None, str(exc), retryable=False)
     except OSError as exc:
         return SendResult(False, None, str(exc), retryable=True)
-    notifier = apprise.Apprise()
-    if not notifier.add(channel.target):
+    plugin = apprise.Apprise.instantiate(channel.target)
+    if plugin is None:
         return SendResult(False, None, "Apprise does not understand this URL", retryable=False)
+    # Our timeouts, whatever the URL asks for.
+    plugin.socket_connect_timeout = settings.CHANNEL_CONNECT_TIMEOUT
+    plugin.socket_read_timeout = settings.CHANNEL_READ_TIMEOUT
+    notifier = apprise.Apprise()
+    notifier.add(plugin)
     body = notification.text
     if len(body.encode()) > settings.CHANNEL_MAX_PAYLOAD_BYTES:
         body = body.encode()[: settings.CHANNEL_MAX_PAYLOAD_BYTES].decode("utf-8", "ignore")

@@ -75,3 +75,31 @@ def test_email_channel_sends_text_and_html_with_a_stable_message_id(owner, smtp_
     assert message["To"] == "ops@example.com"
     assert message["Message-ID"] == "<alert_7@testserver>"
     assert "failing" in body(message, "plain") and "<p>Send SMS is failing</p>" in body(message, "html")
+
+
+def test_email_refused_recipient_is_final_and_an_outage_retries(owner, smtp_server):
+    channel = make_channel(owner, Kind.EMAIL, "nobody@example.com")
+    smtp_server.reject_recipients = True
+    result = deliver(channel, incident_notification(), "k")
+    assert not result.ok and not result.retryable and "550" in result.error
+    smtp_server.reject_recipients = False
+    smtp_server.stop()
+    result = deliver(channel, incident_notification(), "k")
+    assert not result.ok and result.retryable
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked when the attempt commits
+def test_a_channel_deleted_during_the_send_is_not_an_error(owner, webhook_receiver, monkeypatch):
+    channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
+    from channels import senders
+
+    real_send = senders.send
+
+    def send_then_delete(*args):
+        result = real_send(*args)
+        Channel.objects.filter(pk=channel.pk).delete()
+        return result
+
+    monkeypatch.setattr(senders, "send", send_then_delete)
+    assert deliver(channel, incident_notification(), "k").ok
+    assert not DeliveryAttempt.objects.exists()
