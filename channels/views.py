@@ -67,7 +67,8 @@ def add(request):
                 return redirect("channels:created", channel.pk)
             messages.success(request, f"Channel \u201c{channel.name}\u201d added. Send a test message to check it.")
             return redirect("channels:detail", channel.pk)
-    return render(request, "channels/add.html", {"form": form, "help": HELP, "nav": "channels"})
+    kinds = [(label, HELP[value]) for value, label in form.fields["kind"].choices]
+    return render(request, "channels/add.html", {"form": form, "kinds": kinds, "nav": "channels"})
 
 
 @never_cache

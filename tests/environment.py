@@ -4,6 +4,7 @@ pytest-django reads the settings before any conftest.py is imported, so these
 must be set by an early plugin. Anything already in the environment wins.
 """
 
+import base64
 import os
 import secrets
 
@@ -19,4 +20,4 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # from a thread with a running event loop unless told that this is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Channel secrets get a key of their own, as in production (a fresh one per run).
-os.environ.setdefault("FIELD_ENCRYPTION_KEYS", __import__("base64").urlsafe_b64encode(secrets.token_bytes(32)).decode())
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())

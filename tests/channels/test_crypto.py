@@ -1,5 +1,7 @@
 """Secrets at rest: encrypted under FIELD_ENCRYPTION_KEYS, rotatable, never in a repr."""
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -38,7 +40,7 @@ def test_rotation_re_encrypts_every_row_under_the_new_key(owner, settings):
     secret = channel.signing_secret
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]  # new first, old still listed
-    call_command("channel", "rotate", stdout=__import__("io").StringIO())
+    call_command("channel", "rotate", stdout=io.StringIO())
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key is gone
     fresh = Channel.objects.get(pk=channel.pk)
     assert fresh.target == SLACK_URL and fresh.signing_secret == secret

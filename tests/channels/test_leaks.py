@@ -14,7 +14,7 @@ from django.urls import reverse
 from channels import outbox
 from channels.models import Channel, DeliveryAttempt, Kind, TestMessage
 
-from .builders import incident_notification, make_channel
+from .builders import make_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

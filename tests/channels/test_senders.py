@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from channels import network, senders
+from channels import network, senders, services
 from channels.models import Kind
 
 from .builders import incident_notification, make_channel
@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_webhook_is_signed_and_verifies_with_nothing_but_the_secret(owner, webhook_receiver):
-    channel, secret = __import__("channels.services", fromlist=["x"]).create_channel(
-        owner, Kind.WEBHOOK, "hook", webhook_receiver.url()
-    )
+    channel, secret = services.create_channel(owner, Kind.WEBHOOK, "hook", webhook_receiver.url())
     assert secret.startswith("whsec_")
     result = senders.send(channel, incident_notification(), "msg_abc")
     assert result.ok and result.status_code == 200
