@@ -49,6 +49,9 @@ class ChannelQuerySet(models.QuerySet):
             return self.filter(Q(owner=user) | Q(owner__isnull=True))
         return self.filter(owner=user)
 
+    def awaiting_broken_notice(self):
+        return self.filter(state=ChannelState.BROKEN, broken_notice_sent_at__isnull=True)
+
 
 class Channel(models.Model):
     # Attached monitors: the monitors app adds `monitors = ManyToManyField("monitors.Monitor",

@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Channel, ChannelState
+from .models import Channel
 
 logger = logging.getLogger("channels")
 
@@ -23,9 +23,7 @@ def recipient(channel):
 
 
 def send_broken_notice(channel_id, now):
-    claimed = Channel.objects.filter(
-        pk=channel_id, state=ChannelState.BROKEN, broken_notice_sent_at__isnull=True
-    ).update(broken_notice_sent_at=now)
+    claimed = Channel.objects.awaiting_broken_notice().filter(pk=channel_id).update(broken_notice_sent_at=now)
     if not claimed:
         return False
     channel = Channel.objects.select_related("owner", "created_by").get(pk=channel_id)
@@ -59,7 +57,5 @@ def send_broken_notice(channel_id, now):
 
 def send_pending_notices(now):
     """Notices whose first try failed (called by the sweeper)."""
-    ids = Channel.objects.filter(state=ChannelState.BROKEN, broken_notice_sent_at__isnull=True).values_list(
-        "pk", flat=True
-    )
+    ids = Channel.objects.awaiting_broken_notice().values_list("pk", flat=True)
     return sum(send_broken_notice(pk, now) for pk in list(ids[:100]))

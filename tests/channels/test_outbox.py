@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from channels import outbox
+from channels.delivery import deliver
 from channels.models import DeliveryAttempt, Kind, OutboxState, TestMessage
 
-from .builders import make_channel
+from .builders import incident_notification, make_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +89,17 @@ def test_the_sweeper_takes_back_a_dead_workers_claim_and_requeues_lost_rows(owne
     assert result["reclaimed_test_messages"] == 1
     assert TestMessage.objects.get(pk=stale.pk).state == OutboxState.PENDING
     assert fresh.pk not in queued  # its on-commit message gets there first
+
+
+def test_the_sweeper_sends_a_broken_notice_whose_first_try_failed(owner, webhook_receiver, smtp_server, settings):
+    settings.CHANNEL_BROKEN_AFTER_HOURS = 0
+    channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
+    webhook_receiver.error(500)
+    smtp_server.stop()
+    deliver(channel, incident_notification(), "k")
+    channel.refresh_from_db()
+    assert channel.state == "broken" and channel.broken_notice_sent_at is None  # released for the sweeper
+    smtp_server.start()
+    assert outbox.sweep(lambda ids: None)["broken_notices"] == 1
+    assert outbox.sweep(lambda ids: None)["broken_notices"] == 0
+    assert len(smtp_server.wait_for_count(1)) == 1
