@@ -20,6 +20,16 @@ HELP = {
 }
 
 
+# What the target is called on each kind's form.
+TARGET_LABELS = {
+    Kind.EMAIL: "Email address",
+    Kind.TEAMS: "Workflows webhook URL",
+    Kind.SLACK: "Incoming webhook URL",
+    Kind.WEBHOOK: "Receiver URL",
+    Kind.APPRISE: "Apprise URL",
+}
+
+
 def kinds_for(user):
     """Apprise URLs can reach anything: only staff may add them."""
     return [(k.value, k.label) for k in Kind if k != Kind.APPRISE or user.is_staff]
@@ -55,19 +65,25 @@ def validate_target(kind, value):
 
 
 class ChannelForm(forms.Form):
-    kind = forms.ChoiceField(choices=())
+    """The form for one kind (chosen before, carried as a hidden field)."""
+
+    kind = forms.ChoiceField(choices=(), widget=forms.HiddenInput)
     name = forms.CharField(max_length=100)
-    # A password input: the browser neither shows nor autocompletes it, and a
-    # re-rendered form (after an error) comes back empty.
-    target = forms.CharField(label="Send to", max_length=2000, widget=forms.PasswordInput(render_value=False))
+    # For URLs a password input: the browser neither shows nor autocompletes it,
+    # and a re-rendered form (after an error) comes back empty.
+    target = forms.CharField(max_length=2000, widget=forms.PasswordInput(render_value=False))
     organisation = forms.BooleanField(
         label="Organisation channel (managed by admins, attachable to monitors)", required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, user, kind, **kwargs):
+        super().__init__(*args, initial={"kind": kind}, **kwargs)
         self.user = user
         self.fields["kind"].choices = kinds_for(user)
+        self.fields["target"].label = TARGET_LABELS[kind]
+        self.fields["target"].help_text = HELP[kind]
+        if kind == Kind.EMAIL:  # an address is not a credential
+            self.fields["target"].widget = forms.EmailInput()
         if not user.has_perm(PERMISSION):
             del self.fields["organisation"]
 

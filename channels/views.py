@@ -19,7 +19,7 @@ from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 
 from . import crypto, outbox, services
-from .forms import HELP, PERMISSION, ChannelForm
+from .forms import HELP, PERMISSION, ChannelForm, kinds_for
 from .models import Channel, Kind, TestMessage
 from .tasks import enqueue_test_messages
 
@@ -50,7 +50,13 @@ def channel_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def add(request):
-    form = ChannelForm(request.POST or None, user=request.user, initial={"kind": request.GET.get("kind", "")})
+    """First the kind (links), then that kind's form."""
+    allowed = dict(kinds_for(request.user))
+    kind = request.POST.get("kind") or request.GET.get("kind")
+    if kind not in allowed:
+        kinds = [(value, label, HELP[value]) for value, label in allowed.items()]
+        return render(request, "channels/add_kind.html", {"kinds": kinds, "nav": "channels"})
+    form = ChannelForm(request.POST or None, user=request.user, kind=kind)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -67,8 +73,7 @@ def add(request):
                 return redirect("channels:created", channel.pk)
             messages.success(request, f"Channel \u201c{channel.name}\u201d added. Send a test message to check it.")
             return redirect("channels:detail", channel.pk)
-    kinds = [(label, HELP[value]) for value, label in form.fields["kind"].choices]
-    return render(request, "channels/add.html", {"form": form, "kinds": kinds, "nav": "channels"})
+    return render(request, "channels/add.html", {"form": form, "kind_label": allowed[kind], "nav": "channels"})
 
 
 @never_cache

@@ -59,15 +59,24 @@ def test_a_bad_target_is_refused_with_a_message_and_not_echoed(owner_client):
 
 
 def test_apprise_is_for_staff_only(owner_client, owner):
-    page = owner_client.get(reverse("channels:add")).content.decode()
-    assert 'value="apprise"' not in page
+    assert "?kind=apprise" not in owner_client.get(reverse("channels:add")).content.decode()
+    form = owner_client.get(reverse("channels:add"), {"kind": "apprise"}).content.decode()
+    assert 'id="channel-form"' not in form  # back to choosing a kind
     add(owner_client, kind="apprise", target="json://example.com/path")
     assert Channel.objects.count() == 0
     owner.is_staff = True
     owner.save()
-    assert 'value="apprise"' in owner_client.get(reverse("channels:add")).content.decode()
+    assert "?kind=apprise" in owner_client.get(reverse("channels:add")).content.decode()
     add(owner_client, kind="apprise", target="json://example.com/path")
     assert Channel.objects.get().kind == Kind.APPRISE
+
+
+def test_each_kind_has_its_own_form(owner_client):
+    teams = owner_client.get(reverse("channels:add"), {"kind": "teams"}).content.decode()
+    assert "Add a Microsoft Teams channel" in teams and "Workflows webhook URL" in teams
+    assert 'type="password"' in teams and 'name="kind" value="teams"' in teams
+    email = owner_client.get(reverse("channels:add"), {"kind": "email"}).content.decode()
+    assert "Email address" in email and 'type="email"' in email
 
 
 def test_organisation_channels_need_the_permission(owner_client, owner, other_user, client):
