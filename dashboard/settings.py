@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "monitors",
     "incidents",
     "simulator",
+    "channels",
 ]
 
 MIDDLEWARE = [
@@ -369,6 +370,18 @@ STALL_FLOOR_MINUTES = env_int("STALL_FLOOR_MINUTES", 30, minimum=1)
 STALL_MIN_SAMPLES = env_int("STALL_MIN_SAMPLES", 5, minimum=1)
 INCIDENT_HOUSEKEEPING_SECONDS = env_int("INCIDENT_HOUSEKEEPING_SECONDS", 60, minimum=5)
 
+# --- Alert channels (channels app) ------------------------------------------------------------
+
+# Comma-separated Fernet keys, newest first; see docs/channels.md for rotation.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+# Lifts the network guard's refusal of loopback/private/link-local/metadata targets.
+ALLOW_PRIVATE_WEBHOOK_TARGETS = env_bool("ALLOW_PRIVATE_WEBHOOK_TARGETS", False)
+CHANNEL_CONNECT_TIMEOUT = env_float("CHANNEL_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+CHANNEL_READ_TIMEOUT = env_float("CHANNEL_READ_TIMEOUT", 10.0, minimum=0.1)
+CHANNEL_MAX_PAYLOAD_BYTES = env_int("CHANNEL_MAX_PAYLOAD_BYTES", 262144, minimum=1024)
+CHANNEL_WEBHOOK_MAX_EXECUTIONS = env_int("CHANNEL_WEBHOOK_MAX_EXECUTIONS", 50, minimum=0)
+CHANNEL_BROKEN_AFTER_HOURS = env_float("CHANNEL_BROKEN_AFTER_HOURS", 24.0, minimum=0)
+
 # --- Beat ------------------------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -397,6 +410,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.housekeeping",
         "schedule": INCIDENT_HOUSEKEEPING_SECONDS,
         "options": {"expires": INCIDENT_HOUSEKEEPING_SECONDS * 2},
+    },
+    "sweep-channels": {
+        "task": "channels.tasks.sweep_channels",
+        "schedule": ALERT_SWEEP_SECONDS,
+        "options": {"expires": ALERT_SWEEP_SECONDS * 2},
     },
 }
 

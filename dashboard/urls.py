@@ -38,5 +38,6 @@ urlpatterns = [
     path("api/v1/", include("api.v1")),
     path("api-tokens/", include("api.urls")),
     path("metrics", metrics_views.metrics, name="metrics"),
+    path("channels/", include("channels.urls")),
     path("", include("executions.urls")),
 ]

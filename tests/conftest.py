@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.workers",
     "tests.fixtures.smtp",
     "tests.fixtures.browser",
+    "tests.fixtures.receiver",
 ]
 
 

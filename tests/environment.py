@@ -4,6 +4,7 @@ pytest-django reads the settings before any conftest.py is imported, so these
 must be set by an early plugin. Anything already in the environment wins.
 """
 
+import base64
 import os
 import secrets
 
@@ -21,3 +22,5 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Incident alerts wait this long to fold follow-up occurrences in; tests of the
 # fold set it themselves, the rest want their alert due at once.
 os.environ.setdefault("INCIDENT_ALERT_WINDOW_SECONDS", "0")
+# Channel secrets get a key of their own, as in production (a fresh one per run).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())

@@ -1,0 +1,143 @@
+"""What each kind of channel is sent: built from a Notification, capped in size.
+
+- Teams (Workflows webhook): a message with one Adaptive Card attachment.
+- Slack (incoming webhook): Block Kit blocks with a plain-text fallback.
+- Generic webhook: the versioned JSON documented in docs/channels.md.
+Text from Plannr is data here: Slack's mrkdwn control characters are escaped,
+and Adaptive Card TextBlocks do not render HTML.
+"""
+
+import json
+
+from django.conf import settings
+
+WEBHOOK_SCHEMA_VERSION = 1
+ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+ADAPTIVE_CARD_VERSION = "1.4"
+ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# Chat messages carry a summary, not the whole incident: the link has the rest.
+TEXT_LIMIT = 2000
+SLACK_HEADER_LIMIT = 150
+CHAT_EXECUTIONS = 5
+
+EVENT_TYPES = {
+    "incident_opened": "incident.opened",
+    "incident_regressed": "incident.regressed",
+    "incident_reminder": "incident.reminder",
+    "test": "test",
+}
+
+
+def _cut(text, limit):
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _facts(incident):
+    """(label, value) pairs shown by the chat cards."""
+    if not incident:
+        return []
+    facts = [
+        ("Status", incident.get("status")),
+        ("Blueprint", incident.get("blueprint")),
+        ("Occurrences", incident.get("occurrences")),
+        ("Clients", incident.get("clients")),
+        ("First seen", incident.get("first_seen")),
+        ("Last seen", incident.get("last_seen")),
+    ]
+    return [(label, str(value)) for label, value in facts if value not in (None, "")]
+
+
+def _executions(incident):
+    return list((incident or {}).get("executions") or [])
+
+
+def _execution_line(execution):
+    name = execution.get("client") or execution.get("name") or execution.get("uuid") or "execution"
+    return str(name)
+
+
+def teams(notification):
+    body = [
+        {"type": "TextBlock", "text": _cut(notification.subject, 300), "weight": "Bolder", "size": "Medium",
+         "wrap": True},
+        {"type": "TextBlock", "text": _cut(notification.text, TEXT_LIMIT), "wrap": True},
+    ]
+    facts = _facts(notification.incident)
+    if facts:
+        body.append({"type": "FactSet", "facts": [{"title": k, "value": _cut(v, 200)} for k, v in facts]})
+    executions = _executions(notification.incident)[:CHAT_EXECUTIONS]
+    if executions:
+        body.append(
+            {"type": "TextBlock", "text": "Affected: " + ", ".join(_execution_line(e) for e in executions),
+             "wrap": True, "isSubtle": True}
+        )
+    card = {"$schema": ADAPTIVE_CARD_SCHEMA, "type": "AdaptiveCard", "version": ADAPTIVE_CARD_VERSION,
+            "body": body}
+    if notification.url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in Plannr monitor", "url": notification.url}]
+    return {
+        "type": "message",
+        "attachments": [{"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+    }
+
+
+def slack_escape(text):
+    # Slack's mrkdwn only needs these three; the rest is shown as typed.
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(notification):
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(notification.subject, SLACK_HEADER_LIMIT)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(_cut(notification.text, TEXT_LIMIT))}},
+    ]
+    facts = _facts(notification.incident)
+    if facts:
+        blocks.append(
+            {"type": "section",
+             "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{slack_escape(_cut(v, 200))}"} for k, v in facts[:10]]}
+        )
+    executions = _executions(notification.incident)[:CHAT_EXECUTIONS]
+    if executions:
+        blocks.append(
+            {"type": "context",
+             "elements": [{"type": "mrkdwn",
+                           "text": slack_escape("Affected: " + ", ".join(_execution_line(e) for e in executions))}]}
+        )
+    if notification.url:
+        blocks.append(
+            {"type": "actions",
+             "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in Plannr monitor"},
+                           "url": notification.url}]}
+        )
+    return {"text": _cut(notification.subject, 300), "blocks": blocks}
+
+
+def webhook(notification, message_id, timestamp):
+    """The generic webhook body (schema version 1, docs/channels.md)."""
+    incident = dict(notification.incident) if notification.incident else None
+    body = {
+        "schema_version": WEBHOOK_SCHEMA_VERSION,
+        "type": EVENT_TYPES[notification.kind],
+        "id": message_id,
+        "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
+        "subject": notification.subject,
+        "text": notification.text,
+        "url": notification.url,
+        "incident": incident,
+    }
+    if incident is not None:
+        executions = _executions(incident)
+        cap = settings.CHANNEL_WEBHOOK_MAX_EXECUTIONS
+        incident["executions"] = executions[:cap]
+        incident["executions_truncated"] = bool(incident.get("executions_truncated")) or len(executions) > cap
+        # Over the size cap, drop executions until it fits (the counts stay exact).
+        while len(encode(body)) > settings.CHANNEL_MAX_PAYLOAD_BYTES and incident["executions"]:
+            incident["executions"] = incident["executions"][: len(incident["executions"]) // 2]
+            incident["executions_truncated"] = True
+    return body
+
+
+def encode(payload):
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

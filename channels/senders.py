@@ -1,0 +1,166 @@
+"""Sending one rendered Notification to one channel: one function per kind.
+
+Every sender returns a SendResult and never raises for a failed send: the error
+text is masked with the channel's secrets before it leaves this module, and
+`retryable` tells the outbox whether trying again could help.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from standardwebhooks.webhooks import Webhook
+
+from . import network, payloads
+from .masking import mask_secrets
+
+logger = logging.getLogger("channels")
+
+JSON = {"Content-Type": "application/json"}
+ERROR_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    status_code: int | None = None
+    error: str = ""  # masked: safe for pages and logs
+    retryable: bool = False
+
+
+def _retryable_status(status):
+    return status >= 500 or status in (408, 425, 429)
+
+
+def _http(channel, body, headers, success=lambda status: 200 <= status < 300, explain=None):
+    try:
+        response = network.post(channel.target, body, headers)
+    except network.Refused as exc:
+        return SendResult(False, None, str(exc), retryable=False)
+    except Exception as exc:  # network trouble of any kind: connect, TLS, timeout, reset
+        return SendResult(False, None, _describe(exc), retryable=True)
+    if success(response.status):
+        return SendResult(True, response.status)
+    reason = (explain and explain(response)) or f"The receiver answered {response.status}"
+    snippet = " ".join(response.body.split())[:300]
+    error = f"{reason}: {snippet}" if snippet and not explain else reason
+    return SendResult(False, response.status, error, retryable=_retryable_status(response.status))
+
+
+def _describe(exc):
+    name = type(exc).__name__
+    if "ReadTimeout" in name or "TimeoutError" in name:
+        return f"No answer within {settings.CHANNEL_READ_TIMEOUT:g} s (read timeout)"
+    if "ConnectTimeout" in name:
+        return f"Could not connect within {settings.CHANNEL_CONNECT_TIMEOUT:g} s (connect timeout)"
+    return f"{name}: {exc}"
+
+
+def send_teams(channel, notification, key):
+    def explain(response):
+        if 200 <= response.status < 300:
+            # Workflows answers 202; a retired Office 365 connector URL answers 200 and posts nothing.
+            return (
+                f"Teams answered {response.status}, not 202 Accepted: this looks like a retired Office 365 "
+                "connector URL. Create a Workflows webhook (see the channel help)"
+            )
+        return None
+
+    body = payloads.encode(payloads.teams(notification))
+    return _http(channel, body, JSON, success=lambda status: status == 202, explain=explain)
+
+
+def send_slack(channel, notification, key):
+    return _http(channel, payloads.encode(payloads.slack(notification)), JSON)
+
+
+def send_webhook(channel, notification, key):
+    now = datetime.now(UTC)
+    body = payloads.encode(payloads.webhook(notification, key, now))
+    signature = Webhook(channel.signing_secret).sign(key, now, body.decode())
+    headers = {
+        **JSON,
+        "webhook-id": key,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+    return _http(channel, body, headers)
+
+
+def send_email(channel, notification, key):
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    message = EmailMultiAlternatives(
+        subject=" ".join(notification.subject.split())[:200],
+        body=notification.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[channel.target],
+        headers={"Message-ID": f"<{key}@{host}>"},
+    )
+    if notification.html:
+        message.attach_alternative(notification.html, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        # A 5xx for the recipient is final; anything else may pass on a retry.
+        return SendResult(False, None, f"The mail server refused the recipient: {codes}",
+                          retryable=not codes or any(code < 500 for code in codes))
+    except Exception as exc:  # SMTP down, deferred, timed out: the outbox retries
+        return SendResult(False, None, f"{type(exc).__name__}: {exc}", retryable=True)
+    return SendResult(True, None)
+
+
+def send_apprise(channel, notification, key):
+    import apprise
+
+    try:
+        # Apprise opens its own connections: the address check runs, without pinning.
+        network.check_url(channel.target)
+    except network.Refused as exc:
+        return SendResult(False, None, str(exc), retryable=False)
+    except OSError as exc:
+        return SendResult(False, None, str(exc), retryable=True)
+    plugin = apprise.Apprise.instantiate(channel.target)
+    if plugin is None:
+        return SendResult(False, None, "Apprise does not understand this URL", retryable=False)
+    # Our timeouts, whatever the URL asks for.
+    plugin.socket_connect_timeout = settings.CHANNEL_CONNECT_TIMEOUT
+    plugin.socket_read_timeout = settings.CHANNEL_READ_TIMEOUT
+    notifier = apprise.Apprise()
+    notifier.add(plugin)
+    body = notification.text
+    if len(body.encode()) > settings.CHANNEL_MAX_PAYLOAD_BYTES:
+        body = body.encode()[: settings.CHANNEL_MAX_PAYLOAD_BYTES].decode("utf-8", "ignore")
+    if notifier.notify(title=notification.subject, body=body):
+        return SendResult(True, None)
+    return SendResult(False, None, "Apprise could not deliver the message", retryable=True)
+
+
+SENDERS = {
+    "email": send_email,
+    "teams": send_teams,
+    "slack": send_slack,
+    "webhook": send_webhook,
+    "apprise": send_apprise,
+}
+
+
+def send(channel, notification, key):
+    """Send, and mask whatever the result says. Never raises for a failed send."""
+    try:
+        result = SENDERS[channel.kind](channel, notification, key)
+    except Exception as exc:  # a bug or an unreadable secret: recorded, not raised into the outbox
+        logger.warning("channel %s: sender failed with %s", channel.pk, type(exc).__name__)
+        result = SendResult(False, None, f"{type(exc).__name__}: {exc}", retryable=True)
+    if result.error:
+        try:
+            secrets = channel.secrets()
+        except Exception:  # undecryptable: the error text cannot hold what we cannot read
+            secrets = []
+        error = mask_secrets(result.error, secrets)[:ERROR_LIMIT]
+        result = SendResult(result.ok, result.status_code, error, result.retryable)
+    return result

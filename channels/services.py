@@ -1,0 +1,55 @@
+"""Channel actions, one function each, called by the pages and the `channel` command.
+
+Each checks who may do it, so every door enforces the same rules.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from . import crypto
+from .forms import PERMISSION, validate_target
+from .models import Channel, Kind, new_signing_secret
+
+
+def create_channel(user, kind, name, target, organisation=False, operator=False):
+    """Create a channel; returns (channel, signing_secret or "") - the secret is not shown again.
+
+    `operator`: called from the command line, whose user has the server's rights.
+    """
+    if kind == Kind.APPRISE and not (operator or user.is_staff):
+        raise PermissionDenied("Only admins may add Apprise channels.")
+    if organisation and not (operator or user.has_perm(PERMISSION)):
+        raise PermissionDenied("Only admins may add organisation channels.")
+    target = validate_target(kind, target)
+    channel = Channel(owner=None if organisation else user, created_by=user, kind=kind, name=name)
+    channel.target = target
+    secret = ""
+    if kind == Kind.WEBHOOK:
+        secret = new_signing_secret()
+        channel.signing_secret = secret
+    channel.save()
+    return channel, secret
+
+
+def may_manage(user, channel):
+    if channel.owner_id is None:
+        return user.has_perm(PERMISSION)
+    return channel.owner_id == user.pk
+
+
+def confirm_arrival(channel, arrived, now=None):
+    """Teams: the user says whether the test message showed up."""
+    Channel.objects.filter(pk=channel.pk).update(confirmed_at=(now or timezone.now()) if arrived else None)
+    channel.refresh_from_db(fields=["confirmed_at"])
+
+
+def rotate_keys(batch=500):
+    """Re-encrypt every stored secret under the first key of FIELD_ENCRYPTION_KEYS."""
+    count = 0
+    for channel in Channel.objects.only("pk", "target_encrypted", "signing_secret_encrypted").iterator(batch):
+        fields = {"target_encrypted": crypto.rotate(channel.target_encrypted)}
+        if channel.signing_secret_encrypted:
+            fields["signing_secret_encrypted"] = crypto.rotate(channel.signing_secret_encrypted)
+        Channel.objects.filter(pk=channel.pk).update(**fields)
+        count += 1
+    return count

@@ -1,0 +1,176 @@
+"""Channel pages: who may see and do what, CSRF, the secret shown once, masking, Teams confirmation."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from channels.models import Channel, Kind, OutboxState, TestMessage
+
+from .builders import SLACK_SECRET_PATH, make_channel
+
+pytestmark = pytest.mark.django_db
+
+SLACK_URL = f"https://hooks.slack.com{SLACK_SECRET_PATH}"
+
+
+def grant_org(user):
+    user.user_permissions.add(Permission.objects.get(codename="manage_org_channels"))
+
+
+def add(client, **data):
+    return client.post(reverse("channels:add"), {"name": "Ops", **data})
+
+
+def test_adding_a_webhook_shows_the_secret_once_and_never_again(owner_client, owner):
+    response = add(owner_client, kind="webhook", target="https://receiver.example.com/in/abc123secret")
+    channel = Channel.objects.get()
+    created_url = reverse("channels:created", args=[channel.pk])
+    assert response.status_code == 302 and response["Location"] == created_url
+    secret = channel.signing_secret
+    assert secret not in str(dict(owner_client.session))  # handed over encrypted
+    shown = owner_client.get(created_url)
+    assert secret in shown.content.decode() and "no-store" in shown["Cache-Control"]
+    again = owner_client.get(created_url, follow=True).content.decode()  # a reload
+    assert secret not in again and "shown once" in again
+    assert Channel.objects.count() == 1
+    for url in (reverse("channels:detail", args=[channel.pk]), reverse("channels:list")):
+        page = owner_client.get(url).content.decode()
+        assert secret not in page and "abc123secret" not in page
+        assert "https://receiver.example.com/…" in page
+
+
+def test_a_slack_channel_redirects_to_its_page_with_the_target_masked(owner_client):
+    response = add(owner_client, kind="slack", target=SLACK_URL)
+    channel = Channel.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("channels:detail", args=[channel.pk])
+    page = owner_client.get(response["Location"]).content.decode()
+    assert "XyZsecretSlackToken123" not in page and "hooks.slack.com/…" in page
+
+
+def test_a_bad_target_is_refused_with_a_message_and_not_echoed(owner_client):
+    response = add(owner_client, kind="teams", target="http://not-https.example.com/secret-path-xyz")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Enter a full https URL." in page
+    assert "secret-path-xyz" not in page
+    assert Channel.objects.count() == 0
+
+
+def test_apprise_is_for_staff_only(owner_client, owner):
+    assert "?kind=apprise" not in owner_client.get(reverse("channels:add")).content.decode()
+    form = owner_client.get(reverse("channels:add"), {"kind": "apprise"}).content.decode()
+    assert 'id="channel-form"' not in form  # back to choosing a kind
+    add(owner_client, kind="apprise", target="json://example.com/path")
+    assert Channel.objects.count() == 0
+    owner.is_staff = True
+    owner.save()
+    assert "?kind=apprise" in owner_client.get(reverse("channels:add")).content.decode()
+    add(owner_client, kind="apprise", target="json://example.com/path")
+    assert Channel.objects.get().kind == Kind.APPRISE
+
+
+def test_each_kind_has_its_own_form(owner_client):
+    teams = owner_client.get(reverse("channels:add"), {"kind": "teams"}).content.decode()
+    assert "Add a Microsoft Teams channel" in teams and "Workflows webhook URL" in teams
+    assert 'type="password"' in teams and 'name="kind" value="teams"' in teams
+    email = owner_client.get(reverse("channels:add"), {"kind": "email"}).content.decode()
+    assert "Email address" in email and 'type="email"' in email
+
+
+def test_organisation_channels_need_the_permission(owner_client, owner, other_user, client):
+    add(owner_client, kind="email", target="ops@example.com", organisation="on")
+    assert Channel.objects.get().owner == owner  # the checkbox is not offered, nor honoured
+    grant_org(owner)
+    owner_client.force_login(Channel.objects.get().owner)  # fresh permission cache
+    add(owner_client, kind="email", target="team@example.com", organisation="on")
+    org = Channel.objects.get(owner__isnull=True)
+    assert owner_client.get(reverse("channels:detail", args=[org.pk])).status_code == 200
+    client.force_login(other_user)
+    assert client.get(reverse("channels:detail", args=[org.pk])).status_code == 404
+    grant_org(other_user)
+    client.force_login(other_user)
+    assert client.get(reverse("channels:detail", args=[org.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("name, method", [
+    ("channels:detail", "get"), ("channels:created", "get"), ("channels:log", "get"), ("channels:test", "post"),
+    ("channels:confirm", "post"), ("channels:delete", "post"),
+])
+def test_other_users_get_404(client, owner, other_user, name, method):
+    channel = make_channel(owner, Kind.TEAMS, "https://example.com/workflows/x")
+    client.force_login(other_user)
+    assert getattr(client, method)(reverse(name, args=[channel.pk])).status_code == 404
+    assert Channel.objects.filter(pk=channel.pk).exists() and not TestMessage.objects.exists()
+
+
+def test_anonymous_users_are_sent_to_login(client, owner):
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    response = client.get(reverse("channels:detail", args=[channel.pk]))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_posts_need_a_csrf_token(owner):
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post(reverse("channels:test", args=[channel.pk])).status_code == 403
+    assert client.post(reverse("channels:add"), {"kind": "email", "name": "x", "target": "b@example.com"}).status_code == 403
+    page = client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert client.post(reverse("channels:test", args=[channel.pk]), {"csrfmiddlewaretoken": token},
+                       HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_send_test_message_records_a_row_and_shows_its_state(owner_client, owner, django_capture_on_commit_callbacks,
+                                                              monkeypatch):
+    queued = []
+    monkeypatch.setattr("channels.views.enqueue_test_messages", lambda ids, countdown=None: queued.extend(ids))
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(reverse("channels:test", args=[channel.pk]), HTTP_HX_REQUEST="true")
+    message = TestMessage.objects.get()
+    assert queued == [message.pk]
+    assert "Sending the test message" in response.content.decode()
+    TestMessage.objects.filter(pk=message.pk).update(state=OutboxState.FAILED, last_error="The receiver answered 500")
+    status = owner_client.get(reverse("channels:test_status", args=[channel.pk, message.pk]))
+    assert "Test message failed: The receiver answered 500" in status.content.decode()
+    assert "data-live-refresh" not in status.content.decode()  # final: the polling stops
+
+
+def test_teams_asks_whether_the_test_arrived(owner_client, owner):
+    channel = make_channel(owner, Kind.TEAMS, "https://example.com/workflows/x")
+    page = owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    assert "Did the test message arrive in Teams?" in page and "Not confirmed" in page
+    response = owner_client.post(reverse("channels:confirm", args=[channel.pk]), {"arrived": "no"}, follow=True)
+    assert "retired Office 365" in response.content.decode()
+    assert Channel.objects.get(pk=channel.pk).confirmed_at is None
+    owner_client.post(reverse("channels:confirm", args=[channel.pk]), {"arrived": "yes"})
+    page = owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    assert "You confirmed on" in page and "Not confirmed" not in page
+
+
+def test_a_broken_channel_says_so(owner_client, owner):
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    assert 'id="broken-banner"' not in owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    Channel.objects.filter(pk=channel.pk).update(state="broken", failing_since="2026-12-01T09:00:00Z")
+    page = owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    assert 'id="broken-banner"' in page and "This channel is broken" in page
+    assert "Broken" in owner_client.get(reverse("channels:list")).content.decode()
+
+
+def test_the_log_refresh_answers_204_when_nothing_changed(owner_client, owner):
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    page = owner_client.get(reverse("channels:log", args=[channel.pk])).content.decode()
+    known = re.search(r'"known": "([0-9a-f]+)"', page).group(1)
+    url = reverse("channels:log", args=[channel.pk])
+    assert owner_client.get(url, {"known": known}, HTTP_HX_REQUEST="true").status_code == 204
+    channel.attempts.create(notification_kind="test", idempotency_key="k", ok=True, status_code=200)
+    assert owner_client.get(url, {"known": known}, HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_delete(owner_client, owner):
+    channel = make_channel(owner, Kind.EMAIL, "a@example.com")
+    assert owner_client.post(reverse("channels:delete", args=[channel.pk])).status_code == 302
+    assert not Channel.objects.exists()
