@@ -80,11 +80,49 @@ RULES = {
     # Audit log
     "audit:events": Rule(AUDIT),
     "audit:export": Rule(AUDIT),
+    # Monitors: everyone sees them (they are the organisation's); Admins change them.
+    "monitors:overview": Rule(VIEW),
+    "monitors:overview_live": Rule(VIEW),
+    "monitors:list": Rule(VIEW),
+    "monitors:list_live": Rule(VIEW),
+    "monitors:detail": Rule(VIEW),
+    "monitors:rows": Rule(VIEW),
+    "monitors:subscription": Rule(OWN_WATCHLIST),
+    "monitors:new": Rule(MONITORS),
+    "monitors:edit": Rule(MONITORS),
+    "monitors:pause": Rule(MONITORS),
+    "monitors:resume": Rule(MONITORS),
+    "monitors:delete": Rule(MONITORS),
+    # Incidents: everyone sees those of executions they may see; Operators triage them.
+    "incidents:list": Rule(VIEW),
+    "incidents:detail": Rule(VIEW),
+    "incidents:for_execution": Rule(VIEW),
+    "incidents:act": Rule(TRIAGE),
+    "incidents:bulk": Rule(TRIAGE),
+    # Alert channels: Operators manage their own (organisation ones need ORG_CHANNELS, checked
+    # by the channels services); another user's channel is a 404.
+    "channels:list": Rule(OWN_CHANNELS),
+    "channels:add": Rule(OWN_CHANNELS),
+    "channels:created": Rule(OWN_CHANNELS),
+    "channels:detail": Rule(OWN_CHANNELS),
+    "channels:log": Rule(OWN_CHANNELS),
+    "channels:test": Rule(OWN_CHANNELS),
+    "channels:test_status": Rule(OWN_CHANNELS),
+    "channels:confirm": Rule(OWN_CHANNELS),
+    "channels:delete": Rule(OWN_CHANNELS),
+    # API tokens: one's own, for the API's own role checks (api/auth.py).
+    "api:tokens": Rule(VIEW),
+    "api:revoke": Rule(VIEW),
+    # Authenticated by METRICS_TOKEN or the network allowlist (metrics/views.py).
+    "metrics": Rule(PUBLIC),
 }
 
 # The admin site (it also checks its model permissions): Admins only.
 NAMESPACE_RULES = {
     "admin": Rule(USERS),
+    # The JSON API authenticates by token or session and applies the role rule itself
+    # (api/auth.py), answering in its own JSON error shape.
+    "api-v1": Rule(PUBLIC),
 }
 
 # allauth's pages (sign-in, 2FA, SSO callback, sessions) check what they need themselves:

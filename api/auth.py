@@ -7,10 +7,19 @@ as the pages do. A read-scoped token may only read; session requests carry CSRF.
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from accounts import rules
+
 from . import tokens
 from .errors import ApiError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The pages' rule for a user's own watchlist, applied to every API call (accounts/rules.py).
+ROLE_RULE = rules.Rule(rules.VIEW, write=rules.OWN_WATCHLIST)
+
+
+def check_role(request, user):
+    if not rules.allows(user, ROLE_RULE, request.method):
+        raise ApiError(403, "forbidden", "Your role does not allow this call.")
 
 
 class TokenAuth(HttpBearer):
@@ -33,6 +42,7 @@ class TokenAuth(HttpBearer):
             raise ApiError(
                 403, "insufficient_scope", "This token is read-only: this call needs a write token."
             )
+        check_role(request, found.user)
         tokens.mark_used(found, now)
         request.user = found.user
         return found
@@ -40,6 +50,12 @@ class TokenAuth(HttpBearer):
 
 class BrowserSessionAuth(SessionAuth):
     """Django's session cookie; ninja checks CSRF on unsafe methods for it."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None:
+            check_role(request, user)
+        return user
 
 
 def api_auth():

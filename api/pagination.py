@@ -35,8 +35,13 @@ def _model_field(model, path):
 
 def order_fields(model, paths, descending):
     """The keyset for ordering `model` by `paths`, with the primary key as the tiebreaker."""
-    fields = [OrderField(p, descending, _model_field(model, p).null) for p in paths]
-    return fields + [OrderField("id", descending, False)]
+    return keyset(model, [(p, descending) for p in paths])
+
+
+def keyset(model, spec):
+    """The keyset for [(path, descending), ...]; the primary key breaks ties in the last direction."""
+    fields = [OrderField(p, d, _model_field(model, p).null) for p, d in spec]
+    return fields + [OrderField("id", spec[-1][1], False)]
 
 
 def order_by(fields):

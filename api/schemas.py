@@ -7,7 +7,7 @@ from uuid import UUID
 from django.urls import reverse
 from ninja import Field, Schema
 
-from executions.watchlist import SORTS
+from executions.watchlist import DEFAULT_SORT, SORT_LABELS
 
 # Text from a query string or body. PostgreSQL text cannot hold NUL, so it is refused
 # as bad input (422) rather than failing in the database.
@@ -18,7 +18,7 @@ def text(max_length):
     return Annotated[str, Field(max_length=max_length, pattern=NO_NUL)]
 
 
-SortKey = Literal[tuple(key for name in SORTS for key in (name, f"-{name}"))]
+SortKey = Literal[tuple(key for name in SORT_LABELS for key in (name, f"-{name}"))]
 
 
 class WatchFilters(Schema):
@@ -29,7 +29,10 @@ class WatchFilters(Schema):
         description="A Plannr status, or `failing`, `trouble` (Plannr could not be polled) or `not-polled`.",
     )
     q: text(200) = Field("", description="Words to find in the UUID, name, client, trigger or label.")
-    sort: SortKey = Field("-watched", description="A column, `-` first for descending.")
+    sort: SortKey = Field(
+        DEFAULT_SORT,
+        description="A column, `-` first for descending. `status` is by severity: failing, then running, then the rest, newest first in each group.",
+    )
 
 
 class ExecutionSummary(Schema):

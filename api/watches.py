@@ -9,10 +9,10 @@ from executions import watching
 from executions.forms import LabelForm, WatchPasteForm
 from executions.models import Watch
 from executions.paste import parse_paste
-from executions.watchlist import SORTS, Params, forget_counts, matching, status_counts
+from executions.watchlist import Params, forget_counts, matching, watch_counts
 
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
-from .pagination import numbered_page, order_fields
+from .pagination import keyset, numbered_page
 from .schemas import WatchFilters, WatchOut, text
 
 router = Router(tags=["watches"])
@@ -23,8 +23,26 @@ def watch_params(filters):
     return Params.from_query({"status": filters.status, "q": filters.q, "sort": filters.sort})
 
 
+# The page's sort keys as keysets over Watch: (path, descending when the sort ascends).
+# "status" is the page's severity order: failing, then running, then the rest (finished),
+# newest first within each group; reversing it reverses the groups only.
+SORT_KEYSETS = {
+    "watched": [("created_at", False)],
+    "status": [("execution__is_failing", True), ("execution__is_finished", False)],
+    "name": [("execution__name", False)],
+    "client": [("execution__account_name", False)],
+    "progress": [("execution__steps_done", False), ("execution__steps_count", False)],
+    "polled": [("execution__last_polled_at", False)],
+    "label": [("label", False)],
+}
+
+
 def watch_order(sort):
-    return order_fields(Watch, SORTS[sort.lstrip("-")][1], sort.startswith("-"))
+    key, reverse = sort.lstrip("-"), sort.startswith("-")
+    spec = [(path, descending != reverse) for path, descending in SORT_KEYSETS[key]]
+    if key == "status":
+        spec.append(("created_at", True))
+    return keyset(Watch, spec)
 
 
 def own_watch(user, uuid):
@@ -65,7 +83,7 @@ def list_watches(
     params = watch_params(filters)
     qs = matching(request.user, params).select_related("execution")
     result = numbered_page(qs, watch_order(params.sort), page=page, page_size=page_size)
-    counts = status_counts(request.user)
+    counts = watch_counts(request.user)
     return {
         "items": [WatchOut.from_watch(w) for w in result.items],
         "page": result.page,

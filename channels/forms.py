@@ -6,9 +6,12 @@ from django import forms
 from django.conf import settings
 from django.core.validators import validate_email
 
+from accounts.rules import ORG_CHANNELS
+
 from .models import Kind
 
-PERMISSION = "channels.manage_org_channels"
+# Organisation channels are the Admin role's (accounts/rules.py).
+PERMISSION = ORG_CHANNELS
 
 HELP = {
     Kind.EMAIL: "The address to email.",

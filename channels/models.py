@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.rules import ORG_CHANNELS
+
 from . import crypto
 from .masking import mask_target
 
@@ -45,7 +47,7 @@ def new_signing_secret():
 class ChannelQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Own channels, and organisation channels for those who manage them."""
-        if user.has_perm("channels.manage_org_channels"):
+        if user.has_perm(ORG_CHANNELS):
             return self.filter(Q(owner=user) | Q(owner__isnull=True))
         return self.filter(owner=user)
 
@@ -57,7 +59,7 @@ class Channel(models.Model):
     # Attached monitors: the monitors app adds `monitors = ManyToManyField("monitors.Monitor",
     # related_name="channels", blank=True)` here at merge; alerts sends a monitor's incidents to them.
 
-    # Null owner: an organisation channel, managed by users with manage_org_channels.
+    # Null owner: an organisation channel, managed by users with accounts.manage_org_channels (Admins).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="channels"
     )
@@ -88,7 +90,6 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        permissions = [("manage_org_channels", "Can manage organisation channels")]
 
     def __str__(self):
         return f"{self.get_kind_display()} channel {self.name!r} ({self.target_display})"

@@ -1,7 +1,7 @@
 """Channel pages: list, add, detail with the delivery log, test message, Teams confirmation.
 
 A user sees and manages their own channels; organisation channels are for users
-with channels.manage_org_channels. Anyone else gets a 404, not a 403, so ids
+with accounts.manage_org_channels (Admins). Anyone else gets a 404, not a 403, so ids
 reveal nothing. Targets are shown masked; a webhook's signing secret is shown
 once, on the page after the form that created it (handed over encrypted in the
 session and removed as it is shown).

@@ -29,6 +29,11 @@ class FailureKind(models.TextChoices):
     HIDDEN = "hidden", "Hidden failure"
 
 
+def _found_by_monitors():
+    # The monitors app owns Finding; executions only follows the relation it declares.
+    return Execution.monitor_findings.rel.related_model.objects.values("execution_id")
+
+
 class ExecutionQuerySet(models.QuerySet):
     """The poll bookkeeping's named queries: what is due, who holds it, letting it go."""
 
@@ -40,6 +45,11 @@ class ExecutionQuerySet(models.QuerySet):
 
     def claimed_by(self, token):
         return self.filter(claim_token=token)
+
+    def visible_to(self, user):
+        """What `user` may see: their own watches, and what a monitor found (the organisation's)."""
+        mine = Watch.objects.filter(user=user).values("execution_id")
+        return self.filter(Q(pk__in=mine) | Q(pk__in=_found_by_monitors()))
 
     def in_flight(self, now):
         """Claimed by a batch whose claim still holds."""

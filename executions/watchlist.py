@@ -460,6 +460,11 @@ def forget_counts(user):
     forget_table_counts(_watch_counts_key(user))
 
 
+def watch_counts(user):
+    """The counts the watchlist's filter buttons show, counted afresh."""
+    return status_counts(Watch.objects.filter(user=user), WATCHES, _watch_counts_key(user))
+
+
 def watchlist_page(user, params, refresh=False):
     qs = Watch.objects.filter(user=user)
     return table_page(qs, WATCHES, params, _watch_counts_key(user), refresh=refresh)

@@ -58,12 +58,10 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(Q(title__icontains=text) | Q(blueprint_name__icontains=text) | Q(message__icontains=text))
 
     def visible_to(self, user):
-        """Incidents with an occurrence on an execution the user watches (staff see all)."""
+        """Incidents with an occurrence on an execution the user may see (staff see all)."""
         if user.is_staff:
             return self
-        return self.filter(
-            pk__in=Occurrence.objects.filter(execution__watches__user=user).values("incident_id")
-        )
+        return self.filter(pk__in=Occurrence.objects.visible_to(user).values("incident_id"))
 
     def snooze_over(self, now):
         """Snoozed incidents whose time is up, or whose occurrence budget is spent."""
@@ -131,6 +129,9 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def uncleared_stalls(self):
         return self.filter(kind="stalled", cleared_at__isnull=True)
+
+    def visible_to(self, user):
+        return self.filter(execution__in=Execution.objects.visible_to(user))
 
 
 class Occurrence(models.Model):

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
-from executions.models import Watch
 
 from . import charts, services
 from .models import Incident, Occurrence, Status
@@ -113,9 +112,7 @@ def _incident_for(request, pk):
 
 def _affected(request, incident):
     occurrences = Occurrence.objects.filter(incident=incident)
-    if not request.user.is_staff:
-        occurrences = occurrences.filter(execution_id__in=Watch.objects.filter(user=request.user).values("execution_id"))
-    return occurrences
+    return occurrences if request.user.is_staff else occurrences.visible_to(request.user)
 
 
 def _live_context(request, incident):

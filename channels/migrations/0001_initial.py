@@ -38,7 +38,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['name', 'id'],
-                'permissions': [('manage_org_channels', 'Can manage organisation channels')],
             },
         ),
         migrations.CreateModel(
