@@ -38,6 +38,10 @@ def _watch(ctx):
     return {"uuid": ctx["watch"].execution.uuid}
 
 
+def _missing(ctx):
+    return {"pk": 987654}
+
+
 SAMPLES = {
     "healthz": [("get", None, None, False, None)],
     "login": [("get", None, None, False, None)],
@@ -75,9 +79,43 @@ SAMPLES = {
     "admin:auth_user_changelist": [("get", None, None, False, 200)],
     "mfa_index": [("get", None, None, False, None)],
     "usersessions_list": [("get", None, None, False, 200)],
+    # Pages of other apps: an id that does not exist answers 404 to whoever may ask.
+    "monitors:overview": [("get", None, None, False, 200)],
+    "monitors:overview_live": [("get", None, None, True, 200)],
+    "monitors:list": [("get", None, None, False, 200)],
+    "monitors:list_live": [("get", None, None, True, 200)],
+    "monitors:detail": [("get", _missing, None, False, 404)],
+    "monitors:rows": [("get", _missing, None, True, 404)],
+    "monitors:subscription": [("post", _missing, {"action": "mute"}, False, 404)],
+    "monitors:new": [("get", None, None, False, 200), ("post", None, {"name": ""}, False, 200)],
+    "monitors:edit": [("get", _missing, None, False, 404)],
+    "monitors:pause": [("post", _missing, None, False, 404)],
+    "monitors:resume": [("post", _missing, None, False, 404)],
+    "monitors:delete": [("post", _missing, None, False, 404)],
+    "incidents:list": [("get", None, None, False, 200)],
+    "incidents:detail": [("get", _missing, None, False, 404)],
+    "incidents:for_execution": [("get", lambda c: {"uuid": uuid.uuid4()}, None, False, 404)],
+    "incidents:act": [("post", _missing, {"action": "acknowledge"}, False, 404)],
+    "incidents:bulk": [("post", None, {"action": "acknowledge"}, False, 302)],
+    "channels:list": [("get", None, None, False, 200)],
+    "channels:add": [("get", None, None, False, 200)],
+    "channels:created": [("get", _missing, None, False, 404)],
+    "channels:detail": [("get", _missing, None, False, 404)],
+    "channels:log": [("get", _missing, None, True, 404)],
+    "channels:test": [("post", _missing, None, False, 404)],
+    "channels:test_status": [("get", lambda c: {"pk": 987654, "test_id": 987654}, None, True, 404)],
+    "channels:confirm": [("post", _missing, None, False, 404)],
+    "channels:delete": [("post", _missing, None, False, 404)],
+    "api:tokens": [("get", None, None, False, 200)],
+    "api:revoke": [("post", lambda c: {"token_id": 987654}, None, False, 404)],
+    # Without METRICS_TOKEN or an allowlist, /metrics is closed to everyone (its own check).
+    "metrics": [("get", None, None, False, 403)],
 }
 # Covered by their namespace's or prefix's rule and the samples of it above.
-DELEGATED_PREFIXES = ("admin:", "account_", "mfa_", "socialaccount_", "openid_connect_", "usersessions_")
+# The JSON API applies the same rule itself, in its own error shape: tests/api/test_roles.py.
+DELEGATED_PREFIXES = (
+    "admin:", "account_", "mfa_", "socialaccount_", "openid_connect_", "usersessions_", "api-v1:",
+)
 
 
 def test_every_url_has_a_rule():
