@@ -17,10 +17,8 @@ from accounts.profiles import time_zone_of
 
 from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
-from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 
 from executions.models import Watch
 from incidents.models import Occurrence
@@ -64,13 +62,13 @@ def message_id(row, prefix):
 def _one_line(text):
     # Names come from Plannr: a newline in a subject would be a header injection
     # (Django refuses it outright), so collapse all whitespace.
-    line = " ".join(text.split())
+    line = " ".join(strip_bidi(text).split())
     return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 1] + "…"
 
 
 def render(template_type, context):
     # A subject cannot isolate bidi controls from Plannr (U+202E would reverse the rest of it).
-    subject = _one_line(strip_bidi(render_to_string(f"alerts/email/{template_type}_subject.txt", context)))
+    subject = _one_line(render_to_string(f"alerts/email/{template_type}_subject.txt", context))
     text = render_to_string(f"alerts/email/{template_type}.txt", context)
     html = render_to_string(f"alerts/email/{template_type}.html", context)
     return subject, text, html
@@ -149,16 +147,17 @@ def digest_email(digest, deliveries, preference, address):
 
 
 def user_zone(user):
-    """The zone a user reads times in. (Per-user zones arrive with accounts; until then, the site's.)"""
-    return ZoneInfo(settings.TIME_ZONE)
+    """The zone a user reads times in (their profile's; Europe/London unless they chose another)."""
+    return time_zone_of(user)
 
 
 def when(value, zone):
-    """A time as a person reads it, with the zone named: "14 Mar 2026, 09:30 (Europe/London)"."""
+    """A time as a person reads it, with the zone named as the pages name it:
+    "14 Mar 2026, 09:30 GMT (Europe/London)"."""
     if value is None:
         return "unknown"
     local = timezone.localtime(value, zone)
-    return f"{local:%-d %b %Y, %H:%M} ({zone.key})"
+    return f"{local:%-d %b %Y, %H:%M} {local.tzname()} ({zone.key})"
 
 
 def incident_url(incident):

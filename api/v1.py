@@ -45,5 +45,5 @@ def unknown_endpoint(request, path=""):
 
 urlpatterns = [
     path("", api.urls),
-    re_path(r"^(?P<path>.*)$", unknown_endpoint),
+    re_path(r"^(?P<path>.*)$", unknown_endpoint, name="api_not_found"),
 ]

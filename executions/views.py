@@ -176,7 +176,8 @@ def _may_see_unwatched(request, execution):
     alerts page lead here)."""
     if str(execution.uuid) in request.session.get("unwatched", []):
         return True
-    return execution.failure_events.filter(deliveries__user=request.user).exists()
+    # Alerts are per incident: an alert delivered to them about an incident this execution is in.
+    return execution.incident_occurrences.filter(incident__alerts__deliveries__user=request.user).exists()
 
 
 def _parse_awaiting(raw):

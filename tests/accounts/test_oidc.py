@@ -121,7 +121,7 @@ def test_a_user_signs_in_with_the_identity_provider_end_to_end(live_server, prov
               "password": IDP_PASSWORD, "next": next_url},
     )
     assert signed_in.status_code == 200, signed_in.text[:2000]
-    assert signed_in.url == f"{live_server.url}/"
+    assert signed_in.url == f"{live_server.url}/overview/"
     assert "Signed in as erin" in signed_in.text
 
     user = get_user_model().objects.get(username="erin")

@@ -110,6 +110,7 @@ SAMPLES = {
     "api:revoke": [("post", lambda c: {"token_id": 987654}, None, False, 404)],
     # Without METRICS_TOKEN or an allowlist, /metrics is closed to everyone (its own check).
     "metrics": [("get", None, None, False, 403)],
+    "api_not_found": [("get", lambda c: {"path": "no-such-thing"}, None, False, 404)],
 }
 # Covered by their namespace's or prefix's rule and the samples of it above.
 # The JSON API applies the same rule itself, in its own error shape: tests/api/test_roles.py.

@@ -33,7 +33,7 @@ def test_after_five_failures_even_the_right_password_is_refused(client, shared_c
     assert client.get(reverse("executions:watchlist")).status_code == 302
     # Other accounts are not locked by it.
     user_in_role("bob", roles.VIEWER)
-    assert sign_in(client, "bob")["Location"] == reverse("executions:watchlist")
+    assert sign_in(client, "bob")["Location"] == reverse("monitors:overview")
 
 
 def test_an_unknown_account_gets_the_same_answer(client, shared_cache):
@@ -46,7 +46,7 @@ def test_the_window_ends(client, shared_cache, settings, redis_client):
     _fail(client, "ada", 5)
     assert REFUSED in sign_in(client, "ada").content.decode()
     redis_client.flushdb()  # what the end of the 15-minute window does to the counts
-    assert sign_in(client, "ada")["Location"] == reverse("executions:watchlist")
+    assert sign_in(client, "ada")["Location"] == reverse("monitors:overview")
 
 
 def test_per_address_limit_covers_many_accounts(client, shared_cache, settings):
@@ -77,4 +77,4 @@ def test_turning_the_throttle_off_lets_the_sixth_attempt_in(client, shared_cache
     settings.ACCOUNT_RATE_LIMITS = False
     user_in_role("ada", roles.VIEWER)
     _fail(client, "ada", 5)
-    assert sign_in(client, "ada")["Location"] == reverse("executions:watchlist")
+    assert sign_in(client, "ada")["Location"] == reverse("monitors:overview")

@@ -11,6 +11,7 @@ from tests.accounts.helpers import user_in_role
 pytestmark = pytest.mark.django_db
 
 WATCHLIST = reverse("executions:watchlist")
+LANDING = reverse("monitors:overview")  # where a sign-in lands
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,7 @@ def one_period_of_tolerance(settings):
 
 def test_totp_enrolment_then_sign_in_asks_for_the_code(client):
     user = user_in_role("ada", roles.VIEWER)
-    assert sign_in(client, "ada")["Location"] == WATCHLIST
+    assert sign_in(client, "ada")["Location"] == LANDING
     totp = enrol_totp(client)
     stored = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
     assert totp.secret not in str(stored.data)  # encrypted at rest
@@ -36,7 +37,7 @@ def test_totp_enrolment_then_sign_in_asks_for_the_code(client):
     assert client.get(WATCHLIST).status_code == 302
 
     right = client.post(reverse("mfa_authenticate"), {"code": next_code(totp)})
-    assert right["Location"] == WATCHLIST
+    assert right["Location"] == LANDING
     assert client.get(WATCHLIST).status_code == 200
 
 
@@ -49,7 +50,7 @@ def test_a_recovery_code_signs_in_once(client):
     client.post(reverse("logout"))
 
     sign_in(client, "ada")
-    assert client.post(reverse("mfa_authenticate"), {"code": codes[0]})["Location"] == WATCHLIST
+    assert client.post(reverse("mfa_authenticate"), {"code": codes[0]})["Location"] == LANDING
     client.post(reverse("logout"))
 
     sign_in(client, "ada")

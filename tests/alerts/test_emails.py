@@ -56,7 +56,7 @@ def test_an_incident_email_names_the_incident_and_lists_the_users_executions_wit
         assert execution_url in part
         assert f"https://monitor.example.com/incidents/{incident.pk}/" in part
         assert "https://monitor.example.com/alerts/settings/" in part
-        assert "1 Jul 2026, 09:05 (Europe/London)" in part  # when the step ran, zone named
+        assert "1 Jul 2026, 09:05 BST (Europe/London)" in part  # when the step ran, zone named
     assert "Gareth's welcome" in text and "Gareth&#x27;s welcome" in html  # the user's label
     assert INFO_ERROR in text  # the raw info, verbatim, in the text body
     assert "&quot;[{errors : &quot;the account_uuid field is required&quot; }]&quot;" in html

@@ -11,11 +11,9 @@ import pytest
 from django.conf import settings
 from django.db.models import F
 
-from alerts import outbox, tasks
+from alerts import tasks
 from alerts.models import Delivery, OutboxState
 from alerts.tasks import sweep_deliveries
-from executions.models import Execution
-from executions.models import Watch
 from incidents.models import Incident
 from tests.fixtures.smtp import header, subject
 from tests.waiting import wait_for

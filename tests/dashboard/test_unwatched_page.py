@@ -39,7 +39,7 @@ def test_after_unwatching_the_page_shows_the_last_known_state_and_watch_again(ow
 
 def test_an_alert_recipient_who_does_not_watch_it_sees_it(client, owner):
     delivery = recorded_delivery(owner)
-    execution = delivery.event.execution
+    [execution] = [o.execution for o in delivery.alert.incident.occurrence_rows.all()]
     Watch.objects.filter(user=owner).delete()
     client.force_login(owner)
     page = client.get(detail(execution.uuid))

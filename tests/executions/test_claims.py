@@ -4,7 +4,6 @@ The SIGKILL drill with real workers is in test_polling_worker.py.
 """
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest

@@ -49,10 +49,13 @@ def test_every_url_with_a_secret_parameter_is_redacted():
     secret_routes = []
     for route, pattern in _patterns(get_resolver()):
         names = list(pattern.pattern.regex.groupindex)
-        if any(SECRET_PARAMETER.search(name) for name in names):
+        # A database id (token_id) names a row, it is no secret.
+        if any(SECRET_PARAMETER.search(name) and not name.endswith("_id") for name in names):
             secret_routes.append(route)
             sample = "s3cr3t" + secrets.token_hex(8)
             path = re.sub(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)", sample, route)
+            # A regex route (allauth's) joins its parent's prefix with its own anchors.
+            path = path.replace("^", "").replace("$", "")
             assert sample not in redact(f"GET {path} HTTP/1.1"), f"{route} leaks its secret into logs"
     assert "/alerts/unsubscribe/<str:token>/" in secret_routes
     assert all(prefix.startswith("/") and prefix.endswith("/") for prefix in SECRET_URL_PREFIXES)
