@@ -195,7 +195,10 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
     if batch and isinstance(batch[0], (list, tuple)):
         executions = [_Claimed(row) for row in batch]
         clears_pause = bool(batch[0][-1])
-    else:
+        if executions[0].claimed_until <= now_fn():
+            # A late or repeated message: read what this claim still holds, if anything.
+            batch = [e.pk for e in executions]
+    if not batch or not isinstance(batch[0], (list, tuple)):
         executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
