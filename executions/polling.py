@@ -264,7 +264,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     claim = _ClaimKeeper(claim_token, executions, now_fn)
     claim.keep()
     try:
-        fetched = client.get_payloads([str(e.uuid) for e in executions])
+        fetched = client.get_payloads([str(e.uuid) for e in executions], while_waiting=claim.keep)
     except PlannrError as exc:
         apply_error(executions, exc, now_fn(), claim_token, client.token_fingerprint)
         outcome.errors, outcome.error = len(executions), type(exc).__name__
@@ -276,7 +276,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
         for execution in missing:
             claim.keep()
-            _check_missing(client, execution, claim_token, outcome, now_fn)
+            _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep)
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before
     logger.info(
@@ -291,10 +291,10 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     return outcome
 
 
-def _check_missing(client, execution, claim_token, outcome, now_fn):
+def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim):
     """An execution absent from the list answer gets one request of its own."""
     try:
-        fetched = client.get_execution(str(execution.uuid))
+        fetched = client.get_execution(str(execution.uuid), while_waiting=keep_claim)
     except PlannrError as exc:
         if isinstance(exc, NotFound):
             outcome.not_found += 1
