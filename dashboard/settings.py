@@ -307,7 +307,7 @@ PLANNR_FAILURE_STATUSES = [
 POLL_INTERVAL_SECONDS = env_int("POLL_INTERVAL_SECONDS", 15, minimum=1)
 POLL_DISPATCH_SECONDS = env_float("POLL_DISPATCH_SECONDS", 2.0, minimum=0.1)
 POLL_BACKOFF_MAX_SECONDS = env_int("POLL_BACKOFF_MAX_SECONDS", 900, minimum=1)
-# How long a dispatcher's claim on an execution lasts before another may take it.
+# Cap on a batch's claim (executions/scheduling.py: claim_seconds); the running batch renews it.
 POLL_CLAIM_SECONDS = env_int("POLL_CLAIM_SECONDS", 300, minimum=5)
 # After a 401, how long to wait before trying the token again.
 POLL_UNAUTHORIZED_RETRY_SECONDS = env_int("POLL_UNAUTHORIZED_RETRY_SECONDS", 300, minimum=1)

@@ -197,7 +197,10 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
     if batch and isinstance(batch[0], (list, tuple)):
         executions = [_Claimed(row) for row in batch]
         clears_pause = bool(batch[0][-1])
-    else:
+        if executions[0].claimed_until <= now_fn():
+            # A late or repeated message: read what this claim still holds, if anything.
+            batch = [e.pk for e in executions]
+    if not batch or not isinstance(batch[0], (list, tuple)):
         executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
@@ -263,7 +266,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     claim = _ClaimKeeper(claim_token, executions, now_fn)
     claim.keep()
     try:
-        fetched = client.get_payloads([str(e.uuid) for e in executions])
+        fetched = client.get_payloads([str(e.uuid) for e in executions], while_waiting=claim.keep)
     except PlannrError as exc:
         apply_error(executions, exc, now_fn(), claim_token, client.token_fingerprint)
         outcome.errors, outcome.error = len(executions), type(exc).__name__
@@ -275,7 +278,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
         for execution in missing:
             claim.keep()
-            _check_missing(client, execution, claim_token, outcome, now_fn)
+            _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep)
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before
     logger.info(
@@ -290,10 +293,10 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     return outcome
 
 
-def _check_missing(client, execution, claim_token, outcome, now_fn):
+def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim):
     """An execution absent from the list answer gets one request of its own."""
     try:
-        fetched = client.get_execution(str(execution.uuid))
+        fetched = client.get_execution(str(execution.uuid), while_waiting=keep_claim)
     except PlannrError as exc:
         if isinstance(exc, NotFound):
             outcome.not_found += 1

@@ -58,8 +58,11 @@ class RedisRateLimiter:
         wait_ms = self._acquire(keys=self._keys(fingerprint), args=[self.limit, self.window_ms, uuid.uuid4().hex])
         return int(wait_ms) / 1000.0
 
-    def acquire(self, fingerprint):
-        """Block until the token may send one more request; return the seconds waited."""
+    def acquire(self, fingerprint, while_waiting=None):
+        """Block until the token may send one more request; return the seconds waited.
+
+        `while_waiting` is called before each pause (a batch keeps its claim alive with it).
+        """
         started = time.monotonic()
         while True:
             wait = self.try_acquire(fingerprint)
@@ -68,6 +71,8 @@ class RedisRateLimiter:
                 if waited >= 1:
                     logger.info("waited %.1fs for the shared rate budget", waited, extra={"waited_s": round(waited, 2)})
                 return waited
+            if while_waiting is not None:
+                while_waiting()
             time.sleep(min(wait, 1.0))
 
     def observe(self, fingerprint, remaining=None, limit=None, retry_after=None):
@@ -112,9 +117,11 @@ class LocalRateLimiter:
                 return 0.0
             return max(0.001, log[0] + self.window - now)
 
-    def acquire(self, fingerprint):
+    def acquire(self, fingerprint, while_waiting=None):
         started = self.clock()
         while (wait := self.try_acquire(fingerprint)) > 0:
+            if while_waiting is not None:
+                while_waiting()
             time.sleep(min(wait, 1.0))
         return self.clock() - started
 

@@ -150,12 +150,12 @@ class PlannrClient:
 
     # -- public API ------------------------------------------------------------
 
-    def get_execution(self, uuid, *, include_account=True):
+    def get_execution(self, uuid, *, include_account=True, while_waiting=None):
         wanted = self._uuid(uuid)
         path = f"{EXECUTIONS_PATH}/{wanted}"
         query = "include=account" if include_account else ""
         try:
-            body = self._get(path, query, uuid_count=1)
+            body = self._get(path, query, uuid_count=1, while_waiting=while_waiting)
         except _TooLong as exc:
             raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
         if isinstance(body, dict) and "uuid" not in body and isinstance(body.get("data"), dict):
@@ -169,17 +169,19 @@ class PlannrClient:
         payloads = self.get_payloads(uuids, include_account=include_account)
         return {uuid: PlannrExecution.from_payload(payload) for uuid, payload in payloads.items()}
 
-    def get_payloads(self, uuids, *, include_account=True):
+    def get_payloads(self, uuids, *, include_account=True, while_waiting=None):
         """{uuid: the execution object as Plannr sent it}, each one checked to be readable.
 
         For the poller: most polls of a running execution find it unchanged, which a
         hash of the payload tells without building a `PlannrExecution` of it.
+        `while_waiting` is called while a request waits for the shared rate budget.
         """
         wanted = self._uuids(uuids)
         found = {}
         start_size = self.batch_size
         for chunk in self._chunks(wanted):
-            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found, parse=False)
+            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found, parse=False,
+                                 while_waiting=while_waiting)
         self._warn_if_lowered(start_size)
         return found
 
@@ -247,12 +249,12 @@ class PlannrClient:
             yield wanted[index : index + size]
             index += size
 
-    def _fetch_filtered(self, path, chunk, include_account, found, parse=True):
+    def _fetch_filtered(self, path, chunk, include_account, found, parse=True, while_waiting=None):
         query = f"filter[uuid]={','.join(chunk)}&per_page={len(chunk)}"
         if include_account:
             query += "&include=account"
         try:
-            items = self._paginate(path, query, uuid_count=len(chunk))
+            items = self._paginate(path, query, uuid_count=len(chunk), while_waiting=while_waiting)
         except _TooLong as exc:
             if len(chunk) == 1:
                 raise RequestTooLong(
@@ -262,8 +264,8 @@ class PlannrClient:
                 ) from None
             half = math.ceil(len(chunk) / 2)
             self.batch_size = min(self.batch_size, half)
-            self._fetch_filtered(path, chunk[:half], include_account, found, parse)
-            self._fetch_filtered(path, chunk[half:], include_account, found, parse)
+            self._fetch_filtered(path, chunk[:half], include_account, found, parse, while_waiting)
+            self._fetch_filtered(path, chunk[half:], include_account, found, parse, while_waiting)
             return
         found.update(self._parse_items(items, path, wanted=set(chunk), parse=parse))
 
@@ -275,13 +277,13 @@ class PlannrClient:
                 self.batch_size,
             )
 
-    def _paginate(self, path, query, *, uuid_count):
+    def _paginate(self, path, query, *, uuid_count, while_waiting=None):
         """Every item of a paginated index; pages after the first keep the same short query."""
         items = []
         page = 1
         while True:
             page_query = query if page == 1 else f"{query}&page={page}"
-            body = self._get(path, page_query, uuid_count=uuid_count)
+            body = self._get(path, page_query, uuid_count=uuid_count, while_waiting=while_waiting)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise InvalidPayload("Expected a paginated list with a data array", path=path)
             items.extend(body["data"])
@@ -343,13 +345,16 @@ class PlannrClient:
 
     # -- one HTTP request ---------------------------------------------------------
 
-    def _get(self, path, query, *, uuid_count):
+    def _get(self, path, query, *, uuid_count, while_waiting=None):
         """The decoded JSON body of a 2xx answer; raises the mapped error otherwise."""
         if not self._has_token:
             raise Unauthorized("No Plannr API token is configured (PLANNR_API_TOKEN)", path=path)
         url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
         if self.rate_limiter is not None:
-            self.rate_limiter.acquire(self.token_fingerprint)
+            if while_waiting is None:
+                self.rate_limiter.acquire(self.token_fingerprint)
+            else:
+                self.rate_limiter.acquire(self.token_fingerprint, while_waiting=while_waiting)
         self.request_count += 1
         started = time.monotonic()
         try:

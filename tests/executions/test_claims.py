@@ -58,3 +58,17 @@ def test_a_batch_that_outlives_its_claim_renews_it_and_is_never_polled_twice(sim
     worker.join(timeout=30)
     assert simulator.stats.single_requests == 4
     assert not Execution.objects.filter(claim_token__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_message_that_arrives_after_its_claim_ended_polls_nothing(simulator, owner):
+    watch_all(owner, simulator.create_many(3))
+    sent = []
+    polling.dispatch(send=lambda rows, token: sent.append((rows, token)))
+    [(rows, token)] = sent
+    assert polling.poll_claimed(rows, token).polled == 3
+    # Redelivered later (its claim's end has passed): it reads what the claim holds, which is nothing.
+    late = [[*row[:-2], time.time() - 1, row[-1]] for row in rows]
+    requests = simulator.stats.requests
+    assert polling.poll_claimed(late, token).polled == 0
+    assert simulator.stats.requests == requests

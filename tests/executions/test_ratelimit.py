@@ -86,3 +86,12 @@ def test_redis_retry_after_blocks_every_worker(redis_client, redis_url):
     assert 29 < second.blocked_for("tok") <= 30
     assert second.try_acquire("tok") > 29
     assert first.used("tok") == 0
+
+
+def test_a_request_waiting_for_the_budget_calls_back_while_it_waits():
+    limiter = LocalRateLimiter(1, window=0.3)
+    calls = []
+    limiter.acquire("fp", while_waiting=lambda: calls.append(1))
+    assert calls == []  # no wait, no call
+    waited = limiter.acquire("fp", while_waiting=lambda: calls.append(1))
+    assert waited > 0 and calls  # a batch renews its claim from this callback
