@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q
 
 from dashboard.htmx import fingerprint
-from executions.models import Execution, TokenState, Watch
+from executions.models import Execution, PollState, TokenState, Watch
 from executions.watchlist import TROUBLE_STATES
 
 from .models import Finding, Monitor, Subscription
@@ -103,7 +103,9 @@ def poll_health(now):
         **{f"trouble_{state}": Count("id", filter=Q(poll_state=state)) for state in states},
     )
     health = PollHealth(polling=totals["polling"], overdue=totals["overdue"], last_polled_at=totals["last"])
-    health.trouble = {state: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]}
+    health.trouble = {
+        PollState(state).label: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]
+    }
     token = TokenState.objects.filter(unauthorized_since__isnull=False).first()
     if token is not None:
         health.token_paused, health.token_error = True, token.last_error

@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
 from dashboard.htmx import login_required, refresh_context, unchanged
+from executions.rows import rendered_rows
+from executions.watchlist import Params
 
 from . import services, subscriptions
 from .forms import MonitorForm, PauseForm
-from .listing import Params, executions_page
+from .listing import executions_page
 from .models import Monitor
 from . import summary
 
@@ -204,6 +206,7 @@ def monitor_detail(request, pk):
         **_perms(request.user),
         **_rows_context(request, monitor),
     }
+    context["rows"] = rendered_rows(context["data"])
     return render(request, "monitors/detail.html", context)
 
 
@@ -215,6 +218,8 @@ def monitor_rows(request, pk):
     if not_modified := unchanged(request, context["data"].fingerprint):
         return not_modified
     known = request.GET.get("known")
+    # The rows' HTML is read only now: a refresh that answers 204 never needs it.
+    context["rows"] = rendered_rows(context["data"])
     response = render(request, "monitors/_executions.html", context)
     if not known:
         query = context["params"].query_string()

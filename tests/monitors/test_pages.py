@@ -277,6 +277,23 @@ def test_failing_first_pages_run_across_the_groups_without_gaps_or_repeats(clien
     ]
 
 
+def test_each_monitors_filters_sorts_and_pages_link_to_that_monitor(client, owner, settings):
+    # The controls are cached HTML: two monitors with the same counts must not share them.
+    settings.WATCHLIST_PAGE_SIZE = 25
+    first, second = make_monitor("First"), make_monitor("Second")
+    find(first, *[make_execution() for _ in range(30)])
+    find(second, *[make_execution() for _ in range(30)])
+    client.force_login(owner)
+    for monitor in (first, second):
+        other = second if monitor is first else first
+        page = client.get(reverse("monitors:detail", args=[monitor.pk])).content.decode()
+        rows_url = reverse("monitors:rows", args=[monitor.pk])
+        assert f'hx-get="{rows_url}?status=failing"' in page and f'hx-get="{rows_url}?sort=name"' in page
+        assert f'hx-get="{rows_url}?page=2"' in page and reverse("monitors:rows", args=[other.pk]) not in page
+    fifty = client.get(reverse("monitors:rows", args=[first.pk]), {"size": "50"}, HTTP_HX_REQUEST="true")
+    assert fifty.content.decode().count('class="watch-row') == 30 and "1–30 of 30" in fifty.content.decode()
+
+
 def test_editing_a_monitor_changes_what_it_covers_and_starts_a_new_scope_afresh(client, owner):
     client.force_login(grant(owner, "change"))
     monitor = make_monitor("All", high_water=timezone.now())
