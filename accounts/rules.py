@@ -113,6 +113,8 @@ RULES = {
     # API tokens: one's own, for the API's own role checks (api/auth.py).
     "api:tokens": Rule(VIEW),
     "api:revoke": Rule(VIEW),
+    # make bench's baseline view (bench/urls.py): the same check as a page.
+    "bench_trivial": Rule(VIEW),
     # Any other path under /api/v1/: the API's JSON 404.
     "api_not_found": Rule(PUBLIC),
     # Authenticated by METRICS_TOKEN or the network allowlist (metrics/views.py).

@@ -26,9 +26,10 @@ def test_totp_enrol_sign_out_and_sign_in_with_a_code(browser, live_server, setti
     page, base = browser.page, live_server.url
 
     _sign_in(page, base, "ada")
-    expect(page.locator("h1#watchlist-heading")).to_be_visible()
+    expect(page.locator("h1#overview-heading")).to_be_visible()
 
     # Enrol: allauth asks for the password again, then shows the secret and wants a code.
+    page.click("#settings-menu summary")  # the Account page is in the header's Settings menu
     page.click("a[href='/accounts/profile/']")
     page.click("#mfa-manage")
     page.goto(f"{base}/accounts/2fa/totp/activate/")
@@ -56,11 +57,11 @@ def test_totp_enrol_sign_out_and_sign_in_with_a_code(browser, live_server, setti
     # The watchlist stays out of reach until a right code is given.
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/accounts/2fa/authenticate/")
-    expect(page.locator("h1#watchlist-heading")).to_have_count(0)
+    expect(page.locator("h1#overview-heading")).to_have_count(0)
 
     page.fill("input[name=code]", totp.at(time.time() + 30))
     page.click("main form button[type=submit]")
-    expect(page.locator("h1#watchlist-heading")).to_be_visible()
+    expect(page.locator("h1#overview-heading")).to_be_visible()
     browser.screenshot("02-signed-in")
     assert browser.errors == []
 
@@ -77,7 +78,7 @@ def test_a_security_key_is_added_and_signs_in(browser, live_server):
     }})
 
     _sign_in(page, base, "ada")
-    expect(page.locator("h1#watchlist-heading")).to_be_visible()
+    expect(page.locator("h1#overview-heading")).to_be_visible()
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     if "/reauthenticate/" in page.url:
         page.fill("input[name=password]", PASSWORD)
@@ -94,5 +95,5 @@ def test_a_security_key_is_added_and_signs_in(browser, live_server):
     _sign_in(page, base, "ada")
     expect(page).to_have_url(f"{base}/accounts/2fa/authenticate/")
     page.click("#mfa_webauthn_authenticate")
-    expect(page.locator("h1#watchlist-heading")).to_be_visible(timeout=15_000)
+    expect(page.locator("h1#overview-heading")).to_be_visible(timeout=15_000)
     assert browser.errors == []
