@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from accounts import roles
 from channels.models import Channel, Kind, OutboxState, TestMessage
 
 from .builders import SLACK_SECRET_PATH, make_channel
@@ -14,10 +14,6 @@ from .builders import SLACK_SECRET_PATH, make_channel
 pytestmark = pytest.mark.django_db
 
 SLACK_URL = f"https://hooks.slack.com{SLACK_SECRET_PATH}"
-
-
-def grant_org(user):
-    user.user_permissions.add(Permission.objects.get(codename="manage_org_channels"))
 
 
 def add(client, **data):
@@ -64,8 +60,8 @@ def test_apprise_is_for_staff_only(owner_client, owner):
     assert 'id="channel-form"' not in form  # back to choosing a kind
     add(owner_client, kind="apprise", target="json://example.com/path")
     assert Channel.objects.count() == 0
-    owner.is_staff = True
-    owner.save()
+    roles.assign_role(owner, roles.ADMIN)  # Admins are staff
+    assert owner.is_staff
     assert "?kind=apprise" in owner_client.get(reverse("channels:add")).content.decode()
     add(owner_client, kind="apprise", target="json://example.com/path")
     assert Channel.objects.get().kind == Kind.APPRISE
@@ -79,19 +75,35 @@ def test_each_kind_has_its_own_form(owner_client):
     assert "Email address" in email and 'type="email"' in email
 
 
-def test_organisation_channels_need_the_permission(owner_client, owner, other_user, client):
+def test_organisation_channels_are_for_admins(owner_client, owner, admin, other_user, client):
+    email_form = {"kind": "email"}
+    assert 'name="organisation"' not in owner_client.get(reverse("channels:add"), email_form).content.decode()
     add(owner_client, kind="email", target="ops@example.com", organisation="on")
-    assert Channel.objects.get().owner == owner  # the checkbox is not offered, nor honoured
-    grant_org(owner)
-    owner_client.force_login(Channel.objects.get().owner)  # fresh permission cache
-    add(owner_client, kind="email", target="team@example.com", organisation="on")
+    assert Channel.objects.get().owner == owner  # an Operator: the checkbox is not offered, nor honoured
+    client.force_login(admin)
+    assert 'name="organisation"' in client.get(reverse("channels:add"), email_form).content.decode()
+    add(client, kind="email", target="team@example.com", organisation="on")
     org = Channel.objects.get(owner__isnull=True)
-    assert owner_client.get(reverse("channels:detail", args=[org.pk])).status_code == 200
+    assert client.get(reverse("channels:detail", args=[org.pk])).status_code == 200
     client.force_login(other_user)
     assert client.get(reverse("channels:detail", args=[org.pk])).status_code == 404
-    grant_org(other_user)
+    roles.assign_role(other_user, roles.ADMIN)
     client.force_login(other_user)
     assert client.get(reverse("channels:detail", args=[org.pk])).status_code == 200
+
+
+def test_viewers_may_not_use_the_channel_pages(client, outsider):
+    channel = make_channel(outsider, Kind.TEAMS, "https://example.com/workflows/x")  # made while an Operator
+    client.force_login(outsider)
+    assert client.get(reverse("channels:list")).status_code == 403
+    assert add(client, kind="email", target="b@example.com").status_code == 403
+    for name in ("channels:detail", "channels:created", "channels:log"):
+        assert client.get(reverse(name, args=[channel.pk])).status_code == 403, name
+    for name in ("channels:test", "channels:confirm", "channels:delete"):
+        assert client.post(reverse(name, args=[channel.pk]), {"arrived": "yes"}).status_code == 403, name
+    assert list(Channel.objects.values_list("pk", "confirmed_at")) == [(channel.pk, None)]
+    assert not TestMessage.objects.exists()
+    assert reverse("channels:list") not in client.get(reverse("executions:watchlist")).content.decode()  # no nav link
 
 
 @pytest.mark.parametrize("name, method", [

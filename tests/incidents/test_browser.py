@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts import roles
 from executions.models import Watch
 from incidents.models import Incident, Status
 from tests.fixtures.users import PASSWORD
@@ -25,6 +26,7 @@ def test_open_an_incident_acknowledge_it_and_watch_the_counts_grow_live(
     from playwright.sync_api import expect
 
     settings.UI_REFRESH_SECONDS = 1
+    roles.assign_role(owner, roles.OPERATOR)  # acknowledging is triage
     watched_failure(owner, client="Gareth <Thompson>")
     incident = Incident.objects.get()
 

@@ -1,11 +1,14 @@
 """The incidents list and incident page: who sees what, filters, actions, live refresh, escaping, scale."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import roles
 from incidents.models import Incident, Status
 
 from .builders import many_incidents
@@ -38,6 +41,7 @@ def test_a_user_sees_only_incidents_touching_executions_they_watch(owner, outsid
     client.force_login(outsider)
     assert f'id="incident-{incident.pk}"' not in client.get(LIST).content.decode()
     assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 404
+    roles.assign_role(outsider, roles.OPERATOR)  # may triage, but not what they cannot see
     assert client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve"}).status_code == 404
     client.post(reverse("incidents:bulk"), {"action": "resolve", "incident": [incident.pk]})
     incident.refresh_from_db()
@@ -60,40 +64,64 @@ def test_open_incidents_come_first_and_filters_narrow_the_list(owner, owner_clie
     assert owner_client.get(LIST, {"status": "\x00", "q": "a\x00b"}).status_code == 200
 
 
-def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part(owner, owner_client):
-    incident = mine(owner)
+def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part(operator, client):
+    client.force_login(operator)  # triage is the Operators' job
+    incident = mine(operator)
     act = reverse("incidents:act", args=[incident.pk])
-    response = owner_client.post(act, {"action": "acknowledge"}, headers=HTMX)
+    assert "Acknowledge</button>" in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    response = client.post(act, {"action": "acknowledge"}, headers=HTMX)
     assert response.status_code == 200 and 'id="incident-status"' in response.content.decode()
     incident.refresh_from_db()
-    assert incident.status == Status.ACKNOWLEDGED and incident.status_changed_by == owner
-    owner_client.post(act, {"action": "snooze_n", "occurrences": "5"})
+    assert incident.status == Status.ACKNOWLEDGED and incident.status_changed_by == operator
+    client.post(act, {"action": "snooze_n", "occurrences": "5"})
     incident.refresh_from_db()
     assert (incident.status, incident.snooze_until_occurrences) == (Status.SNOOZED, incident.occurrences + 5)
-    assert owner_client.post(act, {"action": "snooze_n", "occurrences": "x"}, headers=HTMX).status_code == 400
-    owner_client.post(act, {"action": "snooze_1h"})
+    assert client.post(act, {"action": "snooze_n", "occurrences": "x"}, headers=HTMX).status_code == 400
+    client.post(act, {"action": "snooze_1h"})
     incident.refresh_from_db()
     assert incident.status == Status.SNOOZED and incident.snooze_until_occurrences is None
     assert 3590 < (incident.snoozed_until - incident.status_changed_at).total_seconds() <= 3600
-    owner_client.post(act, {"action": "assign"})
+    client.post(act, {"action": "assign"})
     incident.refresh_from_db()
-    assert incident.assignee == owner
-    html = owner_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert "by owner" in html and "snoozed" in html
+    assert incident.assignee == operator
+    html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "by operator" in html and "snoozed" in html
 
 
-def test_bulk_acknowledge_resolve_and_ignore(owner, owner_client):
-    first, second = mine(owner), mine(owner, step="Other step")
-    owner_client.post(reverse("incidents:bulk"), {"action": "ignore", "incident": [first.pk, second.pk]})
+def test_bulk_acknowledge_resolve_and_ignore(operator, client):
+    client.force_login(operator)
+    first, second = mine(operator), mine(operator, step="Other step")
+    assert 'data-bulk="ignore"' in client.get(LIST).content.decode()
+    client.post(reverse("incidents:bulk"), {"action": "ignore", "incident": [first.pk, second.pk]})
     assert set(Incident.objects.values_list("status", flat=True)) == {Status.IGNORED}
 
 
-def test_forms_are_csrf_protected(owner):
+def test_a_viewer_sees_their_incidents_but_may_not_triage_them(owner, owner_client):
     incident = mine(owner)
+    detail = owner_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    listing = owner_client.get(LIST).content.decode()
+    assert f'id="incident-{incident.pk}"' in listing and 'id="incident-status"' in detail
+    assert "Acknowledge</button>" not in detail and "data-bulk" not in listing  # no buttons that only 403
+    act = owner_client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve"}, headers=HTMX)
+    bulk = owner_client.post(reverse("incidents:bulk"), {"action": "resolve", "incident": [incident.pk]})
+    assert (act.status_code, bulk.status_code) == (403, 403)
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN and incident.status_changed_by is None
+
+
+def test_forms_are_csrf_protected(operator):
+    incident = mine(operator)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(owner)
+    client.force_login(operator)  # may triage: the 403s are the missing token's
     assert client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve"}).status_code == 403
     assert client.post(reverse("incidents:bulk"), {"action": "resolve", "incident": [incident.pk]}).status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    client.post(reverse("incidents:act", args=[incident.pk]), {"action": "resolve", "csrfmiddlewaretoken": token})
+    incident.refresh_from_db()
+    assert incident.status == Status.RESOLVED
 
 
 def test_the_live_parts_answer_204_until_something_changes(owner, owner_client):
