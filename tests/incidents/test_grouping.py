@@ -9,7 +9,7 @@ from django.apps import apps
 from alerts.models import FailureEvent
 from executions.models import Execution
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status, StatusChange
+from incidents.models import Family, Incident, Occurrence, Status
 from tests.alerts.builders import add_step, ingest_signal, make_execution
 
 pytestmark = pytest.mark.django_db
