@@ -50,3 +50,28 @@ def test_execution_page_isolates_every_plannr_text_and_strips_the_title(owner_cl
     if name == "detail":
         assert "<title>Welcome pack kcap · Plannr monitor</title>" in response.content.decode()
 
+
+
+
+# The table's cells for Plannr text, isolated by CSS (unicode-bidi: isolate) rather than <bdi>.
+ISOLATED_CLASSES = ("exec-name", "trigger", "client", "badge", "failure-text", "col-label", "col-progress")
+
+
+def test_watchlist_rows_isolate_plannr_text_and_strip_it_from_tooltips(owner_client, reversing_watch):
+    import re
+    from pathlib import Path
+
+    response = owner_client.get(reverse("executions:watchlist_rows"), headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # No tooltip carries a control: a title attribute cannot be isolated.
+    assert not [t for t in re.findall(r'title="([^"]*)"', html) if any(c in t for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")]
+    row = html[html.index('<tr id="watch-'):]
+    for value in ("Welcome pack", "trigger ", "Client ", "failure ", "label "):
+        cell = row[: row.index(">" + value)].rsplit("class=\"", 1)[1].split("\"", 1)[0]
+        assert any(c in cell.split() for c in ISOLATED_CLASSES), (value, cell)
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "app.css").read_text()
+    rule = css[css.index("/* Plannr text keeps its direction"):]
+    assert "unicode-bidi: isolate" in rule.split("}")[0]
+    for c in ISOLATED_CLASSES:
+        assert f".{c}" in rule.split("{")[0], c
