@@ -94,16 +94,20 @@ def claim(*, now, until, batch_size, limit=None, ids=None):
                 ORDER BY next_poll_at, id LIMIT %s
             )
             UPDATE {table}
-            SET claim_token = %s || printf('%%08x', (SELECT n FROM picked WHERE picked.id = {table}.id) / %s),
-                claimed_until = %s
-            WHERE id IN (SELECT id FROM picked)
-            RETURNING {plain}, claim_token, next_poll_at, (SELECT n FROM picked WHERE picked.id = {table}.id)
+            SET claim_token = %s || printf('%%08x', picked.n / %s), claimed_until = %s
+            FROM picked WHERE {table}.id = picked.id
+            RETURNING {plain}, claim_token, next_poll_at
         """
     params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until)]
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         returned = cursor.fetchall()
-    returned.sort(key=lambda r: r[-1])
+    if _is_postgres():
+        returned.sort(key=lambda r: r[-1])
+    else:
+        # SQLite's RETURNING sees only the updated table: the batch number is the token's
+        # last 8 hex digits, and within a batch the order is next_poll_at, id.
+        returned.sort(key=lambda r: (str(r[7])[-8:], _as_datetime(r[8]), r[0]))
     batches = {}
     for row in returned:
         token = row[7] if isinstance(row[7], uuid_lib.UUID) else uuid_lib.UUID(row[7])
