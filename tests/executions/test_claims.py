@@ -4,6 +4,7 @@ The SIGKILL drill with real workers is in test_polling_worker.py.
 """
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
