@@ -15,7 +15,10 @@ from executions.models import Watch
 from incidents import services as incident_services
 from incidents.models import Incident, Status
 from monitors.models import Monitor
+from audit import context
+from incidents import stalls
 from tests.incidents.test_grouping import failing
+from tests.incidents.test_stalls import history, waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +141,27 @@ def test_the_systems_own_status_changes_are_recorded_as_the_systems(operator):
     [_, woken] = new_rows()
     assert (woken.actor, woken.actor_name, woken.ip, woken.after["status"]) == (None, "system", None, "open")
     assert Incident.objects.get().status == Status.OPEN
+
+
+def test_a_stall_clearing_during_someones_request_is_still_the_systems(settings, rf, operator):
+    settings.STALL_FACTOR, settings.STALL_FLOOR_MINUTES, settings.STALL_MIN_SAMPLES = 3, 30, 5
+    now = timezone.now()
+    history(now)
+    stuck = waiting(now, "Create task", "Send SMS", timedelta(hours=2))
+    assert stalls.detect(now) == (1, 0)
+    new_rows()
+    request = rf.post("/", REMOTE_ADDR="203.0.113.9")
+    request.user = operator
+    token = context.begin(request)
+    try:
+        stuck.next_step = {"uuid": "7c1d2e3f-0000-4000-8000-000000000001", "name": "Send follow-up"}
+        stuck.save(update_fields=["next_step"])
+        assert stalls.detect(now + timedelta(minutes=2)) == (0, 1)
+    finally:
+        context.end(token)
+    row = only("incident.status")
+    assert (row.actor, row.actor_name, row.ip) == (None, "system", None)
+    assert (row.before, row.after["status"]) == ({"status": "open"}, "resolved")
 
 
 def test_api_tokens_from_the_page_and_the_command_never_store_the_token(client, owner):
