@@ -4,7 +4,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
+
+import audit
 
 from .models import ApiToken, Scope
 
@@ -23,15 +26,23 @@ def create_token(user, name, scope=Scope.READ, expires_at=None):
     if scope not in Scope.values:
         raise ValueError(f"scope must be one of {Scope.values}")
     raw = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        scope=scope,
-        token_hash=hash_token(raw),
-        prefix=raw[: len(PREFIX) + 6],
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            scope=scope,
+            token_hash=hash_token(raw),
+            prefix=raw[: len(PREFIX) + 6],
+            expires_at=expires_at,
+        )
+        # Neither the token, its hash nor its prefix (a piece of the token): what it is, not what opens it.
+        audit.record("api_token.create", target=f"api_token:{token.pk}", after=_audited(token))
     return token, raw
+
+
+def _audited(token):
+    return {"owner": token.user.get_username(), "name": token.name, "scope": token.scope,
+            "expires_at": token.expires_at}
 
 
 def find_token(raw, now=None):
@@ -53,5 +64,7 @@ def mark_used(token, now):
 def revoke(token, now=None):
     """Revoke one of a user's tokens; revoking twice keeps the first time."""
     now = now or timezone.now()
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    with transaction.atomic():
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            audit.record("api_token.revoke", target=f"api_token:{token.pk}", before=_audited(token))
     token.refresh_from_db(fields=["revoked_at"])

@@ -5,19 +5,24 @@
 
 - Call it inside the transaction of the change, so the row exists exactly when the change does.
 - `actor` defaults to the signed-in user of the current request, `ip` to its address.
+  A change the product makes by itself (an incident reopened by a regression, a snooze
+  ending, a stall clearing) passes `actor_name=SYSTEM`: it is nobody's, so it takes neither
+  the request's user nor its address. A row with neither actor nor name is ops tooling
+  at the command line (`manage.py`), trusted like the server itself.
 - `before`/`after`: JSON-able dicts of the values that changed. Any key that names a
   secret (password, token, secret, key, code, url...) is stored as "[redacted]", so a
   caller cannot leak one by accident; never pass secrets in `target` either.
 
 Action names in use (one word per concept, "<thing>.<verb>"):
 auth.sign_in, auth.sign_in_failed, auth.sign_out, auth.sign_out_everywhere,
-mfa.enrol, mfa.remove, watch.add, watch.remove, role.change, profile.update.
-Monitors, incidents, channels and API tokens use e.g. monitor.create / monitor.update /
-monitor.delete, incident.status, channel.create / channel.update / channel.delete /
-channel.test, api_token.create / api_token.revoke.
+mfa.enrol, mfa.remove, watch.add, watch.remove, role.change, profile.update,
+monitor.create, monitor.update, monitor.pause, monitor.resume, monitor.delete,
+incident.status (before/after status: acknowledge, resolve, ignore, snooze, reopen and the
+system's own changes), incident.assign, api_token.create, api_token.revoke.
+Channels use channel.create / channel.update / channel.delete / channel.test.
 """
 
-from . import context
+from . import SYSTEM, context
 from .models import AuditEvent
 
 REDACTED = "[redacted]"
@@ -38,7 +43,7 @@ def scrub(value):
 
 
 def record(action, *, actor=None, actor_name="", target="", before=None, after=None, ip=None, at=None):
-    info = context.current()
+    info = None if actor_name == SYSTEM else context.current()
     if actor is None and info is not None:
         actor = info.user
     if ip is None and info is not None:

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+import audit
 from executions.failures import EXECUTION_FAILED
 from executions.models import Step
 
@@ -152,13 +153,15 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     incident.last_seen = max(incident.last_seen, now)
     if incident.status == Status.RESOLVED:
         event = "regressed"
-        set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.")
+        set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.", automatic=True)
         incident.regression = True
         incident.opened_at = now
     elif incident.status == Status.SNOOZED and incident.snooze_until_occurrences is not None and (
         incident.occurrences >= incident.snooze_until_occurrences
     ):
-        set_status(incident, Status.OPEN, None, now, "The snooze ended: its occurrences were reached.")
+        set_status(
+            incident, Status.OPEN, None, now, "The snooze ended: its occurrences were reached.", automatic=True
+        )
     incident.version = F("version") + 1
     incident.save()
     incident.refresh_from_db(fields=["version"])
@@ -166,10 +169,19 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     return occurrence
 
 
-def set_status(incident, status, by, now, note=""):
-    """Change the status in memory and write the history row; the caller saves the incident."""
+def set_status(incident, status, by, now, note="", *, automatic=False):
+    """Change the status in memory and write the history and audit rows; the caller saves the incident.
+
+    `automatic`: the product changed it by itself (a regression, a snooze ending, a stall
+    clearing), so the audit row is the system's, not the user whose request set it off.
+    """
     StatusChange.objects.create(
         incident=incident, from_status=incident.status, to_status=status, by=by, note=note[:300], at=now
+    )
+    after = {"status": status, "note": note} if note else {"status": status}
+    audit.record(
+        "incident.status", actor=by, actor_name=audit.SYSTEM if automatic else "",
+        target=f"incident:{incident.pk}", before={"status": incident.status}, after=after,
     )
     incident.status = status
     incident.status_changed_at = now

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+import audit
+
 from .grouping import set_status
 from .models import Incident, Status
 
@@ -21,14 +23,14 @@ def _may_act(incident, by):
         raise PermissionDenied("You cannot change this incident.")
 
 
-def _change(incident, status, by, now, note="", **fields):
+def _change(incident, status, by, now, note="", automatic=False, **fields):
     _may_act(incident, by)
     now = now or timezone.now()
     with transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if locked.status == status and not fields:
             return locked
-        set_status(locked, status, by, now, note)
+        set_status(locked, status, by, now, note, automatic=automatic)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.version = F("version") + 1
@@ -78,7 +80,13 @@ def assign(incident, by, to=None):
     _may_act(incident, by)
     assignee = to if to is not None else by
     with transaction.atomic():
+        before = Incident.objects.select_for_update().get(pk=incident.pk).assignee
         Incident.objects.filter(pk=incident.pk).update(assignee=assignee, version=F("version") + 1)
+        audit.record(
+            "incident.assign", actor=by, target=f"incident:{incident.pk}",
+            before={"assignee": before.get_username() if before else None},
+            after={"assignee": assignee.get_username() if assignee else None},
+        )
     incident.refresh_from_db()
     return incident
 
@@ -88,7 +96,7 @@ def wake_snoozed(now=None):
     now = now or timezone.now()
     woken = 0
     for incident in Incident.objects.snooze_over(now):
-        _change(incident, Status.OPEN, None, now, "The snooze ended.")
+        _change(incident, Status.OPEN, None, now, "The snooze ended.", automatic=True)
         woken += 1
     return woken
 

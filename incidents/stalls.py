@@ -136,7 +136,7 @@ def clear_moved_on(now):
             .exclude(pk__in=Occurrence.objects.uncleared_stalls().values("incident_id"))
         )
         for incident in done:
-            set_status(incident, Status.RESOLVED, None, now, "Every stalled execution moved on.")
+            set_status(incident, Status.RESOLVED, None, now, "Every stalled execution moved on.", automatic=True)
             incident.version += 1
             incident.save()
     return len(moved)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
+from audit import record
 from executions.plannr import NotFound, PlannrError, get_client
 from executions.plannr.types import normalise_uuid
 
@@ -37,6 +38,18 @@ class MonitorSpec:
     name_contains: str = ""
     triggered_by: list = field(default_factory=list)
     backfill_days: int | None = None
+
+
+# What an audit row shows of a monitor: what it covers, never Plannr's raw blueprint.
+AUDITED = ("name", "scope", "blueprint_uuid", "client_uuids", "name_contains", "triggered_by")
+
+
+def _audited(monitor):
+    return {key: getattr(monitor, key) for key in AUDITED}
+
+
+def _pause_state(monitor):
+    return {"paused": monitor.paused, "paused_until": monitor.paused_until}
 
 
 def _require(by, action):
@@ -131,6 +144,8 @@ def create_monitor(spec, *, creator, by=None, now=None):
         )
         if creator is not None:
             subscribe(monitor, creator)
+        record("monitor.create", actor=by, target=f"monitor:{monitor.pk}",
+               after={**_audited(monitor), "backfill_days": monitor.backfill_days})
     return monitor
 
 
@@ -148,30 +163,46 @@ def update_monitor(monitor, spec, *, by=None):
     ):
         # A different scope has its own history: sweep it from the start point again.
         fields["high_water"] = None
+    before = _audited(monitor)
     for key, value in fields.items():
         setattr(monitor, key, value)
-    monitor.save()
+    after = _audited(monitor)
+    changed = [key for key in AUDITED if before[key] != after[key]]
+    with transaction.atomic():
+        monitor.save()
+        record("monitor.update", actor=by, target=f"monitor:{monitor.pk}",
+               before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     return monitor
 
 
 def pause(monitor, *, by=None, until=None):
     """Pause now: indefinitely, or until `until` (a maintenance window)."""
     _require(by, "change")
+    before = _pause_state(monitor)
     if until is None:
         monitor.paused, monitor.paused_until = True, None
     else:
         monitor.paused, monitor.paused_until = False, until
-    monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+    with transaction.atomic():
+        monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+        record("monitor.pause", actor=by, target=f"monitor:{monitor.pk}",
+               before=before, after=_pause_state(monitor))
 
 
 def resume(monitor, *, by=None):
     """Active again. What Plannr created meanwhile is found by the next sweep (the high-water mark held)."""
     _require(by, "change")
+    before = _pause_state(monitor)
     monitor.paused, monitor.paused_until = False, None
-    monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+    with transaction.atomic():
+        monitor.save(update_fields=["paused", "paused_until", "updated_at"])
+        record("monitor.resume", actor=by, target=f"monitor:{monitor.pk}",
+               before=before, after=_pause_state(monitor))
 
 
 def delete_monitor(monitor, *, by=None):
     """Delete the monitor and its findings; the executions stay (they age out with retention)."""
     _require(by, "delete")
-    monitor.delete()
+    with transaction.atomic():
+        record("monitor.delete", actor=by, target=f"monitor:{monitor.pk}", before=_audited(monitor))
+        monitor.delete()
