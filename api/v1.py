@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from ninja import NinjaAPI
 
-from . import errors, executions, exports, watches
+from . import errors, executions, exports, monitors, watches
 from .auth import api_auth
 from .docs import VendoredSwagger
 from .ratelimit import PerTokenThrottle
@@ -35,6 +35,7 @@ errors.install(api)
 api.add_router("/watches", watches.router)
 api.add_router("/executions", executions.router)
 api.add_router("/exports", exports.router)
+api.add_router("/monitors", monitors.router)
 
 
 def unknown_endpoint(request, path=""):
