@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from ninja import NinjaAPI
 
-from . import errors, executions, exports, watches
+from . import errors, executions, exports, incidents, monitors, watches
 from .auth import api_auth
 from .docs import VendoredSwagger
 from .ratelimit import PerTokenThrottle
@@ -18,7 +18,8 @@ api = NinjaAPI(
     title="Plannr monitor API",
     version="1",
     description=(
-        "Watches, executions and exports of the Plannr execution monitor. Authenticate with a "
+        "Watches, executions, monitors, incidents and exports of the Plannr execution monitor. "
+        "Authenticate with a "
         "personal API token (`Authorization: Bearer <token>`, from the API tokens page) or, "
         "in the browser, with your session and the CSRF header. Errors are JSON: "
         '`{"code": "...", "message": "..."}`.'
@@ -35,6 +36,8 @@ errors.install(api)
 api.add_router("/watches", watches.router)
 api.add_router("/executions", executions.router)
 api.add_router("/exports", exports.router)
+api.add_router("/monitors", monitors.router)
+api.add_router("/incidents", incidents.router)
 
 
 def unknown_endpoint(request, path=""):

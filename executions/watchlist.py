@@ -476,5 +476,10 @@ def matching(user, params):
     The same filters as the page, for the API and the CSV export, which order and
     page the rows their own way.
     """
-    qs = Watch.objects.filter(user=user).filter(_status_q(WATCHES, params.status))
-    return qs.filter(_search_q(WATCHES, params.q)) if params.q else qs
+    return table_matching(Watch.objects.filter(user=user), WATCHES, params)
+
+
+def table_matching(qs, table, params):
+    """The rows of `qs` (a `table`) that `params`' status filter and search keep, unordered."""
+    qs = qs.filter(_status_q(table, params.status))
+    return qs.filter(_search_q(table, params.q)) if params.q else qs

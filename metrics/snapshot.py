@@ -1,18 +1,19 @@
 """The metric values that need the database, computed by a periodic task, never by a scrape.
 
 Each source is one function returning metric families; `SOURCES` lists them.
-Incidents and discovery add one function each when those apps exist.
 A family is a plain dict so that it can be stored as JSON:
 {"name", "type" ("gauge"), "help", "labels": [...], "samples": [[[label values], value], ...]}
 """
 
 import time
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from alerts.models import Delivery, OutboxState
 from executions.models import Execution, PollState
+from incidents.models import Incident, Status
+from monitors.models import Finding, Monitor
 
 NAMESPACE = "plannr_monitor"
 # Plannr's statuses are data: beyond this many distinct ones the rest are summed as "other",
@@ -132,7 +133,62 @@ def rate_budget(now):
     ]
 
 
-SOURCES = [poll_cycle, executions, alert_deliveries, rate_budget]
+def incidents(now):
+    by_status = dict(
+        Incident.objects.values("status").annotate(n=Count("id")).order_by().values_list("status", "n")
+    )
+    return [
+        family(
+            "incidents_open",
+            "Incidents open now (not acknowledged, snoozed, resolved or ignored).",
+            [((), by_status.get(Status.OPEN, 0))],
+        ),
+        family(
+            "incidents",
+            "Incidents by status.",
+            [((status,), by_status.get(status, 0)) for status in Status.values],
+            ["status"],
+        ),
+    ]
+
+
+def discovery(now):
+    """The monitors' sweeps, as the monitors app recorded them on each monitor."""
+    active = Monitor.objects.active(now)
+    sweeps = active.aggregate(
+        lag=Max("lag_seconds"), oldest=Min("last_swept_at"), found=Sum("last_sweep_found")
+    )
+    oldest = sweeps["oldest"]
+    return [
+        family(
+            "discovery_lag_seconds",
+            "Plannr history the active monitors' last sweeps left unswept (the largest); 0 when caught up.",
+            [((), sweeps["lag"] or 0)],
+        ),
+        family(
+            "discovery_last_sweep_age_seconds",
+            "How long ago the least recently swept active monitor was swept.",
+            [((), (now - oldest).total_seconds() if oldest else 0)],
+        ),
+        family(
+            "discovery_monitors_active",
+            "Monitors that sweeps cover now (not paused).",
+            [((), active.count())],
+        ),
+        family(
+            "discovery_last_sweep_found",
+            "Executions the active monitors' last sweeps found.",
+            [((), sweeps["found"] or 0)],
+        ),
+        family(
+            "discovery_executions_found",
+            "Executions the monitors have found (kept findings).",
+            [((), Finding.objects.count())],
+        ),
+    ]
+
+
+SOURCES = [poll_cycle, executions, alert_deliveries, rate_budget, incidents, discovery]
 
 
 def compute(now=None):

@@ -48,5 +48,20 @@ class ApiClient:
     def patch(self, path, data):
         return self.client.patch(self._url(path), data, content_type="application/json", **self.headers)
 
+    def put(self, path, data):
+        return self.client.put(self._url(path), data, content_type="application/json", **self.headers)
+
     def delete(self, path):
         return self.client.delete(self._url(path), **self.headers)
+
+
+@pytest.fixture
+def admin_api(client, admin):
+    """Calls /api/v1/ as an Admin (manages monitors), with a write token."""
+    return ApiClient(client, bearer(admin))
+
+
+@pytest.fixture
+def operator_api(client, operator):
+    """Calls /api/v1/ as an Operator (triages incidents), with a write token."""
+    return ApiClient(client, bearer(operator))

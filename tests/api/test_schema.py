@@ -14,7 +14,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api import tokens
+from executions.models import Watch
+from monitors.models import Finding
 from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.incidents.test_grouping import failing
+from tests.monitors.builders import everything
 
 MAX_EXAMPLES = 30
 
@@ -43,6 +47,11 @@ def token(db, owner, other_user, settings):
         add_step(w.execution, 1, "Send SMS", messages=["the account_uuid field is required"])
         add_snapshot(w.execution, [{"kind": "status", "from": "pending", "to": "failed"}])
     watch(other_user)
+    # Something for the monitors' operations to find (the fuzzer's user, a Viewer, may read them).
+    monitor = everything(None, name="Everything")
+    Finding.objects.create(monitor=monitor, execution=w.execution, found_at=w.created_at)
+    # And an incident on an execution the user watches, for the incidents' operations.
+    Watch.objects.create(user=owner, execution=failing())
     return tokens.create_token(owner, "fuzz", "write")[1]
 
 
@@ -66,6 +75,19 @@ def test_the_schema_is_served_and_lists_every_resource(client):
         "/api/v1/executions/{uuid}",
         "/api/v1/executions/{uuid}/history",
         "/api/v1/exports/watchlist.csv",
+        "/api/v1/monitors",
+        "/api/v1/monitors/{monitor_id}",
+        "/api/v1/monitors/{monitor_id}/pause",
+        "/api/v1/monitors/{monitor_id}/resume",
+        "/api/v1/monitors/{monitor_id}/executions",
+        "/api/v1/monitors/{monitor_id}/executions.csv",
+        "/api/v1/incidents",
+        "/api/v1/incidents/{incident_id}",
+        "/api/v1/incidents/{incident_id}/acknowledge",
+        "/api/v1/incidents/{incident_id}/resolve",
+        "/api/v1/incidents/{incident_id}/ignore",
+        "/api/v1/incidents/{incident_id}/snooze",
+        "/api/v1/exports/incidents.csv",
     } <= set(paths)
 
 
