@@ -119,6 +119,16 @@ class Execution(models.Model):
             ),
             models.Index(fields=["claim_token"], name="execution_claim_idx"),
             models.Index(fields=["status"], name="execution_status_idx"),
+            # The overview's "failing now" and "running": read newest first along these and
+            # stopped after a page, instead of scanning every execution (monitors/summary.py).
+            models.Index(
+                fields=["remote_updated_at", "id"], name="execution_failing_idx", condition=Q(is_failing=True)
+            ),
+            models.Index(
+                fields=["remote_created_at", "id"],
+                name="execution_running_idx",
+                condition=Q(is_finished=False) & ~Q(status=""),
+            ),
         ]
 
     def __str__(self):

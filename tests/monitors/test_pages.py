@@ -324,3 +324,43 @@ def test_unwatching_an_execution_a_monitor_found_keeps_it_polling(owner):
     unwatch(watch(owner, alone))
     assert Execution.objects.get(pk=found.pk).next_poll_at is not None
     assert Execution.objects.get(pk=alone.pk).next_poll_at is None
+
+
+def test_the_overview_and_monitors_refreshes_run_a_constant_number_of_queries(client, owner):
+    monitor = make_monitor()
+    client.force_login(owner)
+    now = timezone.now()
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+        return len(captured)
+
+    def both():
+        return queries(reverse("monitors:overview_live")), queries(reverse("monitors:list_live"))
+
+    find(monitor, make_execution(remote_created_at=now), make_execution(is_failing=True, remote_updated_at=now))
+    few = both()
+    find(monitor, *[make_execution(remote_created_at=now) for _ in range(30)])
+    find(monitor, *[make_execution(is_failing=True, remote_updated_at=now) for _ in range(30)])
+    watch(owner, name="watched, running", remote_created_at=now)
+    assert both() == few
+
+
+def test_the_overviews_counts_stop_at_the_cap(client, owner, monkeypatch):
+    from monitors import summary
+
+    monkeypatch.setattr(summary, "COUNT_CAP", 3)
+    monitor = make_monitor()
+    now = timezone.now()
+    find(monitor, *[make_execution(remote_created_at=now - timedelta(minutes=i)) for i in range(3)])
+    find(monitor, *[make_execution(is_failing=True, remote_updated_at=now) for _ in range(4)])
+    client.force_login(owner)
+    page = client.get(reverse("monitors:overview")).content.decode()
+    assert 'Failing now <span class="count">3+</span>' in page
+    # The failing ones are running too (not finished): 7 in all, shown as more than the cap.
+    assert 'Running <span class="count">3+</span>' in page
+
+    monkeypatch.setattr(summary, "COUNT_CAP", 10)
+    page = client.get(reverse("monitors:overview")).content.decode()
+    assert 'Failing now <span class="count">4</span>' in page and 'Running <span class="count">7</span>' in page
