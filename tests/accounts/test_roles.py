@@ -94,6 +94,7 @@ SAMPLES = {
     "monitors:delete": [("post", _missing, None, False, 404)],
     "incidents:list": [("get", None, None, False, 200)],
     "incidents:detail": [("get", _missing, None, False, 404)],
+    "incidents:rows": [("get", _missing, None, False, 404)],
     "incidents:for_execution": [("get", lambda c: {"uuid": uuid.uuid4()}, None, False, 404)],
     "incidents:act": [("post", _missing, {"action": "acknowledge"}, False, 404)],
     "incidents:bulk": [("post", None, {"action": "acknowledge"}, False, 302)],
