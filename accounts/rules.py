@@ -96,6 +96,7 @@ RULES = {
     # Incidents: everyone sees those of executions they may see; Operators triage them.
     "incidents:list": Rule(VIEW),
     "incidents:detail": Rule(VIEW),
+    "incidents:rows": Rule(VIEW),
     "incidents:for_execution": Rule(VIEW),
     "incidents:act": Rule(TRIAGE),
     "incidents:bulk": Rule(TRIAGE),

@@ -52,6 +52,13 @@ class IncidentQuerySet(models.QuerySet):
     def for_blueprint(self, name):
         return self.filter(blueprint_name=name) if name else self
 
+    def for_monitor(self, monitor_id):
+        """Incidents with an occurrence on an execution the monitor found (monitors.models.Finding)."""
+        if not monitor_id:
+            return self
+        found = Occurrence.objects.filter(execution__monitor_findings__monitor_id=monitor_id)
+        return self.filter(pk__in=found.values("incident_id"))
+
     def search(self, text):
         if not text:
             return self

@@ -21,12 +21,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
+from executions.rows import rendered_rows
+from executions.watchlist import Params
+from monitors.models import Monitor
 
 from . import charts, services
+from .listing import affected, executions_page
 from .models import Incident, Occurrence, Status
 
 PAGE_SIZE = 50
-EXECUTIONS_PAGE_SIZE = 50
 CLIENTS_SHOWN = 20
 HISTORY_SHOWN = 50
 RAW_SHOWN = 10_000
@@ -42,7 +45,13 @@ def _filters(request):
     status = _clean(request.GET.get("status"))
     if status not in Status.values:
         status = ""
-    return {"status": status, "blueprint": _clean(request.GET.get("blueprint"), 500), "q": _clean(request.GET.get("q"))}
+    monitor = _clean(request.GET.get("monitor"), 20)
+    return {
+        "status": status,
+        "blueprint": _clean(request.GET.get("blueprint"), 500),
+        "monitor": monitor if monitor.isdigit() else "",
+        "q": _clean(request.GET.get("q")),
+    }
 
 
 def _listed(user, filters):
@@ -50,6 +59,7 @@ def _listed(user, filters):
         Incident.objects.visible_to(user)
         .with_status(filters["status"])
         .for_blueprint(filters["blueprint"])
+        .for_monitor(filters["monitor"])
         .search(filters["q"])
     )
 
@@ -81,6 +91,7 @@ def incident_list(request):
         "filter_query": urlencode(filters),
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
+        "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
         "fingerprint": fp,
         "bulk_actions": list(BULK_ACTIONS),
         **refresh_context(),
@@ -110,36 +121,21 @@ def _incident_for(request, pk):
     return get_object_or_404(Incident.objects.visible_to(request.user).select_related("assignee", "status_changed_by"), pk=pk)
 
 
-def _affected(request, incident):
-    occurrences = Occurrence.objects.filter(incident=incident)
-    return occurrences if request.user.is_staff else occurrences.visible_to(request.user)
-
-
 def _live_context(request, incident):
-    affected = _affected(request, incident)
-    q = _clean(request.GET.get("q"))
-    state = _clean(request.GET.get("state"))
-    rows = affected.select_related("execution").order_by("-detected_at", "-id")
-    if q:
-        rows = rows.filter(client_name__icontains=q) | rows.filter(execution__name__icontains=q)
-    if state == "failing":
-        rows = rows.filter(execution__is_failing=True)
-    elif state == "running":
-        rows = rows.filter(execution__is_finished=False)
-    elif state == "finished":
-        rows = rows.filter(execution__is_finished=True)
-    else:
-        state = ""
-    page = Paginator(rows, EXECUTIONS_PAGE_SIZE).get_page(_clean(request.GET.get("page")) or "1")
-    fp = make_fingerprint(incident.version, q, state, page.number, affected.aggregate(m=Max("execution__version")))
-    return fp, {
+    """The incident's facts and actions: what changes when its version does."""
+    fp = make_fingerprint(incident.pk, incident.version)
+    return fp, {"incident": incident, "fingerprint": fp, "statuses": Status, **refresh_context()}
+
+
+def _rows_context(request, incident, refresh=False):
+    """What the affected executions' partial needs: it is asked for every few seconds."""
+    data = executions_page(incident, request.user, Params.from_query(request.GET), refresh=refresh)
+    return {
         "incident": incident,
-        "executions": page,
-        "exec_q": q,
-        "exec_state": state,
-        "live_query": urlencode({"q": q, "state": state, "page": page.number}),
-        "fingerprint": fp,
-        "statuses": Status,
+        "data": data,
+        "params": data.params,
+        "page_url": reverse("incidents:detail", args=[incident.pk]),
+        "rows_url": reverse("incidents:rows", args=[incident.pk]),
         **refresh_context(),
     }
 
@@ -153,10 +149,11 @@ def detail(request, pk):
         if not_modified := unchanged(request, fp):
             return not_modified
         return render(request, "incidents/_live.html", context)
-    affected = _affected(request, incident)
+    context.update(_rows_context(request, incident))
+    context["rows"] = rendered_rows(context["data"])
     context.update(
         {
-            "clients": affected.values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
+            "clients": affected(incident, request.user).values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
             "history": incident.history.select_related("by")[:HISTORY_SHOWN],
             "raw_sample": incident.sample_info[:RAW_SHOWN],
             "raw_cut": max(len(incident.sample_info) - RAW_SHOWN, 0),
@@ -164,6 +161,24 @@ def detail(request, pk):
         }
     )
     return render(request, "incidents/detail.html", context)
+
+
+@require_GET
+@login_required
+def rows(request, pk):
+    """The affected executions' table, as the watchlist's and a monitor's: filtered, sorted, live."""
+    incident = _incident_for(request, pk)
+    known = request.GET.get("known")
+    context = _rows_context(request, incident, refresh=bool(known))
+    if not_modified := unchanged(request, context["data"].fingerprint):
+        return not_modified
+    # The rows' HTML is read only now: a refresh that answers 204 never needs it.
+    context["rows"] = rendered_rows(context["data"])
+    response = render(request, "incidents/_executions.html", context)
+    if not known:
+        query = context["params"].query_string()
+        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
+    return response
 
 
 def _act(incident, action, request):

@@ -94,7 +94,8 @@ SAMPLES = {
     "monitors:delete": [("post", _missing, None, False, 404)],
     "incidents:list": [("get", None, None, False, 200)],
     "incidents:detail": [("get", _missing, None, False, 404)],
-    "incidents:for_execution": [("get", lambda c: {"uuid": uuid.uuid4()}, None, False, 302)],
+    "incidents:rows": [("get", _missing, None, False, 404)],
+    "incidents:for_execution": [("get", lambda c: {"uuid": uuid.uuid4()}, None, False, 302)],  # to the list, with a message
     "incidents:act": [("post", _missing, {"action": "acknowledge"}, False, 404)],
     "incidents:bulk": [("post", None, {"action": "acknowledge"}, False, 302)],
     "channels:list": [("get", None, None, False, 200)],

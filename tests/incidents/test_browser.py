@@ -53,8 +53,9 @@ def test_open_an_incident_acknowledge_it_and_watch_the_counts_grow_live(
         watched_failure(owner, client=f"Client {n}")
     expect(page.locator("#incident-occurrences")).to_have_text("4", timeout=LAND)
     expect(page.locator("#incident-clients")).to_have_text("4")
-    expect(page.locator(".affected-row")).to_have_count(4)
-    expect(page.locator(".affected-row").get_by_text("Gareth <Thompson>")).to_be_visible()  # escaped, shown as text
+    rows = page.locator("#execution-rows .watch-row")
+    expect(rows).to_have_count(4, timeout=LAND)
+    expect(rows.get_by_text("Gareth <Thompson>")).to_be_visible()  # escaped, shown as text
     assert page.evaluate("window.__noReload") == 1
     browser.screenshot("incident-live")
     assert browser.errors == []

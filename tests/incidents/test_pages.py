@@ -1,15 +1,18 @@
 """The incidents list and incident page: who sees what, filters, actions, live refresh, escaping, scale."""
 
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import roles
 from incidents.models import Incident, Status
+from monitors.models import Finding, Monitor, Scope
 
 from .builders import many_incidents
 from .test_grouping import failing
@@ -62,6 +65,50 @@ def test_open_incidents_come_first_and_filters_narrow_the_list(owner, owner_clie
     searched = owner_client.get(LIST, {"q": "old step"}).content.decode()
     assert f'id="incident-{opened.pk}"' not in searched and f'id="incident-{resolved.pk}"' in searched
     assert owner_client.get(LIST, {"status": "\x00", "q": "a\x00b"}).status_code == 200
+
+
+def found_by(monitor, incident):
+    for occurrence in incident.occurrence_rows.all():
+        Finding.objects.create(monitor=monitor, execution=occurrence.execution, found_at=timezone.now())
+
+
+def test_the_list_filters_by_monitor_through_refresh_and_bulk(operator, client):
+    client.force_login(operator)
+    found, other = mine(operator), mine(operator, step="Other step")
+    monitor = Monitor.objects.create(name="Welcome packs", scope=Scope.EVERYTHING, start_at=timezone.now())
+    found_by(monitor, found)
+    assert set(Incident.objects.for_monitor(monitor.pk)) == {found}
+    assert Incident.objects.for_monitor("").count() == 2  # no monitor: no filter
+    page = client.get(LIST, {"monitor": monitor.pk}).content.decode()
+    assert f'id="incident-{found.pk}"' in page and f'id="incident-{other.pk}"' not in page
+    assert f'<option value="{monitor.pk}" selected>Welcome packs</option>' in page
+    # The live refresh asks for the same filter, and the bulk form returns to it.
+    assert f"monitor={monitor.pk}" in re.search(r'id="incidents-poller"[^>]*hx-get="([^"]+)"', page).group(1)
+    back = unescape(re.search(r'name="next" value="([^"]+)"', page).group(1))
+    assert f"monitor={monitor.pk}" in back
+    response = client.post(reverse("incidents:bulk"), {"action": "ignore", "incident": [found.pk], "next": back})
+    assert f"monitor={monitor.pk}" in response["Location"]
+    refreshed = client.get(response["Location"], headers=HTMX).content.decode()
+    assert f'id="incident-{found.pk}"' in refreshed and f'id="incident-{other.pk}"' not in refreshed
+    assert client.get(LIST, {"monitor": "x\x00"}).status_code == 200  # not a monitor: no filter
+
+
+def test_affected_executions_use_the_watchlists_table_filters_and_search(owner, owner_client):
+    incident = mine(owner, client="Ann Lee")
+    second = failing(client="Bob Stone", status="failed")
+    second.watches.create(user=owner)
+    failing(client="Not mine")  # same incident, an execution the owner may not see
+    rows = reverse("incidents:rows", args=[incident.pk])
+    detail = owner_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert detail.count('class="watch-row') == 2 and "Not mine" not in detail
+    assert 'id="chip-failing"' in detail and 'id="sort-status"' in detail and f'hx-get="{rows}' in detail
+    searched = owner_client.get(rows, {"q": "bob"}, headers=HTMX)
+    assert "Bob Stone" in searched.content.decode() and "Ann Lee" not in searched.content.decode()
+    assert searched["HX-Push-Url"] == reverse("incidents:detail", args=[incident.pk]) + "?q=bob"
+    by_status = owner_client.get(rows, {"status": "failed"}, headers=HTMX).content.decode()
+    assert "Bob Stone" in by_status and "Ann Lee" not in by_status
+    known = searched.context["data"].fingerprint
+    assert owner_client.get(rows, {"q": "bob", "known": known}, headers=HTMX).status_code == 204
 
 
 def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part(operator, client):
@@ -130,11 +177,15 @@ def test_the_live_parts_answer_204_until_something_changes(owner, owner_client):
     first = owner_client.get(detail, {"part": "live"}, headers=HTMX)
     known = first.context["fingerprint"]
     assert owner_client.get(detail, {"part": "live", "known": known}, headers=HTMX).status_code == 204
+    rows = reverse("incidents:rows", args=[incident.pk])
+    known_rows = owner_client.get(rows, headers=HTMX).context["data"].fingerprint
+    assert owner_client.get(rows, {"known": known_rows}, headers=HTMX).status_code == 204
     known_list = owner_client.get(LIST, headers=HTMX).context["fingerprint"]
     assert owner_client.get(LIST, {"known": known_list}, headers=HTMX).status_code == 204
     failing(client="Someone new").watches.create(user=owner)  # one more occurrence
     assert owner_client.get(detail, {"part": "live", "known": known}, headers=HTMX).status_code == 200
     assert owner_client.get(LIST, {"known": known_list}, headers=HTMX).status_code == 200
+    assert owner_client.get(rows, {"known": known_rows}, headers=HTMX).status_code == 200
 
 
 def test_script_in_a_message_or_step_name_is_escaped_in_title_list_and_chart_labels(owner, owner_client):
@@ -160,11 +211,17 @@ def count_queries(client, url, params=None, headers=None):
 def test_query_counts_stay_the_same_at_10000_incidents_and_200000_occurrences(owner, owner_client):
     small = many_incidents(owner, 3, 2)
     detail = reverse("incidents:detail", args=[small[0].pk])
+    rows = reverse("incidents:rows", args=[small[0].pk])
+    monitor = Monitor.objects.create(name="All", scope=Scope.EVERYTHING, start_at=timezone.now())
+    found_by(monitor, small[0])
     urls = [
         (LIST, {}, {}),
         (LIST, {"status": "open", "q": "required"}, HTMX),
+        (LIST, {"monitor": monitor.pk, "blueprint": "Blueprint 0"}, HTMX),
         (detail, {}, {}),
-        (detail, {"part": "live", "state": "failing"}, HTMX),
+        (detail, {"part": "live"}, HTMX),
+        (rows, {"status": "failing", "q": "client"}, HTMX),
+        (rows, {"sort": "-status", "page": 2, "size": 25}, HTMX),
     ]
     before = [count_queries(owner_client, url, params, headers) for url, params, headers in urls]
     many_incidents(owner, 10_000, 20)
