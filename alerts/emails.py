@@ -20,12 +20,13 @@ from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
 from django.db.models import OuterRef, Subquery
 
+from channels.messages import Notification
 from executions.models import Watch
 from incidents.models import Occurrence
 
 from . import recipients
 from .models import AlertKind, EventKind
-from .notifications import KINDS, Notification, incident_body
+from .notifications import KINDS, incident_body
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
