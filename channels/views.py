@@ -170,6 +170,6 @@ def confirm(request, pk):
 def delete(request, pk):
     channel = _channel(request, pk)
     name = channel.name
-    channel.delete()
+    services.delete_channel(channel)
     messages.success(request, f"Channel \u201c{name}\u201d deleted.")
     return redirect("channels:list")
