@@ -56,6 +56,19 @@ def may_manage(user, channel):
     return channel.owner_id == user.pk
 
 
+def attach_monitors(channel, monitors):
+    """An organisation channel gets the incidents of executions these monitors find."""
+    if not channel.is_organisation:
+        raise PermissionDenied("Only organisation channels are attached to monitors.")
+    with transaction.atomic():
+        before = sorted(channel.monitors.values_list("pk", flat=True))
+        channel.monitors.set(monitors)
+        after = sorted(m.pk for m in monitors)
+        if before != after:
+            audit.record("channel.update", target=audit_target(channel), before={"monitors": before},
+                         after={"monitors": after})
+
+
 def confirm_arrival(channel, arrived, now=None):
     """Teams: the user says whether the test message showed up."""
     with transaction.atomic():

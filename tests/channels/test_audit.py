@@ -38,3 +38,26 @@ def test_create_test_confirm_and_delete_are_audited_without_secrets(owner_client
     assert AuditEvent.objects.get(action="channel.update").after == {"confirmed": True}
     stored = json.dumps(list(channel_rows.values("target", "before", "after")))
     assert "abc123secret" not in stored and secret not in stored and "workflows" not in stored
+
+
+def test_an_admin_attaches_monitors_to_an_organisation_channel(admin, owner_client, owner):
+    from django.test import Client
+
+    from tests.monitors.builders import everything
+
+    client = Client()
+
+    channel = make_channel(admin, Kind.WEBHOOK, TARGET, name="Ops Teams", organisation=True)
+    mine = make_channel(owner, Kind.WEBHOOK, TARGET)
+    monitor = everything(admin, name="Everything")
+    client.force_login(admin)
+    page = client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    assert 'name="monitor"' in page and "Everything" in page
+    client.post(reverse("channels:monitors", args=[channel.pk]), {"monitor": [str(monitor.pk)]})
+    assert list(channel.monitors.all()) == [monitor]
+    update = AuditEvent.objects.get(action="channel.update")
+    assert update.before == {"monitors": []} and update.after == {"monitors": [monitor.pk]}
+    assert 'name="monitor"' not in owner_client.get(reverse("channels:detail", args=[mine.pk])).content.decode()
+    # An Operator may not attach (the rule), and a personal channel cannot be attached at all.
+    assert owner_client.post(reverse("channels:monitors", args=[channel.pk])).status_code == 403
+    assert client.post(reverse("channels:monitors", args=[mine.pk])).status_code == 404
