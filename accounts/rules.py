@@ -111,6 +111,7 @@ RULES = {
     "channels:test_status": Rule(OWN_CHANNELS),
     "channels:confirm": Rule(OWN_CHANNELS),
     "channels:delete": Rule(OWN_CHANNELS),
+    "channels:monitors": Rule(ORG_CHANNELS),
     # API tokens: one's own, for the API's own role checks (api/auth.py).
     "api:tokens": Rule(VIEW),
     "api:revoke": Rule(VIEW),

@@ -13,5 +13,7 @@ class AlertsConfig(AppConfig):
 
         failures_detected.connect(receivers.record_failures, dispatch_uid="alerts.record_failures")
         # Kept referenced here: signals hold receivers weakly.
-        self.incident_receiver = receivers.incident_receiver(tasks.enqueue_deliveries)
+        self.incident_receiver = receivers.incident_receiver(
+            tasks.enqueue_deliveries, tasks.enqueue_channel_deliveries
+        )
         incident_activity.connect(self.incident_receiver, dispatch_uid="alerts.record_incident_alerts")

@@ -20,12 +20,13 @@ from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 
 from django.db.models import OuterRef, Subquery
 
+from channels.messages import Notification
 from executions.models import Watch
 from incidents.models import Occurrence
 
 from . import recipients
 from .models import AlertKind, EventKind
-from .notifications import KINDS, Notification, incident_body
+from .notifications import KINDS, incident_body
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
@@ -164,7 +165,7 @@ def incident_url(incident):
     return absolute(reverse("incidents:detail", args=[incident.pk]))
 
 
-def _scope(alert):
+def alert_scope(alert):
     """The occurrences an alert is about: its episode, or for a reminder those since the last alert."""
     occurrences = Occurrence.objects.filter(incident_id=alert.incident_id)
     if alert.kind == AlertKind.REMINDER:
@@ -174,7 +175,7 @@ def _scope(alert):
 
 def affected_for(delivery, limit=EMAIL_EXECUTIONS):
     """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label."""
-    mine = _scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
+    mine = alert_scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
     label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
     rows = list(mine.select_related("execution").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit])
     return (mine.count() if len(rows) == limit else len(rows)), rows
@@ -187,7 +188,7 @@ def _cut(text, limit):
     return text[:limit], len(text) - limit
 
 
-def _headline(incident):
+def headline(incident):
     """"Send SMS — the account_uuid field is required": the title, with its step set apart."""
     prefix = f"{incident.step_name}: "
     if incident.step_name and incident.title.startswith(prefix):
@@ -236,7 +237,7 @@ def incident_context(delivery, preference):
         "kind": alert.kind,
         "kind_label": AlertKind(alert.kind).label,
         "incident": incident,
-        "headline": _headline(incident),
+        "headline": headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
         "subject_count": count,
         "messages": messages,

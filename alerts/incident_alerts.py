@@ -11,6 +11,9 @@
   (`record_reminders`, run by the sweeper).
 - Acknowledged, snoozed and ignored incidents stay quiet.
 The hourly throttle and its digest still apply to every delivery, as a safety net.
+Each alert also goes to channels (alerts/channel_alerts.py): the recipients' own
+chat and webhook channels, and the organisation channels attached to the monitors
+that found the affected executions - one ChannelDelivery per (alert, channel).
 """
 
 from datetime import timedelta
@@ -23,7 +26,7 @@ from django.utils import timezone
 from incidents.grouping import serialise
 from incidents.models import QUIET, Incident, Occurrence, Status
 
-from . import recipients, throttle
+from . import channel_alerts, recipients, throttle
 from .models import Alert, AlertKind, Delivery, OutboxState
 from .preferences import lock_preferences
 
@@ -32,7 +35,7 @@ def _window():
     return timedelta(seconds=settings.INCIDENT_ALERT_WINDOW_SECONDS)
 
 
-def on_activity(incident, occurrence, event, enqueue, now=None):
+def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels=None):
     """An occurrence was recorded (`event`: opened, regressed or occurred). Returns the new deliveries."""
     now = now or timezone.now()
     if incident.status in QUIET or incident.status == Status.RESOLVED:
@@ -40,20 +43,22 @@ def on_activity(incident, occurrence, event, enqueue, now=None):
     who = recipients.for_executions([occurrence.execution_id])
     if event in (AlertKind.OPENED, AlertKind.REGRESSED):
         alert = Alert.objects.create(incident=incident, kind=event, fold_until=now + _window(), created_at=now)
-        return _deliver(alert, who, now, enqueue)
+        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels)
     episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
     told = set(Delivery.objects.filter(alert__in=episode).values_list("user_id", flat=True))
     new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
-    if not new:
+    told_channels = channel_alerts.told_in(episode)
+    new_channels = channel_alerts.channels_for(who, [occurrence.execution_id]).exclude(pk__in=told_channels)
+    if not new and not new_channels.exists():
         return []
     current = episode.exclude(kind=AlertKind.REMINDER).order_by("-fold_until").first()
     if current is None or current.fold_until <= now:
         kind = current.kind if current else AlertKind.OPENED
         current = Alert.objects.create(incident=incident, kind=kind, fold_until=now + _window(), created_at=now)
-    return _deliver(current, new, now, enqueue)
+    return _deliver(current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels)
 
 
-def _deliver(alert, who, now, enqueue):
+def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=()):
     preferences = lock_preferences(who)
     deliveries = []
     for user_id, preference in preferences.items():
@@ -73,6 +78,9 @@ def _deliver(alert, who, now, enqueue):
         # A second late, so the task never arrives before its row is due.
         countdown = wait + 1 if wait > 0 else None
         transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
+    # A user who turned alerts off hears nothing on their channels either.
+    wanting = [user_id for user_id, preference in preferences.items() if preference.enabled]
+    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels)
     return deliveries
 
 
@@ -88,7 +96,7 @@ def reminders_due(now):
     )
 
 
-def record_reminders(enqueue, now=None, limit=200):
+def record_reminders(enqueue, now=None, limit=200, enqueue_channels=None):
     """Write the due reminders (one transaction per incident). Returns how many."""
     now = now or timezone.now()
     made = 0
@@ -99,10 +107,12 @@ def record_reminders(enqueue, now=None, limit=200):
             since = Alert.objects.filter(incident=locked).aggregate(m=Max("fold_until"))["m"]
             if locked.status != Status.OPEN or since is None or locked.last_seen <= since:
                 continue
-            executions = Occurrence.objects.filter(incident=locked).since(since).values_list("execution_id", flat=True)
+            executions = list(
+                Occurrence.objects.filter(incident=locked).since(since).values_list("execution_id", flat=True)
+            )
             alert = Alert.objects.create(
                 incident=locked, kind=AlertKind.REMINDER, since=since, fold_until=now, created_at=now
             )
-            _deliver(alert, recipients.for_executions(executions), now, enqueue)
+            _deliver(alert, recipients.for_executions(executions), now, enqueue, executions, enqueue_channels)
             made += 1
     return made

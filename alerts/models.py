@@ -229,3 +229,30 @@ class Delivery(OutboxMessage):
 
     def __str__(self):
         return f"alert {self.pk} to {self.user} ({self.get_state_display()})"
+
+
+class ChannelDelivery(OutboxMessage):
+    """One incident alert to one channel (alerts/channel_alerts.py): a channel of a recipient
+    (other than email, which is their `Delivery`), or an organisation channel attached to a
+    monitor that found an affected execution. `message_uuid` is its idempotency key, so a
+    webhook's `webhook-id` is the same on every attempt."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="channel_deliveries")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="alert_deliveries")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "channel deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "channel"], name="channel_delivery_once_per_alert"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="channel_delivery_due_idx",
+                condition=Q(state__in=["pending", "retrying", "sending"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"alert {self.alert_id} to channel {self.channel_id} ({self.get_state_display()})"

@@ -1,26 +1,14 @@
-"""An alert rendered once, as a plain structure every channel can send.
+"""What an alert says, in the terms of `channels.messages.Notification`.
 
-Email sends `subject`, `text` and `html`; chat and webhook channels use
-`subject`, `text`, `url` and `incident` (the webhook's JSON body). Field names
-are shared with the channels app.
+The dataclass lives in the channels app (dependencies point alerts -> channels);
+this module maps alert kinds to notification kinds and builds the webhook body
+of an incident.
 """
-
-from dataclasses import dataclass, field
 
 # Notification kinds, by alert kind.
 KINDS = {"opened": "incident_opened", "regressed": "incident_regressed", "reminder": "incident_reminder"}
 # A webhook body lists at most this many executions.
 EXECUTIONS_LIMIT = 20
-
-
-@dataclass(frozen=True)
-class Notification:
-    kind: str  # "incident_opened" | "incident_regressed" | "incident_reminder" | "test"
-    subject: str
-    text: str
-    html: str
-    url: str
-    incident: dict = field(default_factory=dict)
 
 
 def incident_body(incident, executions, total, incident_url, site_url):

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from executions.failures import EXECUTION_FAILED
-from .models import CLAIMABLE_STATES, Delivery, Digest, FailureEvent, OutboxState
+from .models import CLAIMABLE_STATES, ChannelDelivery, Delivery, Digest, FailureEvent, OutboxState
 
 logger = logging.getLogger("alerts")
 
@@ -110,6 +110,12 @@ def claim_delivery(pk, now):
     # Pending rows too wait for their time: an incident alert is due when its fold window ends.
     due = Q(state__in=CLAIMABLE_STATES, next_attempt_at__lte=now)
     return _claim(Delivery.objects.filter(due, pk=pk), now)
+
+
+def claim_channel_delivery(pk, now):
+    """The same for an alert to a channel (alerts/channel_alerts.py)."""
+    due = Q(state__in=CLAIMABLE_STATES, next_attempt_at__lte=now)
+    return _claim(ChannelDelivery.objects.filter(due, pk=pk), now)
 
 
 def claim_digest(pk, now):
@@ -221,7 +227,7 @@ def retry_failed(delivery, enqueue_deliveries, enqueue_digests, now=None):
 # --- Sweeping ------------------------------------------------------------------------
 
 
-def sweep(send_deliveries, send_digests, now=None, limit=500):
+def sweep(send_deliveries, send_digests, now=None, limit=500, send_channel_deliveries=None):
     """Recover what a dead worker or a lost message left behind, and start due digests.
 
     - a row claimed longer than ALERT_CLAIM_TIMEOUT_SECONDS ago belongs to a dead
@@ -229,7 +235,9 @@ def sweep(send_deliveries, send_digests, now=None, limit=500):
     - pending and due retrying deliveries that nobody picked up are queued again
       (after a grace of ALERT_SWEEP_SECONDS, so the usual on-commit and countdown
       messages get there first);
-    - digests whose window has ended (or whose retry is due) are queued.
+    - digests whose window has ended (or whose retry is due) are queued;
+    - channel deliveries (alerts/channel_alerts.py) like deliveries, through
+      `send_channel_deliveries` (left alone without it).
     Queueing twice is harmless: a second claim finds nothing to take.
     Returns counts, for the log and the tests.
     """
@@ -262,7 +270,18 @@ def sweep(send_deliveries, send_digests, now=None, limit=500):
         send_deliveries(delivery_ids)
     if digest_ids:
         send_digests(digest_ids)
+    channel_reclaimed, channel_ids = [], []
+    if send_channel_deliveries is not None:
+        channel_reclaimed = _reclaim_stale(ChannelDelivery, now, limit)
+        due_channels = ChannelDelivery.objects.filter(state__in=CLAIMABLE_STATES, next_attempt_at__lte=grace)
+        channel_ids = list(dict.fromkeys(
+            channel_reclaimed + list(due_channels.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        ))
+        if channel_ids:
+            send_channel_deliveries(channel_ids)
     result = {
+        "reclaimed_channel_deliveries": len(channel_reclaimed),
+        "queued_channel_deliveries": len(channel_ids),
         "reclaimed_deliveries": len(reclaimed[Delivery]),
         "reclaimed_digests": len(reclaimed[Digest]),
         "queued_deliveries": len(delivery_ids),
@@ -322,6 +341,9 @@ def log_outcome(row, outcome):
     if isinstance(row, Digest):
         fields = {"digest_id": row.pk, "user_id": row.user_id}
         label = f"alert digest {row.pk}"
+    elif isinstance(row, ChannelDelivery):
+        fields = {"channel_delivery_id": row.pk, "channel_id": row.channel_id, "alert_id": row.alert_id}
+        label = f"alert {row.alert_id} to channel {row.channel_id} (row {row.pk})"
     else:
         fields = {"delivery_id": row.pk, "user_id": row.user_id}
         if row.alert_id:

@@ -9,7 +9,7 @@ def record_failures(sender, execution, failures, **kwargs):
         outbox.record_failures(execution, failures)
 
 
-def incident_receiver(enqueue):
+def incident_receiver(enqueue, enqueue_channels=None):
     """The `incident_activity` receiver, sending through `enqueue` once the transaction commits.
 
     An exception here rolls back the ingest too, so the poll is retried and the
@@ -17,6 +17,6 @@ def incident_receiver(enqueue):
     """
 
     def record_alerts(sender, incident, occurrence, event, now=None, **kwargs):
-        incident_alerts.on_activity(incident, occurrence, event, enqueue, now=now)
+        incident_alerts.on_activity(incident, occurrence, event, enqueue, now=now, enqueue_channels=enqueue_channels)
 
     return record_alerts

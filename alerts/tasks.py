@@ -25,12 +25,19 @@ def send_digest(digest_id):
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def send_channel_delivery(channel_delivery_id):
+    from . import channel_alerts
+
+    channel_alerts.send(channel_delivery_id, enqueue=enqueue_channel_deliveries)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def sweep_deliveries():
     """Run by beat every ALERT_SWEEP_SECONDS: due reminders, dead workers' claims, lost messages, due digests."""
     from . import incident_alerts, outbox
 
-    incident_alerts.record_reminders(enqueue=enqueue_deliveries)
-    outbox.sweep(enqueue_deliveries, enqueue_digests)
+    incident_alerts.record_reminders(enqueue=enqueue_deliveries, enqueue_channels=enqueue_channel_deliveries)
+    outbox.sweep(enqueue_deliveries, enqueue_digests, send_channel_deliveries=enqueue_channel_deliveries)
 
 
 def enqueue_deliveries(ids, countdown=None):
@@ -43,3 +50,9 @@ def enqueue_digests(ids, countdown=None):
     from .outbox import enqueue
 
     return enqueue(send_digest, ids, countdown)
+
+
+def enqueue_channel_deliveries(ids, countdown=None):
+    from .outbox import enqueue
+
+    return enqueue(send_channel_delivery, ids, countdown)

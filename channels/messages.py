@@ -1,8 +1,9 @@
 """The rendered message a channel sends.
 
-The same dataclass as `alerts/notifications.py` on the incidents branch: the
-alerts app decides what to say and to whom, a channel only says it. Kept here
-until the two are unified at merge.
+The one message type of the product: the alerts app decides what to say and
+to whom (alerts/emails.py renders it), a channel only says it. Email sends
+`subject`, `text` and `html`; chat and webhook channels use `subject`, `text`,
+`url` and `incident` (the webhook's JSON body).
 """
 
 from dataclasses import dataclass, field

@@ -56,8 +56,9 @@ class ChannelQuerySet(models.QuerySet):
 
 
 class Channel(models.Model):
-    # Attached monitors: the monitors app adds `monitors = ManyToManyField("monitors.Monitor",
-    # related_name="channels", blank=True)` here at merge; alerts sends a monitor's incidents to them.
+    # Organisation channels only: the incidents of executions these monitors found are sent here
+    # (alerts/channel_alerts.py).
+    monitors = models.ManyToManyField("monitors.Monitor", related_name="channels", blank=True)
 
     # Null owner: an organisation channel, managed by users with accounts.manage_org_channels (Admins).
     owner = models.ForeignKey(

@@ -19,6 +19,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+import audit
+
 from . import notices
 from .delivery import deliver
 from .messages import test_notification
@@ -32,6 +34,8 @@ def request_test(channel, user, enqueue, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         message = TestMessage.objects.create(channel=channel, requested_by=user, next_attempt_at=now, created_at=now)
+        audit.record("channel.test", actor=user, actor_name="" if user else "manage.py channel",
+                     target=f"channel:{channel.pk}", after={"test_message": message.pk})
         transaction.on_commit(lambda: enqueue([message.pk]), robust=True)
     return message
 

@@ -4,7 +4,10 @@ Each checks who may do it, so every door enforces the same rules.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
+
+import audit
 
 from . import crypto
 from .forms import PERMISSION, validate_target
@@ -27,8 +30,24 @@ def create_channel(user, kind, name, target, organisation=False, operator=False)
     if kind == Kind.WEBHOOK:
         secret = new_signing_secret()
         channel.signing_secret = secret
-    channel.save()
+    with transaction.atomic():
+        channel.save()
+        # Never the target or the secret: the name, kind and scope say what was made.
+        audit.record("channel.create", actor=None if operator else user,
+                     actor_name="manage.py channel" if operator else "", target=audit_target(channel),
+                     after={"name": name, "kind": kind, "organisation": organisation})
     return channel, secret
+
+
+def audit_target(channel):
+    return f"channel:{channel.pk}"
+
+
+def delete_channel(channel):
+    with transaction.atomic():
+        audit.record("channel.delete", target=audit_target(channel),
+                     before={"name": channel.name, "kind": channel.kind, "organisation": channel.owner_id is None})
+        channel.delete()
 
 
 def may_manage(user, channel):
@@ -37,9 +56,26 @@ def may_manage(user, channel):
     return channel.owner_id == user.pk
 
 
+def attach_monitors(channel, monitors):
+    """An organisation channel gets the incidents of executions these monitors find."""
+    if not channel.is_organisation:
+        raise PermissionDenied("Only organisation channels are attached to monitors.")
+    with transaction.atomic():
+        before = sorted(channel.monitors.values_list("pk", flat=True))
+        channel.monitors.set(monitors)
+        after = sorted(m.pk for m in monitors)
+        if before != after:
+            audit.record("channel.update", target=audit_target(channel), before={"monitors": before},
+                         after={"monitors": after})
+
+
 def confirm_arrival(channel, arrived, now=None):
     """Teams: the user says whether the test message showed up."""
-    Channel.objects.filter(pk=channel.pk).update(confirmed_at=(now or timezone.now()) if arrived else None)
+    with transaction.atomic():
+        was = channel.confirmed_at is not None
+        Channel.objects.filter(pk=channel.pk).update(confirmed_at=(now or timezone.now()) if arrived else None)
+        audit.record("channel.update", target=audit_target(channel), before={"confirmed": was},
+                     after={"confirmed": arrived})
     channel.refresh_from_db(fields=["confirmed_at"])
 
 

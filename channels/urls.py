@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/test/<int:test_id>/", views.test_status, name="test_status"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/monitors/", views.attach_monitors, name="monitors"),
 ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
+from monitors.models import Monitor
 
 from . import crypto, outbox, services
 from .forms import HELP, PERMISSION, ChannelForm, kinds_for
@@ -111,7 +112,22 @@ def detail(request, pk):
         "help": HELP.get(channel.kind, ""),
         "nav": "channels",
     })
+    if channel.is_organisation:
+        context["monitors"] = Monitor.objects.order_by("name")
+        context["attached"] = set(channel.monitors.values_list("pk", flat=True))
     return render(request, "channels/detail.html", context)
+
+
+@require_POST
+@login_required
+def attach_monitors(request, pk):
+    channel = _channel(request, pk)
+    if not channel.is_organisation:
+        raise Http404("Only organisation channels are attached to monitors.")
+    chosen = Monitor.objects.filter(pk__in=[v for v in request.POST.getlist("monitor") if v.isdigit()])
+    services.attach_monitors(channel, list(chosen))
+    messages.success(request, "Monitors saved: their incidents are sent to this channel.")
+    return redirect("channels:detail", channel.pk)
 
 
 @require_GET
@@ -170,6 +186,6 @@ def confirm(request, pk):
 def delete(request, pk):
     channel = _channel(request, pk)
     name = channel.name
-    channel.delete()
+    services.delete_channel(channel)
     messages.success(request, f"Channel \u201c{name}\u201d deleted.")
     return redirect("channels:list")

@@ -107,6 +107,7 @@ SAMPLES = {
     "channels:test_status": [("get", lambda c: {"pk": 987654, "test_id": 987654}, None, True, 404)],
     "channels:confirm": [("post", _missing, None, False, 404)],
     "channels:delete": [("post", _missing, None, False, 404)],
+    "channels:monitors": [("post", _missing, None, False, 404)],
     "api:tokens": [("get", None, None, False, 200)],
     "api:revoke": [("post", lambda c: {"token_id": 987654}, None, False, 404)],
     # Without METRICS_TOKEN or an allowlist, /metrics is closed to everyone (its own check).

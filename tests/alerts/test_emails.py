@@ -143,7 +143,7 @@ def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
 
 def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(owner, site):
     from alerts.emails import incident_notification
-    from alerts.notifications import Notification
+    from channels.messages import Notification
 
     execution = make_execution(client="Gareth Thompson")
     add_step(execution)
