@@ -10,7 +10,7 @@ import time
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
-from alerts.models import Delivery, OutboxState
+from alerts.models import ChannelDelivery, Delivery, OutboxState
 from executions.models import Execution, PollState
 from incidents.models import Incident, Status
 from monitors.models import Finding, Monitor
@@ -90,15 +90,23 @@ def executions(now):
 
 
 def alert_deliveries(now):
-    # Email is the only channel so far; other channels add their rows under their own label.
-    states = dict(
-        Delivery.objects.values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
+    # Email rows are Delivery; every other channel's are ChannelDelivery, labelled by its kind.
+    counts = {
+        ("email", state): n
+        for state, n in Delivery.objects.values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
+    }
+    by_kind = (
+        ChannelDelivery.objects.values("channel__kind", "state").annotate(n=Count("id")).order_by()
+        .values_list("channel__kind", "state", "n")
     )
+    for kind, state, n in by_kind:
+        counts[(kind, state)] = counts.get((kind, state), 0) + n
+    kinds = ["email", *sorted({kind for kind, _ in counts} - {"email"})]
     return [
         family(
             "alert_deliveries",
-            "Alert deliveries by channel and state.",
-            [(("email", state), states.get(state, 0)) for state in OutboxState.values],
+            "Alert deliveries by channel (email, or a channel kind) and state.",
+            [((kind, state), counts.get((kind, state), 0)) for kind in kinds for state in OutboxState.values],
             ["channel", "state"],
         ),
     ]

@@ -51,3 +51,25 @@ def test_discovery_lag_and_executions_found(client, metrics_token):
     assert values[(f"{NS}_discovery_monitors_active", ())] == 1
     assert values[(f"{NS}_discovery_last_sweep_found", ())] == 2
     assert values[(f"{NS}_discovery_executions_found", ())] == 2
+
+
+def test_alert_deliveries_are_counted_per_channel_kind(client, metrics_token, operator):
+    from alerts.models import Alert, ChannelDelivery, OutboxState
+    from channels import services as channel_services
+    from channels.models import Kind
+
+    failing(step="Send SMS")
+    incident = Incident.objects.get()
+    alert = Alert.objects.create(incident=incident, kind="opened", fold_until=timezone.now())
+    slack, _ = channel_services.create_channel(
+        operator, Kind.SLACK, "ops", "https://hooks.slack.com/services/T000/B000/XXXX"
+    )
+    hook, _ = channel_services.create_channel(operator, Kind.WEBHOOK, "hook", "https://example.com/hook")
+    ChannelDelivery.objects.create(alert=alert, channel=slack, state=OutboxState.FAILED)
+    ChannelDelivery.objects.create(alert=alert, channel=hook, state=OutboxState.SENT)
+    exposition.refresh()
+    values = scrape(client)
+    deliveries = f"{NS}_alert_deliveries"
+    assert values[(deliveries, (("channel", "slack"), ("state", "failed")))] == 1
+    assert values[(deliveries, (("channel", "webhook"), ("state", "sent")))] == 1
+    assert values[(deliveries, (("channel", "email"), ("state", "sent")))] == 0
