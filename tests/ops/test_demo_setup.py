@@ -28,6 +28,10 @@ def test_creates_the_user_prints_its_login_and_watches_a_varied_dozen(plannr_wor
     output = _setup(count=12)
     user = get_user_model().objects.get(username="demo")
     assert user.check_password("demo-pass-123")
+    # One person trying everything: the demo user may manage monitors and channels too.
+    from accounts import roles
+
+    assert roles.role_of(user) == roles.ADMIN
     assert "Log in as: demo / demo-pass-123" in output
     watches = Watch.objects.filter(user=user).select_related("execution")
     assert watches.count() == 12

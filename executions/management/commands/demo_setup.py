@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import roles
 from executions.models import Execution
 from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError, get_client
 from executions.watching import watch_executions
@@ -87,6 +88,8 @@ class Command(BaseCommand):
         if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
+        # The demo is one person trying everything: monitors, channels, poll health, audit.
+        roles.assign_role(user, roles.ADMIN)
         self.stdout.write(f"Demo user {username!r} {'created' if created else 'ready'}.")
         self.stdout.write(f"Log in as: {username} / {password}")
 
