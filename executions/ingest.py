@@ -1,7 +1,7 @@
 """Apply a fetched execution to the database.
 
-An unchanged payload (same canonical-JSON hash) costs one shared UPDATE per batch
-for its poll bookkeeping and writes no snapshot. The changed ones of a batch are
+An unchanged payload (same canonical-JSON hash) writes no snapshot, and nothing
+at all when the dispatcher's claim already rescheduled it (polling.py). The changed ones of a batch are
 applied together in one transaction: steps upserted, a snapshot with what changed, the denormalised
 fields the pages read, and the `failures_detected` signal, so that the alert rows
 are written atomically with the change that caused them.
@@ -51,11 +51,14 @@ def _step_json(step):
     }
 
 
-def apply_unchanged(executions, now, claim_token):
+def apply_unchanged(executions, now, claim_token, rescheduled_at=None):
     """Bookkeeping for executions whose payload did not change. Returns rows updated.
 
-    The common case (running, last poll fine) is one UPDATE for the whole batch.
+    The common case (running, last poll fine) is nothing at all when the claim already
+    rescheduled them (`rescheduled_at`, and not too long ago), else one UPDATE for
+    the whole batch.
     """
+    kept = rescheduled_at is not None and now - rescheduled_at <= scheduling.RESCHEDULE_TOLERANCE
     routine, other = [], []
     for execution in executions:
         if execution.poll_state == PollState.OK and is_running_status(execution.status):
@@ -63,7 +66,7 @@ def apply_unchanged(executions, now, claim_token):
         else:
             other.append(execution)
     updated = 0
-    if routine:
+    if routine and not kept:
         updated += _mine(Execution.objects.filter(pk__in=routine), claim_token).release(
             last_polled_at=now, next_poll_at=scheduling.next_routine_poll(now)
         )
@@ -285,9 +288,10 @@ def _apply_together(changed, now, claim_token):
     return len(snapshots)
 
 
-def apply_results(executions, fetched_by_uuid, now, claim_token):
+def apply_results(executions, fetched_by_uuid, now, claim_token, rescheduled_at=None):
     """Apply a batch's answer. Returns (changed, unchanged, missing executions).
 
+    `rescheduled_at`: when the claim already wrote what a routine unchanged poll writes.
     `fetched_by_uuid` maps a uuid to a `PlannrExecution` or to the payload as Plannr
     sent it (`PlannrClient.get_payloads`, which checked it is readable). A payload is
     parsed only when its hash changed: most polls of a running execution change
@@ -305,7 +309,7 @@ def apply_results(executions, fetched_by_uuid, now, claim_token):
             unchanged.append(execution)
         else:
             changed.append((execution, fetched, digest))
-    apply_unchanged(unchanged, now, claim_token)
+    apply_unchanged(unchanged, now, claim_token, rescheduled_at)
     apply_changed(changed, now, claim_token)
     return len(changed), len(unchanged), missing
 

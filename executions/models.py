@@ -34,6 +34,10 @@ def _found_by_monitors():
     return Execution.monitor_findings.rel.related_model.objects.values("execution_id")
 
 
+def _finished_tokens():
+    return FinishedClaim.objects.values("token")
+
+
 class ExecutionQuerySet(models.QuerySet):
     """The poll bookkeeping's named queries: what is due, who holds it, letting it go."""
 
@@ -41,7 +45,10 @@ class ExecutionQuerySet(models.QuerySet):
         return self.filter(next_poll_at__lte=now)
 
     def unclaimed(self, now):
-        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        """No live claim: never claimed, the claim ended, or its batch finished (FinishedClaim)."""
+        return self.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claim_token__in=_finished_tokens())
+        )
 
     def claimed_by(self, token):
         return self.filter(claim_token=token)
@@ -52,8 +59,14 @@ class ExecutionQuerySet(models.QuerySet):
         return self.filter(Q(pk__in=mine) | Q(pk__in=_found_by_monitors()))
 
     def in_flight(self, now):
-        """Claimed by a batch whose claim still holds."""
-        return self.filter(claim_token__isnull=False, claimed_until__gte=now)
+        """Claimed by a batch whose claim still holds and that has not finished."""
+        return self.filter(claim_token__isnull=False, claimed_until__gte=now).exclude(
+            claim_token__in=_finished_tokens()
+        )
+
+    def stale_claims(self):
+        """Carrying the claim of a batch that neither finished nor released it (live or expired)."""
+        return self.filter(claim_token__isnull=False).exclude(claim_token__in=_finished_tokens())
 
     def paused_by_token(self):
         """Waiting out a 401: the token was refused, not the execution."""
@@ -204,6 +217,23 @@ class Watch(models.Model):
 
     def __str__(self):
         return f"{self.user} watches {self.execution.uuid}"
+
+
+class FinishedClaim(models.Model):
+    """A batch that is done with its executions, so their claims end before `claimed_until`.
+
+    The dispatcher's claim already sets when each execution is polled next (and that
+    it was polled), so an execution whose payload did not change needs no write of its
+    own after the poll: the batch writes this one row instead of 200. Every query that
+    asks whether a row is claimed reads it (`ExecutionQuerySet.unclaimed`, `in_flight`,
+    and the claim in sql.py). Rows are pruned once no claim of theirs can still hold.
+    """
+
+    token = models.UUIDField(primary_key=True)
+    finished_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"batch {self.token} finished"
 
 
 class TokenState(models.Model):

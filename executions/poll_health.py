@@ -44,7 +44,6 @@ def current_health(now):
     counts = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
         scheduled=Count("pk"),
         due=Count("pk", filter=Q(next_poll_at__lte=now)),
-        in_flight=Count("pk", filter=Q(claim_token__isnull=False, claimed_until__gte=now)),
         paused=Count("pk", filter=Q(poll_state=PollState.UNAUTHORIZED)),
         oldest_due=Min("next_poll_at", filter=Q(next_poll_at__lte=now)),
     )
@@ -53,6 +52,7 @@ def current_health(now):
         token=token,
         token_state=TokenState.objects.filter(fingerprint=token, unauthorized_since__isnull=False).first(),
         lag_seconds=int((now - oldest).total_seconds()) if oldest else 0,
+        in_flight=Execution.objects.in_flight(now).count(),
         **counts,
     )
 

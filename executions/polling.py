@@ -2,9 +2,12 @@
 
 Claiming: a dispatcher marks each batch of due executions with a fresh claim
 token in a conditional UPDATE; only rows that were unclaimed (or whose claim
-expired) take it, so two dispatchers never hand the same execution to two batches. A batch
-task touches only rows still carrying its token and clears it when done, which
-makes a re-delivered task a no-op.
+expired, or whose batch finished) take it, so two dispatchers never hand the same
+execution to two batches. A batch task touches only rows still carrying its token.
+The same UPDATE reschedules each row as a routine poll would, so a batch releases
+only the rows whose poll had something to write; the rest end with one
+FinishedClaim row for the batch. A message that arrives after its batch finished,
+or after its claim ended, polls nothing.
 
 What a poll's outcome means for the next one is decided in scheduling.py.
 """
@@ -22,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import ingest, scheduling, sql
-from .models import Execution, PollState, TokenState
+from .models import Execution, FinishedClaim, PollState, TokenState
 from .plannr.text import clean_text
 from .plannr import (
     InvalidPayload,
@@ -72,8 +75,8 @@ def claim_batches(queryset, now, limit=None):
     claims what is due without reading it first (`_claim_due`).
     """
     ids = list(queryset.values_list("pk", flat=True))
-    claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE, limit=limit, ids=ids)
-    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
+    _, claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE, limit=limit, ids=ids)
+    return [(token, [row[0] for row in rows]) for token, rows in claimed]
 
 
 def _claim_until(now):
@@ -81,17 +84,23 @@ def _claim_until(now):
 
 
 def _claim_due(now, limit, probing=False):
-    """Claim what is due in one statement. [(token, rows for the task, oldest due time)].
+    """Claim what is due in one statement. (oldest due time, [(token, rows for the task)]).
 
     Each batch has its own token: a batch's queries select its rows by token, and with
     one token for a whole cycle PostgreSQL walked every row of the cycle for each batch.
-    The rows carry what the task needs (CLAIM_COLUMNS, the claim's end as a timestamp,
-    and whether this batch probes a paused token), so it reads nothing before it polls.
+    The claim is also the reschedule (the next poll time and "last polled" of a routine,
+    unchanged poll), so such a poll writes nothing but its batch's FinishedClaim.
+    The rows carry what the task needs (CLAIM_COLUMNS, the claim's end and its time as
+    timestamps, and whether this batch probes a paused token), so it reads nothing
+    before it polls.
     """
     until = _claim_until(now)
-    claimed = sql.claim(now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit)
-    stamp = until.timestamp()
-    return [(token, [[*row, stamp, probing] for row in rows], oldest) for token, rows, oldest in claimed]
+    oldest, claimed = sql.claim(
+        now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit,
+        reschedule=scheduling.next_routine_poll(now),
+    )
+    stamps = [until.timestamp(), now.timestamp(), probing]
+    return oldest, [(token, [[*row, *stamps] for row in rows]) for token, rows in claimed]
 
 
 def _token_paused(fingerprint, now):
@@ -147,15 +156,16 @@ def dispatch(send, now=None):
     # Discovery's share of each window (at most a tenth) stays free for it: docs/monitors.md.
     reserve = min(settings.DISCOVERY_RESERVED_REQUESTS, settings.PLANNR_RATE_LIMIT_PER_MINUTE // 10)
     budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - reserve - used) * settings.PLANNR_BATCH_SIZE
+    FinishedClaim.objects.filter(finished_at__lt=now - scheduling.FINISHED_CLAIMS_KEPT).delete()
     in_flight = Execution.objects.in_flight(now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:
         _log_lag(now, in_flight)
         return []
-    claimed = _claim_due(now, capacity, probing)
-    for token, rows, _ in claimed:
+    oldest, claimed = _claim_due(now, capacity, probing)
+    for token, rows in claimed:
         send(rows, token)
-    count = sum(len(rows) for _, rows, _ in claimed)
+    count = sum(len(rows) for _, rows in claimed)
     if claimed:
         logger.info(
             "poll cycle dispatched",
@@ -163,10 +173,10 @@ def dispatch(send, now=None):
                    "in_flight": in_flight},
         )
         # The claim takes the oldest first: its oldest is the cycle's (no query for it).
-        _log_lag(now, in_flight + count, oldest=min(oldest for _, _, oldest in claimed))
+        _log_lag(now, in_flight + count, oldest=oldest)
     else:
         _log_lag(now, in_flight)
-    return [(token, [row[0] for row in rows]) for token, rows, _ in claimed]
+    return [(token, [row[0] for row in rows]) for token, rows in claimed]
 
 
 def _log_lag(now, in_flight, oldest=None):
@@ -201,6 +211,8 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
             # A late or repeated message: read what this claim still holds, if anything.
             batch = [e.pk for e in executions]
     if not batch or not isinstance(batch[0], (list, tuple)):
+        if FinishedClaim.objects.filter(token=claim_token).exists():
+            return BatchOutcome()  # this batch already ran to its end
         executions = list(Execution.objects.claimed_by(claim_token).filter(pk__in=batch).only(*_BATCH_FIELDS))
     outcome = BatchOutcome()
     if not executions:
@@ -216,12 +228,15 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
 class _Claimed:
     """What a batch knows of one claimed execution, from the dispatcher's row (no model instance)."""
 
-    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until")
+    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until", "rescheduled_at")
 
     def __init__(self, row):
-        for name, value in zip(sql.CLAIM_COLUMNS, row):
-            setattr(self, name, value)
-        self.claimed_until = datetime.fromtimestamp(row[len(sql.CLAIM_COLUMNS)], tz=dt_timezone.utc)
+        (self.id, self.uuid, self.status, self.poll_state, self.is_finished, self.payload_hash,
+         self.consecutive_errors, until) = row[:8]
+        self.claimed_until = datetime.fromtimestamp(until, tz=dt_timezone.utc)
+        # Messages from before the claim was the reschedule have no claim time.
+        claimed_at = row[8] if len(row) > 9 else None
+        self.rescheduled_at = datetime.fromtimestamp(claimed_at, tz=dt_timezone.utc) if claimed_at else None
 
     @property
     def pk(self):
@@ -265,6 +280,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     started, sent_before = time.monotonic(), client.request_count
     claim = _ClaimKeeper(claim_token, executions, now_fn)
     claim.keep()
+    rescheduled_at = getattr(executions[0], "rescheduled_at", None)
     try:
         fetched = client.get_payloads([str(e.uuid) for e in executions], while_waiting=claim.keep)
     except PlannrError as exc:
@@ -275,10 +291,16 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
         if clears_pause:
             _token_ok(client.token_fingerprint)
         claim.keep()
-        outcome.changed, outcome.unchanged, missing = ingest.apply_results(executions, fetched, now, claim_token)
+        outcome.changed, outcome.unchanged, missing = ingest.apply_results(
+            executions, fetched, now, claim_token, rescheduled_at
+        )
         for execution in missing:
             claim.keep()
-            _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep)
+            _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep, rescheduled_at)
+        if rescheduled_at is not None and outcome.unchanged:
+            # Unchanged rows keep the claim that rescheduled them: one row ends them all.
+            FinishedClaim.objects.bulk_create([FinishedClaim(token=claim_token, finished_at=now_fn())],
+                                              ignore_conflicts=True)
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before
     logger.info(
@@ -293,7 +315,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     return outcome
 
 
-def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim):
+def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim, rescheduled_at):
     """An execution absent from the list answer gets one request of its own."""
     try:
         fetched = client.get_execution(str(execution.uuid), while_waiting=keep_claim)
@@ -304,7 +326,9 @@ def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim):
             outcome.errors += 1
         apply_error([execution], exc, now_fn(), claim_token, client.token_fingerprint)
         return
-    changed, unchanged, _ = ingest.apply_results([execution], {str(execution.uuid): fetched}, now_fn(), claim_token)
+    changed, unchanged, _ = ingest.apply_results(
+        [execution], {str(execution.uuid): fetched}, now_fn(), claim_token, rescheduled_at
+    )
     outcome.changed += changed
     outcome.unchanged += unchanged
 

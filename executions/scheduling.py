@@ -14,6 +14,16 @@ from .failures import is_running_status
 from .models import PollState
 
 
+# The dispatcher's claim stamps "last polled" for a routine poll before it happens. A
+# poll that lands later than this after its claim writes its own time instead, so
+# what the pages show stays true to within this.
+RESCHEDULE_TOLERANCE = timedelta(seconds=1)
+# How long a finished batch's FinishedClaim is kept. Its claims end on their own after
+# claim_seconds(); kept longer, every row it still marks reads as released, not as
+# a batch that died (the executions_claimed gauge), until its next claim.
+FINISHED_CLAIMS_KEPT = timedelta(minutes=10)
+
+
 def interval():
     return timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
 

@@ -6,6 +6,8 @@ PostgreSQL, `make test` SQLite). Callers pass and get plain Python values.
 
 - `claim`: one UPDATE claims a whole cycle, a fresh claim token per batch, and
   returns what each batch task needs, so the task reads nothing before it polls.
+  The dispatcher's claim is also the reschedule: it writes what an unchanged poll
+  would, so most polls write nothing to their rows afterwards.
 - `update_rows` / `insert_rows`: a batch's changed executions, steps and snapshots
   written set-based. On PostgreSQL the rows travel as one JSON document expanded by
   `jsonb_to_recordset` (one parameter, parsed in C; Django's array insert made
@@ -20,7 +22,7 @@ import orjson
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from .models import Execution
+from .models import Execution, FinishedClaim, PollState
 
 # What a batch task needs of each claimed execution, in this order.
 CLAIM_COLUMNS = ("id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors")
@@ -50,16 +52,20 @@ def _as_datetime(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def claim(*, now, until, batch_size, limit=None, ids=None):
+def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
     """Claim unclaimed executions, due ones (or exactly `ids`), oldest first, in batches.
 
-    Returns [(token, rows, oldest_due)], rows as lists in CLAIM_COLUMNS order (uuid as
-    str). The claim condition is evaluated inside the UPDATE: on PostgreSQL the
-    candidates are locked with SKIP LOCKED, so two dispatchers never share a row;
-    SQLite has one writer.
+    Returns (oldest due time, [(token, rows)]), rows as lists in CLAIM_COLUMNS order
+    (uuid as str). The claim condition is evaluated inside the UPDATE: on PostgreSQL
+    the candidates are locked with SKIP LOCKED, so two dispatchers never share a row;
+    SQLite has one writer. A row whose batch finished (FinishedClaim) is unclaimed.
+
+    With `reschedule`, the same UPDATE also does what a routine poll that finds nothing
+    changed would write: next_poll_at = `reschedule`, and last_polled_at = `now` where
+    the last poll went fine. Such a poll then writes nothing to its row (polling.py).
     """
     if ids is not None and not ids:
-        return []
+        return None, []
     limit = limit if limit is not None else 2**62
     # Batch k's token: 24 random hex digits for this claim, then k in 8 hex digits.
     prefix = uuid_lib.uuid4().hex[:24]
@@ -69,10 +75,22 @@ def claim(*, now, until, batch_size, limit=None, ids=None):
         scope, scope_params = f"{_q('id')} = ANY(%s)", [list(ids)]
     else:
         scope, scope_params = f"{_q('id')} IN ({','.join(['%s'] * len(ids))})", list(ids)
-    unclaimed = f"({_q('claimed_until')} IS NULL OR {_q('claimed_until')} < %s)"
+    finished = f"SELECT {_q('token')} FROM {_table(FinishedClaim)}"
+    unclaimed = (
+        f"({_q('claimed_until')} IS NULL OR {_q('claimed_until')} < %s OR {_q('claim_token')} IN ({finished}))"
+    )
     table = _table(Execution)
-    returning = ", ".join(f"e.{_q(c)}" for c in CLAIM_COLUMNS)
-    plain = ", ".join(_q(c) for c in CLAIM_COLUMNS)
+    sets, set_params = [], []
+    if reschedule is not None:
+        # Only a row whose last poll went fine can have a routine poll now; the others
+        # (never polled, errors) write their own outcome, and until then say when
+        # they really were last polled.
+        polled = f"CASE WHEN {_q('poll_state')} = %s THEN %s ELSE {_q('last_polled_at')} END"
+        sets = [f", {_q('next_poll_at')} = %s, {_q('last_polled_at')} = {polled}"]
+        set_params = [_datetime_param(reschedule), PollState.OK, _datetime_param(now)]
+    # The uuid as text, the batch number, and the oldest due time once (row 0): no
+    # per-row conversion of UUIDs and timestamps in Python for 10,000 rows.
+    values = ", ".join(f"e.{_q(c)}" for c in CLAIM_COLUMNS[2:])
     if _is_postgres():
         query = f"""
             WITH picked AS (
@@ -82,43 +100,52 @@ def claim(*, now, until, batch_size, limit=None, ids=None):
                       ORDER BY next_poll_at, id LIMIT %s FOR UPDATE SKIP LOCKED) candidates
             )
             UPDATE {table} AS e
-            SET claim_token = (%s || lpad(to_hex((picked.n / %s)::int), 8, '0'))::uuid, claimed_until = %s
+            SET claim_token = (%s || lpad(to_hex((picked.n / %s)::int), 8, '0'))::uuid, claimed_until = %s{"".join(sets)}
             FROM picked WHERE e.id = picked.id
-            RETURNING {returning}, e.claim_token, picked.due_at, picked.n
+            RETURNING e.id, e.uuid::text, {values}, picked.n / %s, CASE WHEN picked.n = 0 THEN picked.due_at END
         """
+        params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until),
+                  *set_params, batch_size]
     else:
+        dashed = "lower(" + "||'-'||".join(
+            f"substr(uuid, {start}, {length})" for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        ) + ")"
         query = f"""
-            WITH picked AS (
-                SELECT id, row_number() OVER (ORDER BY next_poll_at, id) - 1 AS n
+            WITH picked AS MATERIALIZED (
+                SELECT id, next_poll_at AS due_at, row_number() OVER (ORDER BY next_poll_at, id) - 1 AS n
                 FROM {table} WHERE {scope} AND {unclaimed}
                 ORDER BY next_poll_at, id LIMIT %s
             )
             UPDATE {table}
-            SET claim_token = %s || printf('%%08x', picked.n / %s), claimed_until = %s
+            SET claim_token = %s || printf('%%08x', picked.n / %s), claimed_until = %s{"".join(sets)}
             FROM picked WHERE {table}.id = picked.id
-            RETURNING {plain}, claim_token, next_poll_at
+            RETURNING id, {dashed}, {", ".join(_q(c) for c in CLAIM_COLUMNS[2:])},
+                      claim_token, (SELECT min(due_at) FROM picked)
         """
-    params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until)]
+        params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until),
+                  *set_params]
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         returned = cursor.fetchall()
+    if not returned:
+        return None, []
+    batches, oldest = {}, None
     if _is_postgres():
-        returned.sort(key=lambda r: r[-1])
+        for row in returned:
+            batches.setdefault(row[7], []).append(list(row[:7]))
+            if row[8] is not None:
+                oldest = row[8]
     else:
         # SQLite's RETURNING sees only the updated table: the batch number is the token's
-        # last 8 hex digits, and within a batch the order is next_poll_at, id.
-        returned.sort(key=lambda r: (str(r[7])[-8:], _as_datetime(r[8]), r[0]))
-    batches = {}
-    for row in returned:
-        token = row[7] if isinstance(row[7], uuid_lib.UUID) else uuid_lib.UUID(row[7])
-        values = list(row[:7])
-        values[1] = str(values[1] if isinstance(values[1], uuid_lib.UUID) else uuid_lib.UUID(values[1]))
-        values[4] = bool(values[4])
-        token_rows = batches.setdefault(token, [[], None])
-        token_rows[0].append(values)
-        if token_rows[1] is None:
-            token_rows[1] = _as_datetime(row[8])
-    return [(token, rows, oldest) for token, (rows, oldest) in batches.items()]
+        # last 8 hex digits (and booleans come back as integers).
+        for row in returned:
+            values = list(row[:7])
+            values[4] = bool(values[4])
+            batches.setdefault(int(row[7][-8:], 16), []).append(values)
+        oldest = returned[0][8]
+    tokens = {n: uuid_lib.UUID(prefix + f"{n:08x}") for n in batches}
+    # RETURNING's order is the engine's: each batch in id order, batches in claim order.
+    return _as_datetime(oldest), [(tokens[n], sorted(batches[n])) for n in sorted(batches)]
 
 
 def _db_type(field):

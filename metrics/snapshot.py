@@ -33,11 +33,11 @@ def family(name, help_text, samples, labels=()):
 
 def poll_cycle(now):
     due = Execution.objects.filter(next_poll_at__lte=now)
-    waiting = due.filter(claim_token__isnull=True).count()
+    waiting = due.unclaimed(now).count()
     oldest = due.aggregate(oldest=Min("next_poll_at"))["oldest"]
     lag = (now - oldest).total_seconds() if oldest else 0.0
-    claimed = Execution.objects.filter(claim_token__isnull=False)
-    in_flight = claimed.filter(claimed_until__gte=now).count()
+    claimed = Execution.objects.stale_claims()
+    in_flight = Execution.objects.in_flight(now).count()
     last_poll = Execution.objects.aggregate(t=Max("last_polled_at"))["t"]
     return [
         family(

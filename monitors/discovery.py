@@ -25,7 +25,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from executions import ingest
@@ -313,9 +312,7 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
     # Known executions a monitor just found get the listed payload as a poll too, when
     # no poll batch holds them; those that had stopped polling (nobody watched them) resume.
     newly_found = [ids[u] for _, u in new_pairs if ids[u] in known.values()]
-    Execution.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), id__in=newly_found
-    ).update(claim_token=token, claimed_until=until)
+    Execution.objects.unclaimed(now).filter(id__in=newly_found).update(claim_token=token, claimed_until=until)
     Execution.objects.filter(
         id__in=newly_found, next_poll_at__isnull=True, final_confirmed=False
     ).update(next_poll_at=now)

@@ -30,7 +30,7 @@ def prunable(now):
         Execution.objects.annotate(born=Coalesce("remote_created_at", "created_at"))
         .filter(is_finished=True, born__lt=cutoff)
         .filter(~Exists(Watch.objects.filter(execution=OuterRef("pk"))))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .unclaimed(now)
     )
 
 

@@ -69,7 +69,7 @@ def test_a_batch_message_that_arrives_after_its_claim_ended_polls_nothing(simula
     [(rows, token)] = sent
     assert polling.poll_claimed(rows, token).polled == 3
     # Redelivered later (its claim's end has passed): it reads what the claim holds, which is nothing.
-    late = [[*row[:-2], time.time() - 1, row[-1]] for row in rows]
+    late = [[*row[:7], time.time() - 1, *row[8:]] for row in rows]
     requests = simulator.stats.requests
     assert polling.poll_claimed(late, token).polled == 0
     assert simulator.stats.requests == requests

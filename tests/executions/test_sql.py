@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from executions import sql
-from executions.models import Execution, Snapshot, Step
+from executions.models import Execution, FinishedClaim, PollState, Snapshot, Step
 
 pytestmark = pytest.mark.django_db
 
@@ -25,35 +25,62 @@ def test_claim_takes_due_unclaimed_rows_oldest_first_in_batches_with_a_token_eac
     held = Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=now, claim_token=uuid.uuid4(),
                                     claimed_until=now + timedelta(seconds=30))
     until = now + timedelta(seconds=40)
-    claimed = sql.claim(now=now, until=until, batch_size=2, limit=4)
-    assert [len(batch) for _, batch, _ in claimed] == [2, 2]
-    assert len({token for token, _, _ in claimed}) == 2
-    ids = [row[0] for _, batch, _ in claimed for row in batch]
+    oldest, claimed = sql.claim(now=now, until=until, batch_size=2, limit=4)
+    assert [len(batch) for _, batch in claimed] == [2, 2]
+    assert len({token for token, _ in claimed}) == 2
+    ids = [row[0] for _, batch in claimed for row in batch]
     assert ids == [e.pk for e in rows[:4]]
     first = claimed[0][1][0]
     assert dict(zip(sql.CLAIM_COLUMNS, first)) == {
         "id": rows[0].pk, "uuid": str(rows[0].uuid), "status": "in_progress", "poll_state": "pending",
         "is_finished": False, "payload_hash": "h", "consecutive_errors": 0,
     }
-    assert abs((claimed[0][2] - rows[0].next_poll_at).total_seconds()) < 0.001
-    for token, batch, _ in claimed:
+    assert abs((oldest - rows[0].next_poll_at).total_seconds()) < 0.001
+    for token, batch in claimed:
         stored = Execution.objects.claimed_by(token)
         assert sorted(stored.values_list("pk", flat=True)) == sorted(row[0] for row in batch)
         assert {e.claimed_until for e in stored} == {until}
+    # Without `reschedule` the schedule is left alone.
+    assert Execution.objects.get(pk=rows[0].pk).next_poll_at == rows[0].next_poll_at
     # What is claimed, or not due, is not claimed again; the fifth still is.
-    again = sql.claim(now=now, until=until, batch_size=2)
-    assert [[row[0] for row in batch] for _, batch, _ in again] == [[rows[4].pk]]
+    _, again = sql.claim(now=now, until=until, batch_size=2)
+    assert [[row[0] for row in batch] for _, batch in again] == [[rows[4].pk]]
     assert held.pk not in ids
-    assert sql.claim(now=now, until=until, batch_size=2) == []
+    assert sql.claim(now=now, until=until, batch_size=2) == (None, [])
+
+
+def test_a_claim_that_reschedules_writes_what_a_routine_poll_would():
+    now = timezone.now()
+    polled, new = make(2, now, payload_hash="h", status="in_progress")
+    Execution.objects.filter(pk=polled.pk).update(poll_state=PollState.OK)
+    reschedule = now + timedelta(seconds=15)
+    _, [(token, _)] = sql.claim(now=now, until=now + timedelta(seconds=40), batch_size=200, reschedule=reschedule)
+    polled, new = Execution.objects.get(pk=polled.pk), Execution.objects.get(pk=new.pk)
+    assert (polled.claim_token, polled.next_poll_at, polled.last_polled_at) == (token, reschedule, now)
+    # Never polled: it is not said to be polled before it is.
+    assert (new.next_poll_at, new.last_polled_at) == (reschedule, None)
+
+
+def test_a_row_whose_batch_finished_is_claimable_before_its_claim_ends():
+    now = timezone.now()
+    finished, running = make(2, now)
+    for execution in (finished, running):
+        token = uuid.uuid4()
+        Execution.objects.filter(pk=execution.pk).update(claim_token=token, claimed_until=now + timedelta(seconds=40))
+        if execution is finished:
+            FinishedClaim.objects.create(token=token, finished_at=now)
+    assert list(Execution.objects.unclaimed(now)) == [finished] and list(Execution.objects.in_flight(now)) == [running]
+    _, claimed = sql.claim(now=now, until=now + timedelta(seconds=40), batch_size=200)
+    assert [[row[0] for row in batch] for _, batch in claimed] == [[finished.pk]]
 
 
 def test_claim_of_given_ids_ignores_the_schedule_but_not_other_claims():
     now = timezone.now()
     free, taken = make(2, now + timedelta(seconds=60))
     Execution.objects.filter(pk=taken.pk).update(claim_token=uuid.uuid4(), claimed_until=now + timedelta(seconds=9))
-    claimed = sql.claim(now=now, until=now + timedelta(seconds=9), batch_size=200, ids=[free.pk, taken.pk])
-    assert [[row[0] for row in batch] for _, batch, _ in claimed] == [[free.pk]]
-    assert sql.claim(now=now, until=now, batch_size=200, ids=[]) == []
+    _, claimed = sql.claim(now=now, until=now + timedelta(seconds=9), batch_size=200, ids=[free.pk, taken.pk])
+    assert [[row[0] for row in batch] for _, batch in claimed] == [[free.pk]]
+    assert sql.claim(now=now, until=now, batch_size=200, ids=[]) == (None, [])
 
 
 def test_rows_are_written_and_upserted_set_based_with_json_times_and_uuids():
