@@ -10,6 +10,7 @@ are written atomically with the change that caused them.
 import hashlib
 import json
 import logging
+from collections import namedtuple
 
 import orjson
 from django.db import transaction
@@ -120,41 +121,46 @@ _STEP_FIELDS = [
     "position", "name", "status", "info", "messages", "failure_kind", "executed_at",
     "remote_created_at", "remote_updated_at",
 ]
-def _step_row(step):
-    return {"execution_id": step.execution_id, "uuid": step.uuid, **{f: getattr(step, f) for f in _STEP_FIELDS}}
+# A stored step as `_stored_steps` reads it: its id, then its columns.
+_Stored = namedtuple("_Stored", ["id", *_STEP_FIELDS])
 
 
-class _NewStep:
-    """A step not stored yet: the columns it will be inserted with (no model instance needed)."""
+class _StepRow:
+    """A fetched step as it is stored: the columns of its Step row (no model instance needed)."""
 
     __slots__ = ("execution_id", "uuid", *_STEP_FIELDS)
-    pk = None
 
-    def __init__(self, execution_id, step_uuid):
-        self.execution_id, self.uuid = execution_id, step_uuid
+    def __init__(self, execution_id, position, fetched_step):
+        self.execution_id, self.uuid, self.position = execution_id, fetched_step.uuid, position
+        self.name = fetched_step.name[:500]
+        self.status = fetched_step.status[:100]
+        self.info = fetched_step.info.raw
+        self.messages = list(fetched_step.info.messages)
+        self.failure_kind = step_failure_kind(fetched_step.status, fetched_step.info.has_errors)
+        self.executed_at = fetched_step.executed_at
+        self.remote_created_at = fetched_step.created_at
+        self.remote_updated_at = fetched_step.updated_at
+
+    def values(self):
+        return tuple(getattr(self, f) for f in _STEP_FIELDS)
+
+    def row(self):
+        return {"execution_id": self.execution_id, "uuid": self.uuid, **dict(zip(_STEP_FIELDS, self.values()))}
 
 
-def _merge_steps(execution, fetched, old_steps, to_create, to_update):
-    """Bring the execution's Step rows in line with the fetched steps; return them in order."""
-    steps = []
-    for position, fetched_step in enumerate(fetched.steps):
-        step = old_steps.get(fetched_step.uuid) or _NewStep(execution.pk, fetched_step.uuid)
-        before = [getattr(step, f) for f in _STEP_FIELDS] if step.pk else None
-        step.position = position
-        step.name = fetched_step.name[:500]
-        step.status = fetched_step.status[:100]
-        step.info = fetched_step.info.raw
-        step.messages = list(fetched_step.info.messages)
-        step.failure_kind = step_failure_kind(fetched_step.status, fetched_step.info.has_errors)
-        step.executed_at = fetched_step.executed_at
-        step.remote_created_at = fetched_step.created_at
-        step.remote_updated_at = fetched_step.updated_at
-        if not step.pk:
-            to_create.append(step)
-        elif before != [getattr(step, f) for f in _STEP_FIELDS]:
-            to_update.append(step)
-        steps.append(step)
-    return steps
+def _stored_steps(execution_ids):
+    """{execution id: {step uuid: _Stored}}: one query for a batch's stored steps."""
+    stored = {}
+    if execution_ids:
+        rows = Step.objects.filter(execution_id__in=execution_ids).values_list("execution_id", "uuid", "id", *_STEP_FIELDS)
+        for execution_id, step_uuid, *values in rows:
+            stored.setdefault(execution_id, {})[str(step_uuid)] = _Stored(*values)
+    return stored
+
+
+def _steps_to_write(steps, previous):
+    """The steps that are new or differ from what is stored."""
+    return [s for s in steps if (before := previous.get(s.uuid)) is None or before[1:] != s.values()]
 
 
 def _new_state(execution, fetched, steps, new_hash, now):
@@ -190,7 +196,6 @@ def _new_state(execution, fetched, steps, new_hash, now):
         "claim_token": None,
         "claimed_until": None,
         "payload_hash": new_hash,
-        "version": execution.version + 1,
         "updated_at": now,
     }
 
@@ -245,43 +250,38 @@ def _parse(fetched):
 
 def _apply_together(changed, now, claim_token):
     with transaction.atomic():
-        rows = _mine(Execution.objects.select_for_update().filter(pk__in=[e.pk for e, _, _ in changed]), claim_token)
-        current = {e.pk: e for e in rows}
-        old_steps = {}
-        # An execution never stored before has no steps to read.
-        for step in Step.objects.filter(execution_id__in=[pk for pk, e in current.items() if e.payload_hash]):
-            old_steps.setdefault(step.execution_id, {})[str(step.uuid)] = step
-        to_create, to_update, gone, snapshots, signals, applied = [], [], [], [], [], []
-        for stale, fetched, new_hash in changed:
-            execution = current.get(stale.pk)
-            if execution is None:
-                continue
+        parsed = []
+        for execution, fetched, new_hash in changed:
             fetched, raw = _parse(fetched)
-            previous = old_steps.get(execution.pk, {})
-            changes = _diff(execution.status, fetched.status, previous, fetched.steps)
-            steps = _merge_steps(execution, fetched, previous, to_create, to_update)
-            seen = {s.uuid for s in fetched.steps}
+            steps = [_StepRow(execution.pk, position, step) for position, step in enumerate(fetched.steps)]
+            parsed.append((execution, fetched, raw, steps, _new_state(execution, fetched, steps, new_hash, now)))
+        # The rows still ours get their new state first; that statement is also the
+        # claim check and takes the row locks (executions/sql.py).
+        versions = sql.write_states([{"id": e.pk, **state} for e, _, _, _, state in parsed], claim_token)
+        # An execution never stored before has no steps to read.
+        stored = _stored_steps([e.pk for e, *_ in parsed if e.pk in versions and e.payload_hash])
+        to_write, gone, snapshots, signals = [], [], [], []
+        for execution, fetched, raw, steps, state in parsed:
+            if execution.pk not in versions:
+                continue  # the claim was lost meanwhile
+            previous = stored.get(execution.pk, {})
+            to_write += _steps_to_write(steps, previous)
+            seen = {s.uuid for s in steps}
             # Steps never disappear in Plannr's model, but if they do, mirror it.
-            gone += [s.pk for key, s in previous.items() if key not in seen]
-            state = _new_state(execution, fetched, steps, new_hash, now)
-            for name, value in state.items():
-                setattr(execution, name, value)
-            applied.append((execution, state))
+            gone += [before.id for key, before in previous.items() if key not in seen]
             snapshots.append(
-                {"execution_id": execution.pk, "fetched_at": now, "payload": fetched.payload,
-                 "raw_payload": raw, "payload_hash": new_hash, "changes": changes}
+                {"execution_id": execution.pk, "fetched_at": now, "payload": fetched.payload, "raw_payload": raw,
+                 "payload_hash": state["payload_hash"],
+                 "changes": _diff(execution.status, fetched.status, previous, fetched.steps)}
             )
-            failures = detect_failures(execution.status, steps)
+            failures = detect_failures(state["status"], steps)
             if failures:
-                signals.append((execution, failures))
+                current = Execution(id=execution.pk, uuid=execution.uuid, version=versions[execution.pk], **state)
+                signals.append((current, failures))
         if gone:
             Step.objects.filter(pk__in=gone).delete()
-        # Set-based: one statement each for steps, executions and snapshots (executions/sql.py).
-        sql.insert_rows(
-            Step, [_step_row(step) for step in to_create + to_update],
-            conflict=("execution_id", "uuid"), update=_STEP_FIELDS,
-        )
-        sql.update_rows(Execution, [{"id": execution.pk, **state} for execution, state in applied])
+        # Set-based: one statement each for steps and snapshots (executions/sql.py).
+        sql.insert_rows(Step, [step.row() for step in to_write], conflict=("execution_id", "uuid"), update=_STEP_FIELDS)
         sql.insert_rows(Snapshot, snapshots)
         for execution, failures in signals:
             failures_detected.send(sender=Execution, execution=execution, failures=failures)

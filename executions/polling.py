@@ -299,8 +299,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
             _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep, rescheduled_at)
         if rescheduled_at is not None and outcome.unchanged:
             # Unchanged rows keep the claim that rescheduled them: one row ends them all.
-            FinishedClaim.objects.bulk_create([FinishedClaim(token=claim_token, finished_at=now_fn())],
-                                              ignore_conflicts=True)
+            sql.finish_claim(claim_token, now_fn())
     outcome.polled = len(executions)
     outcome.requests = client.request_count - sent_before
     logger.info(

@@ -8,8 +8,8 @@ PostgreSQL, `make test` SQLite). Callers pass and get plain Python values.
   returns what each batch task needs, so the task reads nothing before it polls.
   The dispatcher's claim is also the reschedule: it writes what an unchanged poll
   would, so most polls write nothing to their rows afterwards.
-- `update_rows` / `insert_rows`: a batch's changed executions, steps and snapshots
-  written set-based. On PostgreSQL the rows travel as one JSON document expanded by
+- `write_states` / `insert_rows`: a batch's changed executions, steps and snapshots
+  written set-based; writing the executions is also the claim check. On PostgreSQL the rows travel as one JSON document expanded by
   `jsonb_to_recordset` (one parameter, parsed in C; Django's array insert made
   psycopg escape every quote of every payload); SQLite, in-process, takes
   `executemany`.
@@ -148,46 +148,68 @@ def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
     return _as_datetime(oldest), [(tokens[n], sorted(batches[n])) for n in sorted(batches)]
 
 
+def finish_claim(token, at):
+    """Record that the batch holding `token` is done (once: a redelivered batch adds nothing).
+
+    One plain statement, no transaction around it: a batch that kept its claims costs
+    exactly this. Losing it (a crash right before) only means its rows wait for their
+    claims to end.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(FinishedClaim)} ({_q('token')}, {_q('finished_at')}) VALUES (%s, %s) "
+            f"ON CONFLICT ({_q('token')}) DO NOTHING",
+            [FinishedClaim._meta.pk.get_db_prep_save(token, connection), _datetime_param(at)],
+        )
+
+
 def _db_type(field):
     return field.db_type(connection) if not field.is_relation else field.target_field.rel_db_type(connection)
-
-
-def _json_value(field, value):
-    """A value for jsonb_to_recordset: JSON-typed columns keep their structure."""
-    if value is None:
-        return None
-    if isinstance(value, uuid_lib.UUID):
-        return str(value)
-    return value
 
 
 def _sqlite_value(field, value):
     return field.get_db_prep_save(value, connection)
 
 
-def update_rows(model, rows, key="id"):
-    """UPDATE each row (a dict of column -> value, all with the same columns) matched on `key`."""
+def write_states(rows, claim_token):
+    """Write changed executions' new state and bump each one's version, where the claim holds.
+
+    `rows`: dicts of column -> value with the same columns, `id` among them. Only rows
+    still carrying `claim_token` are written (any row when it is None); the statement
+    takes their row locks. Returns {id: new version} of the rows written.
+    """
     if not rows:
-        return 0
-    columns = [c for c in rows[0] if c != key]
-    fields = {f.column: f for f in model._meta.concrete_fields}
-    table = _table(model)
+        return {}
+    columns = [c for c in rows[0] if c != "id"]
+    fields = {f.column: f for f in Execution._meta.concrete_fields}
+    table, version = _table(Execution), _q("version")
+    token = [fields["claim_token"].get_db_prep_value(claim_token, connection)] if claim_token else []
     with connection.cursor() as cursor:
         if _is_postgres():
-            record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in [key, *columns])
+            record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in ["id", *columns])
             sets = ", ".join(f"{_q(c)} = v.{_q(c)}" for c in columns)
+            claimed = " AND t.claim_token = %s" if claim_token else ""
             cursor.execute(
-                f"UPDATE {table} AS t SET {sets} FROM jsonb_to_recordset(%s::jsonb) AS v({record}) "
-                f"WHERE t.{_q(key)} = v.{_q(key)}",
-                [orjson.dumps([{c: _json_value(fields[c], r[c]) for c in [key, *columns]} for r in rows]).decode()],
+                f"UPDATE {table} AS t SET {sets}, {version} = t.{version} + 1 "
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE t.id = v.id{claimed} "
+                f"RETURNING t.id, t.{version}",
+                [orjson.dumps(rows).decode(), *token],
             )
-        else:
-            sets = ", ".join(f"{_q(c)} = %s" for c in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {_q(key)} = %s",
-                [[*(_sqlite_value(fields[c], r[c]) for c in columns), r[key]] for r in rows],
-            )
-    return len(rows)
+            return dict(cursor.fetchall())
+        # SQLite has one writer, and this transaction is it: read which rows are still
+        # ours, then write those.
+        ids = [r["id"] for r in rows]
+        claimed = f" AND {_q('claim_token')} = %s" if claim_token else ""
+        cursor.execute(
+            f"SELECT id, {version} FROM {table} WHERE id IN ({','.join(['%s'] * len(ids))}){claimed}", [*ids, *token]
+        )
+        versions = {pk: value + 1 for pk, value in cursor.fetchall()}
+        sets = ", ".join(f"{_q(c)} = %s" for c in columns)
+        cursor.executemany(
+            f"UPDATE {table} SET {sets}, {version} = {version} + 1 WHERE id = %s",
+            [[*(_sqlite_value(fields[c], r[c]) for c in columns), r["id"]] for r in rows if r["id"] in versions],
+        )
+    return versions
 
 
 def insert_rows(model, rows, *, conflict=None, update=()):
@@ -207,7 +229,7 @@ def insert_rows(model, rows, *, conflict=None, update=()):
             record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in columns)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS v({record}){upsert}",
-                [orjson.dumps([{c: _json_value(fields[c], r[c]) for c in columns} for r in rows]).decode()],
+                [orjson.dumps(rows).decode()],
             )
         else:
             cursor.executemany(

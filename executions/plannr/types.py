@@ -9,11 +9,16 @@ and steps that are not objects or have no valid uuid are skipped.
 """
 
 import datetime as dt
+import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 
 from .errors import InvalidPayload
 from .info import InfoReport, parse_info
+
+
+# Already canonical, as Plannr and our own rows send them: no need to build a UUID.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def normalise_uuid(value):
@@ -22,6 +27,8 @@ def normalise_uuid(value):
         return str(value)
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
     text = value.strip()
     if not text or len(text) > 64:
         return None

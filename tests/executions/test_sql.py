@@ -102,9 +102,28 @@ def test_rows_are_written_and_upserted_set_based_with_json_times_and_uuids():
                                 "raw_payload": "", "payload_hash": "x", "changes": [{"kind": "status"}]}])
     assert Snapshot.objects.get().payload == payload
 
-    sql.update_rows(Execution, [{"id": execution.pk, "name": "Welcome", "next_step": {"name": "n"},
-                                 "account_uuid": step_uuid, "last_polled_at": now, "claim_token": None,
-                                 "is_failing": True, "steps_count": 3}])
-    execution.refresh_from_db()
-    assert (execution.name, execution.next_step, execution.account_uuid, execution.last_polled_at,
-            execution.is_failing, execution.steps_count) == ("Welcome", {"name": "n"}, step_uuid, now, True, 3)
+
+
+def test_states_are_written_only_where_the_claim_holds_and_bump_the_version():
+    now = timezone.now()
+    mine, lost = make(2, now)
+    token = uuid.uuid4()
+    Execution.objects.filter(pk=mine.pk).update(claim_token=token, version=4)
+    Execution.objects.filter(pk=lost.pk).update(claim_token=uuid.uuid4())
+    state = {"name": "Welcome", "next_step": {"name": "n"}, "account_uuid": token, "last_polled_at": now,
+             "claim_token": None, "is_failing": True, "steps_count": 3}
+    versions = sql.write_states([{"id": mine.pk, **state}, {"id": lost.pk, **state}], token)
+    assert versions == {mine.pk: 5}
+    mine.refresh_from_db()
+    assert (mine.name, mine.next_step, mine.account_uuid, mine.last_polled_at, mine.is_failing, mine.steps_count,
+            mine.version, mine.claim_token) == ("Welcome", {"name": "n"}, token, now, True, 3, 5, None)
+    assert Execution.objects.get(pk=lost.pk).name == ""
+    # Without a claim (a payload applied outside a poll), any row is written.
+    assert sql.write_states([{"id": lost.pk, **state}], None) == {lost.pk: 1}
+
+
+def test_a_batch_is_finished_once_however_often_it_says_so():
+    token, now = uuid.uuid4(), timezone.now()
+    sql.finish_claim(token, now)
+    sql.finish_claim(token, now + timedelta(seconds=5))  # a redelivered batch
+    assert list(FinishedClaim.objects.values_list("token", "finished_at")) == [(token, now)]

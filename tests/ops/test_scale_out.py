@@ -98,9 +98,12 @@ def test_three_workers_poll_each_execution_once_per_cycle_within_the_shared_budg
     def run_cycle(number):
         started = timezone.now()
         Execution.objects.update(next_poll_at=started)
+        # Polled: stamped by this cycle's claim, and no batch still holding one (the claim
+        # stamps "last polled" as it dispatches, a moment before the batch's request).
         wait_for(
             lambda: not Execution.objects.filter(last_polled_at__isnull=True).exists()
-            and not Execution.objects.filter(last_polled_at__lt=started).exists(),
+            and not Execution.objects.filter(last_polled_at__lt=started).exists()
+            and not Execution.objects.in_flight(timezone.now()).exists(),
             timeout=150,
             message=f"cycle {number}: all {EXECUTIONS} executions polled",
         )
