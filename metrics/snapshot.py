@@ -47,7 +47,7 @@ def poll_cycle(now):
         family("executions_in_flight", "Executions in a batch now (a live claim).", [((), in_flight)]),
         family(
             "executions_claimed",
-            "Executions carrying a claim, live or expired; more than in flight means a batch died.",
+            "Executions carrying an unfinished claim, live or expired; more than in flight means a batch died.",
             [((), claimed.count())],
         ),
         family(

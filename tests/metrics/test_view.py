@@ -82,3 +82,23 @@ def test_the_refresh_task_is_quiet_without_redis(settings, db):
 
     settings.REDIS_URL = ""
     refresh_metrics()  # nothing to store into, and no error either
+
+
+def test_a_finished_batch_is_neither_in_flight_nor_a_dead_claim(client, metrics_token, owner):
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from executions.models import Execution, FinishedClaim
+
+    now = timezone.now()
+    finished, running, dead = (watch(owner).execution for _ in range(3))
+    done, live, lost = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    FinishedClaim.objects.create(token=done, finished_at=now)
+    for execution, token, until in ((finished, done, 40), (running, live, 40), (dead, lost, -5)):
+        Execution.objects.filter(pk=execution.pk).update(claim_token=token, claimed_until=now + timedelta(seconds=until))
+    exposition.refresh()
+    values = scrape(client)
+    assert values[("plannr_monitor_executions_in_flight", ())] == 1
+    assert values[("plannr_monitor_executions_claimed", ())] == 2
