@@ -156,7 +156,7 @@ def dispatch(send, now=None):
     # Discovery's share of each window (at most a tenth) stays free for it: docs/monitors.md.
     reserve = min(settings.DISCOVERY_RESERVED_REQUESTS, settings.PLANNR_RATE_LIMIT_PER_MINUTE // 10)
     budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - reserve - used) * settings.PLANNR_BATCH_SIZE
-    FinishedClaim.objects.filter(finished_at__lt=now - scheduling.FINISHED_CLAIMS_KEPT).delete()
+    sql.prune_finished(now - scheduling.FINISHED_CLAIMS_KEPT)
     in_flight = Execution.objects.in_flight(now).count()
     capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
     if capacity <= 0:

@@ -164,6 +164,14 @@ def finish_claim(token, at):
         )
 
 
+def prune_finished(before):
+    """Forget batches finished before `before` (one statement; QuerySet.delete() adds a transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_table(FinishedClaim)} WHERE {_q('finished_at')} < %s", [_datetime_param(before)]
+        )
+
+
 def _db_type(field):
     return field.db_type(connection) if not field.is_relation else field.target_field.rel_db_type(connection)
 
