@@ -281,7 +281,13 @@ def _apply_together(changed, now, claim_token):
         if gone:
             Step.objects.filter(pk__in=gone).delete()
         # Set-based: one statement each for steps and snapshots (executions/sql.py).
-        sql.insert_rows(Step, [step.row() for step in to_write], conflict=("execution_id", "uuid"), update=_STEP_FIELDS)
+        # Steps of executions never stored before cannot clash: a plain insert (COPY).
+        first = {e.pk for e, *_ in parsed if not e.payload_hash}
+        sql.insert_rows(Step, [step.row() for step in to_write if step.execution_id in first])
+        sql.insert_rows(
+            Step, [step.row() for step in to_write if step.execution_id not in first],
+            conflict=("execution_id", "uuid"), update=_STEP_FIELDS,
+        )
         sql.insert_rows(Snapshot, snapshots)
         for execution, failures in signals:
             failures_detected.send(sender=Execution, execution=execution, failures=failures)

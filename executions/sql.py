@@ -9,14 +9,17 @@ PostgreSQL, `make test` SQLite). Callers pass and get plain Python values.
   The dispatcher's claim is also the reschedule: it writes what an unchanged poll
   would, so most polls write nothing to their rows afterwards.
 - `write_states` / `insert_rows`: a batch's changed executions, steps and snapshots
-  written set-based; writing the executions is also the claim check. On PostgreSQL the rows travel as one JSON document expanded by
+  written set-based; writing the executions is also the claim check. On PostgreSQL
+  new rows travel by COPY, updated or upserted ones as one JSON document expanded by
   `jsonb_to_recordset` (one parameter, parsed in C; Django's array insert made
   psycopg escape every quote of every payload); SQLite, in-process, takes
   `executemany`.
+- `finish_claim` / `prune_finished`: a batch's FinishedClaim, and forgetting old ones.
 """
 
 import datetime as dt
 import json
+import time
 import uuid as uuid_lib
 
 import orjson
@@ -271,7 +274,22 @@ def insert_rows(model, rows, *, conflict=None, update=()):
         sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
         upsert = f" ON CONFLICT ({', '.join(_q(c) for c in conflict)}) DO UPDATE SET {sets}"
     with connection.cursor() as cursor:
-        if _is_postgres():
+        if _is_postgres() and not conflict:
+            # COPY: each JSON value is parsed once, by its own column (a quarter faster
+            # than one jsonb_to_recordset document for snapshots of a few KB).
+            json_columns = {c for c in columns if fields[c].get_internal_type() == "JSONField"}
+            started, statement = time.monotonic(), f"COPY {table} ({names}) FROM STDIN"
+            with cursor.cursor.copy(statement) as copy:
+                for r in rows:
+                    copy.write_row(
+                        [orjson.dumps(r[c]).decode() if c in json_columns and r[c] is not None else r[c] for c in columns]
+                    )
+            if connection.queries_logged:
+                # COPY bypasses Django's cursor wrapper: counted like any statement all the same.
+                connection.queries_log.append(
+                    {"sql": f"{statement} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+                )
+        elif _is_postgres():
             record = ", ".join(f"{_q(c)} {_db_type(fields[c])}" for c in columns)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS v({record}){upsert}",

@@ -127,3 +127,14 @@ def test_a_batch_is_finished_once_however_often_it_says_so():
     sql.finish_claim(token, now)
     sql.finish_claim(token, now + timedelta(seconds=5))  # a redelivered batch
     assert list(FinishedClaim.objects.values_list("token", "finished_at")) == [(token, now)]
+
+
+def test_new_rows_are_copied_and_still_counted_as_one_statement(django_assert_num_queries):
+    now = timezone.now()
+    [execution] = make(1, now)
+    payload = {"uuid": str(execution.uuid), "text": "tab\tnew line\n back\\slash 'quote' \"dq\" é", "none": None}
+    with django_assert_num_queries(1):
+        sql.insert_rows(Snapshot, [{"execution_id": execution.pk, "fetched_at": now, "payload": payload,
+                                    "raw_payload": "a\tb\\c", "payload_hash": "x", "changes": []}
+                                   for _ in range(3)])
+    assert [(s.payload, s.raw_payload, s.fetched_at) for s in Snapshot.objects.all()] == [(payload, "a\tb\\c", now)] * 3
