@@ -59,7 +59,7 @@ def apply_unchanged(executions, now, claim_token, rescheduled_at=None):
     rescheduled them (`rescheduled_at`, and not too long ago), else one UPDATE for
     the whole batch.
     """
-    kept = rescheduled_at is not None and now - rescheduled_at <= scheduling.RESCHEDULE_TOLERANCE
+    kept = scheduling.stamped_by_claim(rescheduled_at, now)
     routine, other = [], []
     for execution in executions:
         if execution.poll_state == PollState.OK and is_running_status(execution.status):

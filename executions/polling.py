@@ -297,7 +297,7 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
         for execution in missing:
             claim.keep()
             _check_missing(client, execution, claim_token, outcome, now_fn, claim.keep, rescheduled_at)
-        if rescheduled_at is not None and outcome.unchanged:
+        if outcome.unchanged and scheduling.stamped_by_claim(rescheduled_at, now):
             # Unchanged rows keep the claim that rescheduled them: one row ends them all.
             sql.finish_claim(claim_token, now_fn())
     outcome.polled = len(executions)

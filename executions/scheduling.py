@@ -24,6 +24,11 @@ RESCHEDULE_TOLERANCE = timedelta(seconds=1)
 FINISHED_CLAIMS_KEPT = timedelta(minutes=10)
 
 
+def stamped_by_claim(rescheduled_at, now):
+    """Whether a routine poll at `now` may leave what its claim (at `rescheduled_at`) wrote."""
+    return rescheduled_at is not None and now - rescheduled_at <= RESCHEDULE_TOLERANCE
+
+
 def interval():
     return timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
 

@@ -82,6 +82,7 @@ def test_a_poll_landing_over_a_second_after_its_claim_writes_its_own_time(simula
         assert execution.last_polled_at == late
         assert execution.next_poll_at == late + scheduling.interval()
         assert execution.claim_token is None
+    assert not FinishedClaim.objects.exists()  # nothing kept its claim: nothing to finish
 
 
 def test_a_message_redelivered_after_its_batch_finished_polls_nothing(simulator, owner):
