@@ -130,7 +130,6 @@ class Execution(models.Model):
                 name="execution_due_idx",
                 condition=Q(next_poll_at__isnull=False),
             ),
-            models.Index(fields=["claim_token"], name="execution_claim_idx"),
             models.Index(fields=["status"], name="execution_status_idx"),
             # The overview's "failing now" and "running": read newest first along these and
             # stopped after a page, instead of scanning every execution (monitors/summary.py).

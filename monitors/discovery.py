@@ -291,7 +291,7 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
         [Execution(uuid=u, next_poll_at=now, claim_token=token, claimed_until=until) for u in wanted if u not in known],
         ignore_conflicts=True,
     )
-    fresh = list(Execution.objects.filter(claim_token=token).values_list("uuid", "id"))
+    fresh = list(Execution.objects.filter(uuid__in=wanted, claim_token=token).values_list("uuid", "id"))
     outcome.new_executions = [str(u) for u, _ in fresh]
     ids = {str(u): i for u, i in known.items()} | {str(u): i for u, i in fresh}
     already = set(
@@ -316,7 +316,7 @@ def _insert_and_ingest(outcome, payloads, pairs, now, token):
     Execution.objects.filter(
         id__in=newly_found, next_poll_at__isnull=True, final_confirmed=False
     ).update(next_poll_at=now)
-    claimed = list(Execution.objects.filter(claim_token=token).only(*_INGEST_FIELDS))
+    claimed = list(Execution.objects.filter(id__in=ids.values(), claim_token=token).only(*_INGEST_FIELDS))
     if claimed:
         ingest_first_poll(claimed, {str(e.uuid): payloads[str(e.uuid)] for e in claimed}, now, token)
 
