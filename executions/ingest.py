@@ -151,10 +151,10 @@ class _StepRow:
 def _stored_steps(execution_ids):
     """{execution id: {step uuid: _Stored}}: one query for a batch's stored steps."""
     stored = {}
-    if execution_ids:
-        rows = Step.objects.filter(execution_id__in=execution_ids).values_list("execution_id", "uuid", "id", *_STEP_FIELDS)
-        for execution_id, step_uuid, *values in rows:
-            stored.setdefault(execution_id, {})[str(step_uuid)] = _Stored(*values)
+    for execution_id, step_uuid, *values in sql.read_rows(
+        Step, ["execution_id", "uuid", "id", *_STEP_FIELDS], "execution_id", execution_ids
+    ):
+        stored.setdefault(execution_id, {})[step_uuid] = _Stored(*values)
     return stored
 
 

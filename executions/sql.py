@@ -14,6 +14,7 @@ PostgreSQL, `make test` SQLite). Callers pass and get plain Python values.
   `jsonb_to_recordset` (one parameter, parsed in C; Django's array insert made
   psycopg escape every quote of every payload); SQLite, in-process, takes
   `executemany`.
+- `read_rows`: a changed batch's stored steps, without the ORM's query building.
 - `finish_claim` / `prune_finished`: a batch's FinishedClaim, and forgetting old ones.
 """
 
@@ -111,9 +112,7 @@ def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
         params = [*scope_params, _datetime_param(now), limit, prefix, batch_size, _datetime_param(until),
                   *set_params, batch_size]
     else:
-        dashed = "lower(" + "||'-'||".join(
-            f"substr(uuid, {start}, {length})" for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-        ) + ")"
+        dashed = _dashed_uuid_sqlite("uuid")
         query = f"""
             WITH picked AS MATERIALIZED (
                 SELECT id, next_poll_at AS due_at, row_number() OVER (ORDER BY next_poll_at, id) - 1 AS n
@@ -173,6 +172,58 @@ def prune_finished(before):
         cursor.execute(
             f"DELETE FROM {_table(FinishedClaim)} WHERE {_q('finished_at')} < %s", [_datetime_param(before)]
         )
+
+
+def _dashed_uuid_sqlite(column):
+    """SQLite keeps a UUIDField as 32 hex digits: the canonical dashed form, in SQL."""
+    parts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    return "lower(" + "||'-'||".join(f"substr({column}, {start}, {length})" for start, length in parts) + ")"
+
+
+def _from_sqlite_datetime(value):
+    # Naive UTC; Django's SQLite connection may already have parsed it.
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def read_rows(model, columns, key, values):
+    """[(column values...)] of the rows whose `key` is in `values`: UUIDs as canonical str,
+    JSON decoded, times aware, as the ORM would give them but without building a query
+    (the ORM's compile and conversions were most of reading a changed batch's steps)."""
+    if not values:
+        return []
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    kinds = [fields[c].get_internal_type() for c in columns]
+    postgres = _is_postgres()
+    selected = []
+    for column, kind in zip(columns, kinds):
+        if kind == "UUIDField":
+            selected.append(f"{_q(column)}::text" if postgres else _dashed_uuid_sqlite(_q(column)))
+        else:
+            selected.append(_q(column))
+    decode = {
+        "JSONField": lambda v: None if v is None else orjson.loads(v),
+        "DateTimeField": None if postgres else _from_sqlite_datetime,
+    }
+    converters = [(i, decode[kind]) for i, kind in enumerate(kinds) if decode.get(kind)]
+    where = f"{_q(key)} = ANY(%s)" if postgres else f"{_q(key)} IN ({','.join(['%s'] * len(values))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(selected)} FROM {_table(model)} WHERE {where}",
+            [list(values)] if postgres else list(values),
+        )
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, convert in converters:
+            row[i] = convert(row[i])
+        out.append(row)
+    return out
 
 
 def _db_type(field):

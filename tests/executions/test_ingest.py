@@ -174,3 +174,18 @@ def test_payloads_fetched_outside_a_poll_apply_without_a_claim():
     assert Snapshot.objects.filter(execution=execution).count() == 1
     # The same payload again is an unchanged poll.
     assert ingest.apply_payloads([data]) == (0, 1, [])
+
+
+def test_a_change_rewrites_only_the_steps_that_changed(claimed):
+    """Stored steps read back equal to freshly parsed ones (times in another zone, JSON
+    messages), so the upsert carries only what is new or different."""
+    execution, token = claimed
+    kept = step("Send SMS", status="failed", info=QUIRKY_INFO)
+    data = payload(execution.uuid, steps=[kept, step("Create task", status="in_progress")])
+    apply(execution, token, data)
+    data["steps"][1]["status"] = "completed"
+    data["steps"].append(step("Send email"))
+    fetched = PlannrExecution.from_payload(data)
+    rows = [ingest._StepRow(execution.pk, n, s) for n, s in enumerate(fetched.steps)]
+    stored = ingest._stored_steps([execution.pk])[execution.pk]
+    assert [s.name for s in ingest._steps_to_write(rows, stored)] == ["Create task", "Send email"]

@@ -138,3 +138,17 @@ def test_new_rows_are_copied_and_still_counted_as_one_statement(django_assert_nu
                                     "raw_payload": "a\tb\\c", "payload_hash": "x", "changes": []}
                                    for _ in range(3)])
     assert [(s.payload, s.raw_payload, s.fetched_at) for s in Snapshot.objects.all()] == [(payload, "a\tb\\c", now)] * 3
+
+
+def test_rows_read_back_as_the_orm_gives_them():
+    now = timezone.now()
+    [execution] = make(1, now)
+    step = {"execution_id": execution.pk, "uuid": uuid.uuid4(), "position": 0, "name": "Send SMS",
+            "status": "failed", "info": "{}", "messages": ["it's \"quoted\" é"], "failure_kind": "failed",
+            "executed_at": None, "remote_created_at": now, "remote_updated_at": now}
+    sql.insert_rows(Step, [step])
+    columns = ["execution_id", "uuid", "position", "messages", "executed_at", "remote_created_at"]
+    assert [list(r) for r in sql.read_rows(Step, columns, "execution_id", [execution.pk, 999])] == [
+        list(Step.objects.values_list(*columns).get())[:1] + [str(step["uuid"]), 0, step["messages"], None, now]
+    ]
+    assert sql.read_rows(Step, columns, "execution_id", []) == []
