@@ -495,6 +495,21 @@ elif REDIS_URL:
             "KEY_PREFIX": "plannr-monitor",
         }
     }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# HTML fragments rendered from the database (the steps of an execution page,
+# executions/steps.py) are keyed by everything they show, so any process may keep a copy
+# of its own and none is ever stale. In Redis when the default cache is there; else in
+# each process's memory: a page's hundreds of entries would cost a file each in the cache
+# on files, and would push the login throttle's counts out of a cache of 300 entries.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["fragments"] = {**CACHES["default"], "KEY_PREFIX": "plannr-monitor:fragments"}
+else:
+    CACHES["fragments"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"

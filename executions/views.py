@@ -32,6 +32,7 @@ from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
 from .models import Execution, Watch
 from .rows import rendered_rows
+from .steps import rendered_steps
 from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
 
 logger = logging.getLogger("executions.views")
@@ -212,26 +213,14 @@ def _live_state(watch, awaiting, now=None, execution=None):
     return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
 
 
-def _timeline(execution):
-    steps = list(execution.steps.all())
-    previous = None
-    for step in steps:
-        step.since_previous = (
-            step.executed_at - previous.executed_at
-            if previous is not None and step.executed_at and previous.executed_at
-            else None
-        )
-        previous = step
-    return steps
-
-
 def _live_context(watch, execution, state, **extra):
     e = execution
     history = list(e.snapshots.only("id", "execution_id", "fetched_at", "changes")[: HISTORY_LIMIT + 1])
     return {
         "watch": watch,
         "execution": e,
-        "steps": _timeline(e),
+        # Each step's HTML, mostly from the step cache: steps rarely change once run.
+        "steps": rendered_steps(e),
         "history": history[:HISTORY_LIMIT],
         "history_truncated": len(history) > HISTORY_LIMIT,
         "history_limit": HISTORY_LIMIT,

@@ -4,11 +4,13 @@ import pytest
 @pytest.fixture(autouse=True)
 def empty_cache():
     # The watchlist caches counts per user id; ids repeat across tests on SQLite.
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
