@@ -63,10 +63,11 @@ def step_cache_keys(execution, rows, now):
 
 
 def rendered_steps(execution, now=None):
-    """The HTML of `execution`'s steps, in order: one query, one cache read, misses rendered."""
+    """The HTML of `execution`'s steps, in order, as one string ("" without steps): one
+    query, one cache read, and only the misses rendered."""
     rows = list(execution.steps.values_list(*_FIELDS))
     if not rows:
-        return []
+        return ""
     now = now or timezone.now()
     keyed = step_cache_keys(execution, rows, now)
     cache = caches["fragments"]
@@ -82,4 +83,5 @@ def rendered_steps(execution, now=None):
             fresh[key] = plain(template.render(context))
         cache.set_many(fresh, STEP_CACHE_SECONDS)
         found.update(fresh)
-    return [mark_safe(found[key]) for key, _ in keyed]
+    # One string for the page to show, not one per step: no per-step loop in its template.
+    return mark_safe("".join([found[key] for key, _ in keyed]))
