@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 
 from dashboard.htmx import fingerprint
 
+from .rows import plain
 from .templatetags.execution_tags import relative_text
 
 STEP_TEMPLATE = "executions/_step.html"
@@ -37,11 +38,6 @@ STEP_CACHE_SECONDS = 3600
 _FIELDS = ("uuid", "name", "status", "failure_kind", "messages", "info", "executed_at")
 
 StepView = namedtuple("StepView", [*_FIELDS, "since_previous"])
-
-
-def plain(html):
-    """`html` as an exact str: a SafeString is pickled as an object, five times slower to load."""
-    return str.__str__(html)
 
 
 def step_cache_keys(execution, rows, now):
