@@ -2,12 +2,13 @@
 
 A row's key is its entry in the page's key list (row id, versions, poll state),
 the current time zone and the minute bucket (for the relative times inside). A
-page fetches all its rows' HTML in one cache read; only the misses are loaded,
-as plain values in one query, and rendered. Used by the watchlist and by any
-other table of executions (see watchlist.Table).
+page fetches all its rows' HTML in one read of the "fragments" cache (each
+process's memory: settings.CACHES); only the misses are rendered, from the plain
+values the page's row query brought. Used by the watchlist and by any other table
+of executions (see watchlist.Table).
 """
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
@@ -49,6 +50,7 @@ def rendered_rows(page):
     table = page.table
     tz, minute = timezone.get_current_timezone_name(), minute_bucket()
     cache_keys = [row_cache_key(table, key, tz, minute) for key in page.keys]
+    cache = caches["fragments"]
     found = cache.get_many(cache_keys)
     missing = [key[0] for key, ck in zip(page.keys, cache_keys) if ck not in found]
     if missing:

@@ -15,8 +15,8 @@ on its own, under a key made of everything it shows:
 - the step template's source, so that a deploy changing it never serves the old markup.
 
 A page reads its steps' fragments in one get_many; only the misses are rendered, from
-the same rows, and stored with one set_many. Fragments live in the "fragments" cache
-(settings.CACHES).
+the same rows, and stored with one set_many; the page gets them joined. Fragments live
+in the "fragments" cache, each process's own memory (settings.CACHES).
 """
 
 from collections import namedtuple

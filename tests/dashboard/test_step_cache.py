@@ -3,10 +3,8 @@
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
-from django.core.cache import caches
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -33,30 +31,10 @@ def execution(owner):
     return e
 
 
-@pytest.fixture
-def fragments(monkeypatch):
-    """Every read of the step cache (its keys) and every write (key -> HTML), in order."""
-    cache = caches["fragments"]
-    log = SimpleNamespace(reads=[], writes=[])
-    get_many, set_many = cache.get_many, cache.set_many
-
-    def reading(keys, *args, **kwargs):
-        log.reads.append(list(keys))
-        return get_many(keys, *args, **kwargs)
-
-    def writing(data, *args, **kwargs):
-        log.writes.append(dict(data))
-        return set_many(data, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "get_many", reading)
-    monkeypatch.setattr(cache, "set_many", writing)
-    return log
-
-
 def rendered(log):
     """The names of the steps rendered (written to the cache) since the log was last read."""
     names = [re.search(r"<strong><bdi>([^<]+)</bdi></strong>", html).group(1)
-             for write in log.writes for html in write.values()]
+             for write in log.writes for key, html in write.items() if key.startswith("step:")]
     log.writes.clear()
     return names
 
