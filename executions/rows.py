@@ -54,7 +54,7 @@ def rendered_rows(page):
     found = cache.get_many(cache_keys)
     missing = [key[0] for key, ck in zip(page.keys, cache_keys) if ck not in found]
     if missing:
-        fresh = _render(table, [page.values[i] for i in missing])
+        fresh = _render(table, page.values(missing))
         new = {ck: fresh[key[0]] for key, ck in zip(page.keys, cache_keys) if key[0] in fresh}
         cache.set_many(new, ROW_CACHE_SECONDS)
         found.update(new)
