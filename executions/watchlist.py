@@ -504,7 +504,9 @@ def table_page(qs, table, params, counts_key, refresh=False, owner=None):
 
         def ordered(base):
             base = base.filter(_status_q(table, params.status))
-            base = _annotate_for(table, base.filter(_search_q(table, params.q)) if params.q else base, params.sort)
+            if params.q:
+                base = base.filter(_search_q(table, params.q))
+            base = _annotate_for(table, base, params.sort)
             return base.order_by(*_ordering(table, params.sort)).values(*fields)[offset : offset + size]
 
         rows.fetch(qs, owner, (params.status, params.sort, offset, size), ordered)
@@ -514,7 +516,8 @@ def table_page(qs, table, params, counts_key, refresh=False, owner=None):
         table.name, params, number, num_pages, total, counts.key(), keys, minute_bucket(),
     )
     return TablePage(
-        table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp, rows=rows,
+        table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp,
+        rows=rows,
     )
 
 
@@ -550,7 +553,8 @@ def _rows_by_severity(table, qs, params, counts, offset, size, fields, rows, own
 
     def part(level, lo, hi):
         def build(base):
-            base = base.filter(_status_q(table, params.status)).annotate(_status_lower=Lower(table.f("status")))
+            base = base.filter(_status_q(table, params.status))
+            base = base.annotate(_status_lower=Lower(table.f("status")))
             return base.filter(_severity_q(table, level)).order_by(*newest).values(*fields)[lo:hi]
 
         rows.fetch(qs, owner, (params.status, "severity", level, lo, hi), build)
@@ -597,7 +601,8 @@ def watch_counts(user):
 
 def watchlist_page(user, params, refresh=False):
     qs = Watch.objects.filter(user=user)
-    return table_page(qs, WATCHES, params, _watch_counts_key(user), refresh=refresh, owner=Owner("user_id", user.pk))
+    owner = Owner("user_id", user.pk)
+    return table_page(qs, WATCHES, params, _watch_counts_key(user), refresh=refresh, owner=owner)
 
 
 def matching(user, params):

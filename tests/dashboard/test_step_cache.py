@@ -122,7 +122,8 @@ def test_the_live_partial_uses_the_same_fragments(owner_client, execution, fragm
     page(owner_client, execution)
     rendered(fragments)
     Execution.objects.filter(pk=execution.pk).update(version=F("version") + 1)
-    live = owner_client.get(reverse("executions:live", kwargs={"uuid": execution.uuid}), headers={"HX-Request": "true"})
+    url = reverse("executions:live", kwargs={"uuid": execution.uuid})
+    live = owner_client.get(url, headers={"HX-Request": "true"})
     assert live.status_code == 200
     assert [name for name in NAMES if name in text_of(live)] == NAMES
     assert rendered(fragments) == []
