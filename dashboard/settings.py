@@ -495,6 +495,19 @@ elif REDIS_URL:
             "KEY_PREFIX": "plannr-monitor",
         }
     }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# HTML fragments rendered from the database (watchlist and table rows, their chips, head
+# and pager, the steps of an execution page) are keyed by everything they show, so no
+# copy is ever stale and each process keeps its own, in memory: a page reads 50 or 600
+# of them at once, which costs a fraction of one Redis round trip there, and they stay
+# out of the shared cache (and out of the login throttle's way in a 300-entry one). The
+# price is one render per process per version of a row or step.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
 
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"

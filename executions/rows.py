@@ -2,12 +2,13 @@
 
 A row's key is its entry in the page's key list (row id, versions, poll state),
 the current time zone and the minute bucket (for the relative times inside). A
-page fetches all its rows' HTML in one cache read; only the misses are loaded,
-as plain values in one query, and rendered. Used by the watchlist and by any
-other table of executions (see watchlist.Table).
+page fetches all its rows' HTML in one read of the "fragments" cache (each
+process's memory: settings.CACHES); only the misses are rendered, from the plain
+values the page's row query brought. Used by the watchlist and by any other table
+of executions (see watchlist.Table).
 """
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
@@ -31,23 +32,33 @@ def _url_parts(name):
     return tuple(reverse(name, args=[_PLACEHOLDER]).split(_PLACEHOLDER))
 
 
+def plain(html):
+    """Rendered `html` as an exact str, to be cached: a SafeString is pickled as an object,
+    five times slower to load."""
+    return str.__str__(html)
+
+
 def row_cache_key(table, key, tz, minute):
     return f"row:{table.name}:{fingerprint(key, tz, minute)}"
 
 
 def rendered_rows(page):
-    """The HTML of `page`'s rows, in order: one cache read, no query."""
+    """The HTML of `page`'s rows, in order, as one string: one cache read, no query.
+
+    One string, not one per row: the table's template shows it without a loop.
+    """
     table = page.table
     tz, minute = timezone.get_current_timezone_name(), minute_bucket()
     cache_keys = [row_cache_key(table, key, tz, minute) for key in page.keys]
+    cache = caches["fragments"]
     found = cache.get_many(cache_keys)
     missing = [key[0] for key, ck in zip(page.keys, cache_keys) if ck not in found]
     if missing:
-        fresh = _render(table, [page.values[i] for i in missing])
+        fresh = _render(table, page.values(missing))
         new = {ck: fresh[key[0]] for key, ck in zip(page.keys, cache_keys) if key[0] in fresh}
         cache.set_many(new, ROW_CACHE_SECONDS)
         found.update(new)
-    return [mark_safe(found[ck]) for ck in cache_keys]
+    return mark_safe("".join([found[ck] for ck in cache_keys]))
 
 
 def _render(table, rows):
@@ -55,7 +66,7 @@ def _render(table, rows):
     urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
     html = {}
     for values in rows:
-        html[values["id"]] = str(template.render({"row": row_values(table, values, urls)}))
+        html[values["id"]] = plain(template.render({"row": row_values(table, values, urls)}))
     return html
 
 

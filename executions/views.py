@@ -32,6 +32,7 @@ from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
 from .models import Execution, Watch
 from .rows import rendered_rows
+from .steps import rendered_steps
 from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
 
 logger = logging.getLogger("executions.views")
@@ -212,26 +213,15 @@ def _live_state(watch, awaiting, now=None, execution=None):
     return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
 
 
-def _timeline(execution):
-    steps = list(execution.steps.all())
-    previous = None
-    for step in steps:
-        step.since_previous = (
-            step.executed_at - previous.executed_at
-            if previous is not None and step.executed_at and previous.executed_at
-            else None
-        )
-        previous = step
-    return steps
-
-
 def _live_context(watch, execution, state, **extra):
     e = execution
-    history = list(e.snapshots.only("id", "execution_id", "fetched_at", "changes")[: HISTORY_LIMIT + 1])
+    # Plain values: a hundred model instances cost more than the query.
+    history = list(e.snapshots.values("fetched_at", "changes")[: HISTORY_LIMIT + 1])
     return {
         "watch": watch,
         "execution": e,
-        "steps": _timeline(e),
+        # Each step's HTML, mostly from the step cache: steps rarely change once run.
+        "steps": rendered_steps(e),
         "history": history[:HISTORY_LIMIT],
         "history_truncated": len(history) > HISTORY_LIMIT,
         "history_limit": HISTORY_LIMIT,
@@ -243,21 +233,43 @@ def _live_context(watch, execution, state, **extra):
 
 
 def _live_html(request, watch, execution, state):
-    """The live region's HTML, rendered once per fingerprint (and minute, for relative times).
+    """The live region's HTML as UTF-8, rendered once per fingerprint (and minute, for relative times).
 
     The fingerprint covers everything the region shows, so a page with hundreds of
-    steps is rendered once per change, not once per visitor or refresh.
+    steps is rendered once per change, not once per visitor or refresh (and then
+    mostly from the step cache: executions/steps.py). Kept encoded: it is sent as it is.
     """
     awaiting_ts = f"{state.awaiting.timestamp():.3f}" if state.awaiting else ""
-    key = "live:" + fingerprint(
+    key = "live-utf8:" + fingerprint(
         state.fingerprint, awaiting_ts, timezone.get_current_timezone_name(), minute_bucket()
     )
     html = cache.get(key)
     if html is None:
         context = _live_context(watch, execution, state)
-        html = render_to_string("executions/_execution_live.html", context, request=request)
+        html = render_to_string("executions/_execution_live.html", context, request=request).encode()
         cache.set(key, html, LIVE_CACHE_SECONDS)
-    return mark_safe(html)
+    return html
+
+
+# Where execution.html puts the live region: replaced after rendering (_page_with_region).
+_REGION_MARK = "<!-- the live region -->"
+
+
+def _page_with_region(request, context, region):
+    """The execution page, with its live region (UTF-8, from _live_html) put in after rendering.
+
+    A long execution's region is hundreds of KB. Rendered inside the page template it
+    was copied at every level of the template's nesting (each joins its parts into a new
+    string, two bytes a character for the region's ✓ and “ ”): for 600 steps that cost
+    more than the rest of the page. Here it is copied once. The marker holds a "<",
+    which escaped text never does, so the only match is the template's own.
+    """
+    context = {**context, "live_html": mark_safe(_REGION_MARK)}
+    page = render_to_string("executions/execution.html", context, request=request)
+    before, marker, after = page.partition(_REGION_MARK)
+    if not marker:
+        raise RuntimeError("executions/execution.html does not show live_html")
+    return HttpResponse(b"".join((before.encode(), region, after.encode())))
 
 
 @require_GET
@@ -271,13 +283,8 @@ def execution_detail(request, uuid):
         # A monitor's execution belongs to the organisation: everyone sees it, without a watch.
         watch = Watch(user=request.user, execution=found)
     state = _live_state(watch, None)
-    context = {
-        "watch": watch,
-        "execution": watch.execution,
-        "live_html": _live_html(request, watch, watch.execution, state),
-        "label_form": LabelForm(instance=watch),
-    }
-    return render(request, "executions/execution.html", context)
+    context = {"watch": watch, "execution": watch.execution, "label_form": LabelForm(instance=watch)}
+    return _page_with_region(request, context, _live_html(request, watch, watch.execution, state))
 
 
 def _unwatched_page(request, uuid):
@@ -287,12 +294,8 @@ def _unwatched_page(request, uuid):
     if execution is None or not _may_see_unwatched(request, execution):
         return render(request, "executions/not_watched.html", {"uuid": uuid}, status=404)
     state = _live_state(None, None, execution=execution)
-    context = {
-        "watch": None,
-        "execution": execution,
-        "live_html": _live_html(request, None, execution, state),
-    }
-    return render(request, "executions/execution.html", context)
+    context = {"watch": None, "execution": execution}
+    return _page_with_region(request, context, _live_html(request, None, execution, state))
 
 
 @require_GET

@@ -26,7 +26,11 @@ def fast_password_hasher(settings):
 def private_cache(settings):
     # Each test starts with an empty cache of its own: sign-in throttle counts and cached
     # watchlist counts must not leak between tests (tests/accounts use Redis on purpose).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    from django.core.cache import cache
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"},
+    }
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()

@@ -99,8 +99,11 @@ def relative_text(when, now=None):
     return f"{text} ago" if delta > 0 else f"in {text}"
 
 
-def _time_tag(value, empty, *, relative):
-    """<time> for a datetime (or ISO string): relative text kept fresh by app.js, or absolute."""
+def _time_tag(value, empty, *, relative, now=None):
+    """<time> for a datetime (or ISO string): relative text kept fresh by app.js, or absolute.
+
+    `now`: the moment the relative wording is measured from (default: this one).
+    """
     if isinstance(value, str):
         value = parse_datetime(value)
     if not isinstance(value, datetime):
@@ -109,12 +112,12 @@ def _time_tag(value, empty, *, relative):
     if relative:
         return format_html(
             '<time datetime="{}" title="{}" data-relative>{}</time>',
-            value.isoformat(), f"{local:%d %b %Y, %H:%M:%S %Z} ({local.tzinfo})", relative_text(value),
+            value.isoformat(), f"{local:%d %b %Y, %H:%M:%S %Z} ({local.tzinfo})", relative_text(value, now),
         )
     # The zone is named on every absolute time: each user sees their own (accounts.middleware).
     return format_html(
         '<time datetime="{}" title="{} ({})">{}</time>',
-        value.isoformat(), relative_text(value), local.tzinfo, local.strftime("%d %b %Y, %H:%M:%S %Z"),
+        value.isoformat(), relative_text(value, now), local.tzinfo, local.strftime("%d %b %Y, %H:%M:%S %Z"),
     )
 
 
@@ -124,8 +127,10 @@ def reltime(value, empty="never"):
 
 
 @register.simple_tag
-def abstime(value, empty="—"):
-    return _time_tag(value, empty, relative=False)
+def abstime(value, empty="—", now=None):
+    """An absolute time; its tooltip says how long ago, measured from `now` when given
+    (a cached fragment is keyed by that wording: executions/steps.py)."""
+    return _time_tag(value, empty, relative=False, now=now)
 
 
 @register.simple_tag(takes_context=True)

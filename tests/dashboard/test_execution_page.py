@@ -254,3 +254,18 @@ def section(response, pattern):
 def text_of_html(html):
     html = re.sub(r"</?bdi>", "", html)  # inline: no space where it was
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_live_region_is_put_into_the_page_once_whatever_the_names_say(owner_client, owner):
+    # The region is spliced into the rendered page at a marker (views._page_with_region):
+    # Plannr text and labels that spell the marker are escaped, so they never match it.
+    marker = "<!-- the live region -->"
+    w = watch(owner, label=marker, name=marker)
+    add_step(w.execution, marker, position=0)
+    for _ in range(2):  # rendered, then from the cache
+        html = owner_client.get(url("detail", w.execution)).content.decode()
+        assert marker not in html
+        assert html.count('<div id="execution-live"') == 1 and html.count('id="timeline"') == 1
+        live = html[html.index('<div id="execution-live"'):]
+        assert live.index('id="timeline"') < live.index("</main>")
+        assert "&lt;!-- the live region --&gt;" in live.split('id="timeline"', 1)[1]
