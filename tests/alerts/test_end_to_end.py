@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from alerts.models import Delivery, FailureEvent, OutboxState
+from dashboard.celery import app as celery_app
 from executions.failures import HIDDEN_FAILURE
 from executions.models import Execution, Watch
 from incidents.models import Incident
@@ -52,6 +53,10 @@ def watched(simulator, owner, other_user, outsider):
         watch_executions(user, [uuid])
     Watch.objects.filter(user=outsider).update(muted=True)
     poll()
+    # Watching queued a poll_now for a worker, and the poll above did it: drop it, or a
+    # worker started by the test would poll alongside the test's own polls (whatever
+    # order the fixtures set up in).
+    celery_app.control.purge()
     execution = Execution.objects.get(uuid=uuid)
     assert execution.status == "in_progress" and execution.account_name == "Gareth Thompson"
     assert not FailureEvent.objects.exists()
