@@ -150,13 +150,15 @@ def _window(sim, workers, fingerprint, c, window):
 
 def _drain(sim, fingerprint):
     """Let the queued batches finish before the next load starts from a clean budget."""
+    from django.utils import timezone
+
     from executions.models import Execution
 
     # Batches already queued may be waiting on the budget: lift the limits so they go now.
     sim.control.set_faults(rate_limit_per_minute=SETUP_LIMIT, reset=True)
     forget_rate_budget(fingerprint)
     wait_until(
-        lambda: not Execution.objects.filter(claim_token__isnull=False).exists(),
+        lambda: not Execution.objects.in_flight(timezone.now()).exists(),
         timeout=180,
         message="the queued batches to finish",
         interval=0.5,
