@@ -58,15 +58,13 @@ class ExecutionQuerySet(models.QuerySet):
         mine = Watch.objects.filter(user=user).values("execution_id")
         return self.filter(Q(pk__in=mine) | Q(pk__in=_found_by_monitors()))
 
-    def in_flight(self, now):
-        """Claimed by a batch whose claim still holds and that has not finished."""
-        return self.filter(claim_token__isnull=False, claimed_until__gte=now).exclude(
-            claim_token__in=_finished_tokens()
-        )
-
     def stale_claims(self):
         """Carrying the claim of a batch that neither finished nor released it (live or expired)."""
         return self.filter(claim_token__isnull=False).exclude(claim_token__in=_finished_tokens())
+
+    def in_flight(self, now):
+        """Claimed by a batch whose claim still holds and that has not finished."""
+        return self.stale_claims().filter(claimed_until__gte=now)
 
     def paused_by_token(self):
         """Waiting out a 401: the token was refused, not the execution."""

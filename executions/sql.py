@@ -180,14 +180,6 @@ def _dashed_uuid_sqlite(column):
     return "lower(" + "||'-'||".join(f"substr({column}, {start}, {length})" for start, length in parts) + ")"
 
 
-def _from_sqlite_datetime(value):
-    # Naive UTC; Django's SQLite connection may already have parsed it.
-    if value is None:
-        return None
-    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=dt.timezone.utc)
-
-
 def read_rows(model, columns, key, values):
     """[(column values...)] of the rows whose `key` is in `values`: UUIDs as canonical str,
     JSON decoded, times aware, as the ORM would give them but without building a query
@@ -205,7 +197,7 @@ def read_rows(model, columns, key, values):
             selected.append(_q(column))
     decode = {
         "JSONField": lambda v: None if v is None else orjson.loads(v),
-        "DateTimeField": None if postgres else _from_sqlite_datetime,
+        "DateTimeField": None if postgres else _as_datetime,
     }
     converters = [(i, decode[kind]) for i, kind in enumerate(kinds) if decode.get(kind)]
     where = f"{_q(key)} = ANY(%s)" if postgres else f"{_q(key)} IN ({','.join(['%s'] * len(values))})"
@@ -232,15 +224,17 @@ def _db_type(field):
 
 def _sqlite_datetime(value):
     # What Django's SQLite backend stores: naive UTC, str() of the datetime.
-    if value is None or value.tzinfo is None:
-        return None if value is None else str(value)
-    return str(value.astimezone(dt.timezone.utc).replace(tzinfo=None))
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return str(value)
 
 
 def _sqlite_uuid(value):
-    if value is None or isinstance(value, uuid_lib.UUID):
-        return None if value is None else value.hex
-    return uuid_lib.UUID(value).hex
+    if value is None:
+        return None
+    return (value if isinstance(value, uuid_lib.UUID) else uuid_lib.UUID(value)).hex
 
 
 def _sqlite_json(value):
