@@ -44,8 +44,9 @@ TABLE_ORDER = [
     "poll_cycle", "pages", "alert_latency", "shared_budget", "storage", "discovery", "monitor_pages", "embedded_memory",
 ]
 # The full poll cycle reaches N = 50,000: about 15 minutes per engine on 2 shared cores.
-# A quick run must end within two minutes: each of its benchmarks takes under 40 s.
-CHILD_TIMEOUT = {False: 1800, True: 120}
+# A quick run ends within two minutes on 2 cores; a machine shared with other work can
+# make one of its benchmarks take three times as long, which is not a failure.
+CHILD_TIMEOUT = {False: 1800, True: 300}
 DOCS = harness.ROOT / "docs" / "benchmarks.md"
 DOCS_START, DOCS_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
@@ -111,9 +112,10 @@ def base_env(run_id):
     }
 
 
-# In a quick run these go alongside the others, to stay within two minutes: storage
-# measures bytes, embedded_memory bytes and processes, not time.
-BACKGROUND_WHEN_QUICK = {"storage", "embedded_memory"}
+# In a quick run these go alongside the others, to stay within two minutes, each started
+# once the benchmark named here is done: they measure bytes and processes, not time, and
+# they stay clear of the poll cycle (embedded_memory) and of the page latencies (storage).
+BACKGROUND_WHEN_QUICK = {"embedded_memory": "poll_cycle", "storage": "monitor_pages"}
 # These run Celery workers on the bench's one queue: two of them at once would take each
 # other's tasks, so one waits for the other even in a quick run.
 USE_THE_QUEUE = {"shared_budget", "alert_latency", "embedded_memory", "discovery"}
@@ -260,10 +262,11 @@ def run_all(options):
         background = [(n, e) for n, e in plan if quick and n in BACKGROUND_WHEN_QUICK]
         order = [item for item in plan if item not in background]
         if quick:
-            # What needs no queue goes first, while a background benchmark may hold it;
-            # the first (the poll cycle, issue 9's ratios) runs before any background one.
+            # What needs no queue goes first, while a background benchmark may hold it.
             order.sort(key=lambda item: item[0] in USE_THE_QUEUE)
-            order[1:1] = background
+            for item in background:
+                after = BACKGROUND_WHEN_QUICK[item[0]]
+                order.insert(next((i + 1 for i, (n, _) in enumerate(order) if n == after), 0), item)
         for name, engine in order:
             if name in USE_THE_QUEUE:
                 for other, _, _, running in children:

@@ -39,7 +39,7 @@ SETUP_LIMIT = 10_000_000
 
 def _config(quick):
     if quick:
-        return {"limit": 20, "interval": 5, "discovery": 5, "running": 200, "new": 20, "window": 15}
+        return {"limit": 20, "interval": 5, "discovery": 5, "running": 200, "new": 20, "window": 10}
     return {"limit": 500, "interval": 15, "discovery": 60, "running": 20_000, "new": 200, "window": 150}
 
 
