@@ -14,7 +14,12 @@ STARTED = [sys.executable, "-c", "print('command started')"]
 
 def run_entrypoint(env, argv=STARTED):
     return subprocess.run(
-        [sys.executable, str(ENTRYPOINT), *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ENTRYPOINT), *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
