@@ -187,12 +187,21 @@ class Alert(models.Model):
         return f"{self.get_kind_display()} about incident {self.incident_id}"
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def held_for(self, user, incident=None):
+        """`user`'s emails the hourly cap holds for a digest (about `incident`, when given)."""
+        held = self.filter(user=user, state=OutboxState.HELD)
+        return held if incident is None else held.filter(alert__incident=incident)
+
+
 class Delivery(OutboxMessage):
     """One alert email to one user: about an incident `alert` (or, before incidents, one `event`).
 
     The row is the destination of an alert; other channels than email will add
     their own destination beside `user`.
     """
+
+    objects = DeliveryQuerySet.as_manager()
 
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(

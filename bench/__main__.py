@@ -5,6 +5,10 @@ per engine, then runs each benchmark in a child process of its own
 (`python -m bench --child NAME --engine ENGINE`), which copies the template, measures,
 and hands its rows back as JSON. The table is printed, and written with the machine
 it ran on to $VAR_DIR/bench/results.json (and results-quick.json for --quick).
+
+A benchmark that fails or runs out of time gets a "benchmark did not finish" row and
+the run goes on; the exit status is 0 all the same. Only a problem of the harness
+itself (no Redis, no PostgreSQL, a template that does not migrate) exits non-zero.
 """
 
 import argparse
@@ -40,6 +44,8 @@ TABLE_ORDER = [
     "poll_cycle", "pages", "alert_latency", "shared_budget", "storage", "discovery", "monitor_pages", "embedded_memory",
 ]
 # The full poll cycle reaches N = 50,000: about 15 minutes per engine on 2 shared cores.
+# A quick run ends within two minutes on 2 cores; a machine shared with other work can
+# make one of its benchmarks take three times as long, which is not a failure.
 CHILD_TIMEOUT = {False: 1800, True: 300}
 DOCS = harness.ROOT / "docs" / "benchmarks.md"
 DOCS_START, DOCS_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
@@ -72,6 +78,8 @@ def run_child(name, engine, quick, out):
     # Benchmark modules import Django code inside their functions: env() is read
     # before Django is set up, since it holds settings.
     module = importlib.import_module(f"bench.{name}")
+    # A token of its own, so its rate budget in Redis is its own when others run alongside.
+    os.environ["PLANNR_API_TOKEN"] = f"{os.environ['PLANNR_API_TOKEN']}-{name}-{engine}"
     cleanup = harness.bootstrap(engine, f"{name}_{engine}", module.env(quick))
     try:
         result = module.run(engine=engine, quick=quick, say=say)
@@ -104,8 +112,13 @@ def base_env(run_id):
     }
 
 
-# Measures bytes, not time: in a quick run it goes alongside the others to save time.
-BACKGROUND_WHEN_QUICK = {"storage"}
+# In a quick run these go alongside the others, to stay within two minutes, each started
+# once the benchmark named here is done: they measure bytes and processes, not time, and
+# they stay clear of the poll cycle (embedded_memory) and of the page latencies (storage).
+BACKGROUND_WHEN_QUICK = {"embedded_memory": "poll_cycle", "storage": "monitor_pages"}
+# These run Celery workers on the bench's one queue: two of them at once would take each
+# other's tasks, so one waits for the other even in a quick run.
+USE_THE_QUEUE = {"shared_budget", "alert_latency", "embedded_memory", "discovery"}
 
 
 class Child:
@@ -114,14 +127,18 @@ class Child:
     def __init__(self, args, timeout):
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
+        self.outcome = None
         self.popen = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=harness.ROOT)
 
     def wait(self):
-        try:
-            return self.popen.wait(timeout=max(1, self.deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.stop()
-            return f"stopped after {self.timeout} s"
+        """The exit code, or why it was stopped; the same answer every time it is asked."""
+        if self.outcome is None:
+            try:
+                self.outcome = self.popen.wait(timeout=max(1, self.deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stop()
+                self.outcome = f"stopped after {self.timeout} s"
+        return self.outcome
 
     def stop(self):
         if self.popen.poll() is None:
@@ -131,10 +148,6 @@ class Child:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
-
-
-def spawn(args, timeout):
-    return Child(args, timeout).wait()
 
 
 def machine():
@@ -238,13 +251,27 @@ def run_all(options):
 
     rows, details, failed, children = {}, {}, [], []
     try:
+        migrations = []
         for engine in engines:
             harness.create_template(engine)
             say(f"migrating the {engine} template database")
-            if spawn(["--child", "migrate", "--engine", engine], 300) != 0:
+            migrations.append((engine, Child(["--child", "migrate", "--engine", engine], 300)))
+        for engine, child in migrations:
+            if child.wait() != 0:
                 raise BenchError(f"migrating the {engine} template failed")
         background = [(n, e) for n, e in plan if quick and n in BACKGROUND_WHEN_QUICK]
-        for name, engine in background + [item for item in plan if item not in background]:
+        order = [item for item in plan if item not in background]
+        if quick:
+            # What needs no queue goes first, while a background benchmark may hold it.
+            order.sort(key=lambda item: item[0] in USE_THE_QUEUE)
+            for item in background:
+                after = BACKGROUND_WHEN_QUICK[item[0]]
+                order.insert(next((i + 1 for i, (n, _) in enumerate(order) if n == after), 0), item)
+        for name, engine in order:
+            if name in USE_THE_QUEUE:
+                for other, _, _, running in children:
+                    if other in USE_THE_QUEUE:
+                        running.wait()
             say(f"{name} on {engine}" + (" (alongside the others)" if (name, engine) in background else ""))
             out = harness.run_dir() / f"{name}-{engine}.json"
             child = Child(
@@ -262,7 +289,7 @@ def run_all(options):
                     table.row(
                         name,
                         "benchmark did not finish",
-                        f"exit {code}",
+                        f"exit {code}" if isinstance(code, int) else code,
                         engine=engine,
                         ok=False,
                         note=f"see the output above and {harness.log_dir()}",
@@ -305,10 +332,13 @@ def run_all(options):
         f"{m['cores']} cores, {m['memory_gb']} GB; {payload['elapsed_s']:.0f} s; "
         f"results in {out_dir / (stem + '.json')}"
     )
+    if failed:
+        print(f"did not finish: {', '.join(failed)} (see their rows; logs in {harness.log_dir()})")
     if options.write_docs:
         write_docs(payload)
         print(f"table written to {DOCS}")
-    return 1 if failed else 0
+    # A benchmark that did not finish is a result (its row says so), not a harness error.
+    return 0
 
 
 def main(argv=None):

@@ -21,6 +21,7 @@ from .harness import (
     celery_worker,
     median,
     purge_queue,
+    stop_all,
     wait_ready,
     wait_until,
 )
@@ -166,8 +167,7 @@ def run(*, engine, quick, say):
                 if not proc.alive():
                     raise BenchError(f"{proc.name} exited during the run; see {proc.log_path}")
     finally:
-        for proc in reversed(processes):
-            proc.stop()
+        stop_all(reversed(processes))
         inbox.stop()
 
     arrived = {}

@@ -25,6 +25,7 @@ from .harness import (
     fetch_payloads,
     forget_rate_budget,
     purge_queue,
+    stop_all,
     wait_ready,
     wait_until,
 )
@@ -32,12 +33,13 @@ from .table import count, row
 
 SECTION = "6. discovery + polling"
 WORKERS = 4
+QUICK_WORKERS = 2  # as in shared_budget: enough to share the budget, cheaper to start
 SETUP_LIMIT = 10_000_000
 
 
 def _config(quick):
     if quick:
-        return {"limit": 20, "interval": 5, "discovery": 5, "running": 200, "new": 20, "window": 30}
+        return {"limit": 20, "interval": 5, "discovery": 5, "running": 200, "new": 20, "window": 10}
     return {"limit": 500, "interval": 15, "discovery": 60, "running": 20_000, "new": 200, "window": 150}
 
 
@@ -72,7 +74,7 @@ def run(*, engine, quick, say):
         say(f"discovery: {c['running']:,} running + {c['new']}/min new, {c['limit']} requests/min, {c['window']} s")
         running = sim.control.create_many(c["running"], status="in_progress", steps=2)
         rows.watch_polled(owner, fetch_payloads(sim, token, running, settings.PLANNR_BATCH_SIZE))
-        workers = [celery_worker(f"discovery-worker-{i}") for i in range(WORKERS)]
+        workers = [celery_worker(f"discovery-worker-{i}") for i in range(QUICK_WORKERS if quick else WORKERS)]
         beat = None
         try:
             wait_ready(workers)
@@ -103,8 +105,7 @@ def run(*, engine, quick, say):
         finally:
             if beat is not None:
                 beat.stop()
-            for worker in workers:
-                worker.stop()
+            stop_all(workers)
         found = Finding.objects.filter(monitor=monitor).count()
     result = {
         "elapsed_s": elapsed,

@@ -214,6 +214,17 @@ class Process:
         self._log.close()
 
 
+def stop_all(processes):
+    """Stop several processes at once: each is told before any is waited for, so that their
+    warm shutdowns (a task finishing, a wait in the rate limiter) overlap."""
+    processes = list(processes)
+    for proc in processes:
+        if proc.alive():
+            os.killpg(proc.popen.pid, signal.SIGTERM)
+    for proc in processes:
+        proc.stop()
+
+
 def peak_rss_kb(process):
     """{pid: VmHWM in kB} for a Process and everything in its process group (pool children).
 

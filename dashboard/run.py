@@ -38,6 +38,20 @@ SIMULATOR_SEED = 2026
 SIMULATOR_EXECUTIONS = 60
 DEMO_USERNAME = "demo"
 DEMO_WATCH_COUNT = 12
+# The simulator's stream of new executions (the Procfile passes SIMULATOR_NEW_PER_MINUTE).
+DEMO_NEW_PER_MINUTE = 6
+
+
+def demo_alert_cap(new_per_minute):
+    """ALERT_EMAILS_PER_HOUR under `make run` with the simulator: above anything the demo's
+    stream can send in an hour, so that a failure someone makes by hand is emailed, not held.
+
+    An execution causes at most one alert email in the hour it arrives (a new incident; its
+    occurrences fold in, a reminder waits an hour, and nobody resolves for a regression), so an
+    hour's emails are at most the watchlist plus that hour's arrivals. Arrivals are Poisson
+    (360 an hour on average at 6 a minute): twice the mean is not reached.
+    """
+    return DEMO_WATCH_COUNT + 2 * 60 * new_per_minute + 1
 
 
 class UsageError(Exception):
@@ -277,6 +291,9 @@ def make_plan(environ, *, broker_force="auto"):
         free_port=lambda: pick_port(6380, avoid={web_port, sim_port}),
         force=broker_force,
     )
+    stream = environ.get("SIMULATOR_NEW_PER_MINUTE", "").strip() or str(DEMO_NEW_PER_MINUTE)
+    if not stream.isascii() or not stream.isdigit():
+        raise UsageError(f"SIMULATOR_NEW_PER_MINUTE must be a whole number, got {stream!r}")
     demo_password = environ.get("DEMO_PASSWORD", "").strip() or read_or_create_secret(
         var_dir / "demo-password", lambda: secrets.token_urlsafe(12)
     )
@@ -295,6 +312,10 @@ def make_plan(environ, *, broker_force="auto"):
         # New executions show up within seconds of the simulator's stream creating them.
         "DISCOVERY_INTERVAL_SECONDS": "10",
     }
+    if plannr.simulated:
+        defaults["SIMULATOR_NEW_PER_MINUTE"] = stream
+        # The product's 20 an hour would be spent on the stream within minutes of the start.
+        defaults["ALERT_EMAILS_PER_HOUR"] = str(demo_alert_cap(int(stream)))
     for key, value in defaults.items():
         env.setdefault(key, value)
     env.update(

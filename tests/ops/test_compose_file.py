@@ -117,7 +117,7 @@ def test_exactly_one_beat_and_its_healthcheck_watches_its_own_schedule_file():
     # The schedule lives in the image's VAR_DIR, the one folder the app user may write.
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert schedule.startswith("/app/var/") and "VAR_DIR=/app/var" in dockerfile
-    assert "chown app:app /app/var" in dockerfile
+    assert "chown 10001:10001 /app/var" in dockerfile  # the USER of the image
 
 
 def test_health_probe_subcommands_exist():

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import run
+from simulator.world import World
 
 
 def _never(url):
@@ -215,6 +216,35 @@ class TestPlan:
         second = self._plan(tmp_path)
         assert first.demo_password == second.demo_password
         assert first.env["SECRET_KEY"] == second.env["SECRET_KEY"]
+
+    def test_a_failure_made_by_hand_in_the_demos_first_hour_is_emailed_not_held(self, tmp_path):
+        env = self._plan(tmp_path).env
+        cap = int(env.get("ALERT_EMAILS_PER_HOUR", "20"))  # else the product's default
+        # The demo's first hour as its simulator plays it: the same seeded world, an hour on.
+        now = [1_800_000_000.0]
+        world = World(
+            seed=run.SIMULATOR_SEED,
+            executions=run.SIMULATOR_EXECUTIONS,
+            clock=lambda: now[0],
+            new_per_minute=int(env.get("SIMULATOR_NEW_PER_MINUTE", "6")),
+        )
+        now[0] += 3600
+        arrived = len(world.uuids()) - run.SIMULATOR_EXECUTIONS
+        assert arrived > 300  # the stream README promises: about 6 a minute
+        # Each execution causes at most one email in its first hour (a new incident; see
+        # run.demo_alert_cap): the watchlist and the hour's arrivals, then the one by hand.
+        assert run.DEMO_WATCH_COUNT + arrived + 1 <= cap
+
+    def test_the_demo_cap_follows_the_stream_and_what_the_user_exported_wins(self, tmp_path):
+        busier = self._plan(tmp_path, SIMULATOR_NEW_PER_MINUTE="20").env
+        assert busier["SIMULATOR_NEW_PER_MINUTE"] == "20"
+        assert int(busier["ALERT_EMAILS_PER_HOUR"]) == run.demo_alert_cap(20) > 2 * 20 * 60
+        assert self._plan(tmp_path, ALERT_EMAILS_PER_HOUR="5").env["ALERT_EMAILS_PER_HOUR"] == "5"
+        # Real Plannr: the product's own cap (its default, or what .env-style exports say).
+        real = self._plan(tmp_path, PLANNR_BASE_URL="https://p.example", PLANNR_API_TOKEN="t").env
+        assert "ALERT_EMAILS_PER_HOUR" not in real
+        with pytest.raises(run.UsageError, match="SIMULATOR_NEW_PER_MINUTE must be a whole number"):
+            self._plan(tmp_path, SIMULATOR_NEW_PER_MINUTE="lots")
 
     def test_every_planned_process_is_in_the_procfile(self, tmp_path, monkeypatch):
         procfile = run.read_procfile()
