@@ -31,14 +31,14 @@ bench: $(VENV)/.dev
 	$(PY) -m bench $(if $(QUICK),--quick)
 
 # Regenerates both locks from requirements.txt and requirements-dev.txt with pip-tools,
-# against PyPI only (whatever mirrors this machine's pip is configured with: the hashes
-# must be PyPI's). Versions already locked are kept; LOCK_ARGS=--upgrade moves them all
-# to the newest allowed, LOCK_ARGS="--upgrade-package NAME" one of them.
+# against pip's default index only (this machine's mirrors and wheel folders are
+# ignored: the hashes must be the registry's). Versions already locked are kept;
+# LOCK_ARGS=--upgrade moves them all to the newest allowed, LOCK_ARGS="--upgrade-package
+# NAME" one of them.
 LOCK_TOOLS := var/lock-tools
 PIP_COMPILE = env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
 	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes \
-	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-	--index-url https://pypi.org/simple $(LOCK_ARGS)
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
 lock:
 	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOLS) \
