@@ -154,15 +154,19 @@ def evaluate(now=None):
 
 
 def _save(verdicts, now):
-    Expectation.objects.accepted().filter(pk__in=[v.expectation.pk for v in verdicts]).update(last_checked=now)
+    """`last_checked` for all in one UPDATE; state and reason only where the state changed.
+
+    The reason is the one given when the state changed (the breach's message, why it is
+    quiet): rewriting it at every check, for counts that move every minute, would cost
+    writes that grow with the expectations. Pages show a fresh verdict (`judge_now`).
+    """
+    Expectation.objects.filter(pk__in=[v.expectation.pk for v in verdicts]).update(last_checked=now)
     changed = []
     for verdict in verdicts:
         expectation = verdict.expectation
         expectation.last_checked = now
-        reason = verdict.reason[:500]
-        if (expectation.state, expectation.reason) != (verdict.state, reason):
-            expectation.state, expectation.reason = verdict.state, reason
+        if expectation.state != verdict.state:
+            expectation.state, expectation.reason = verdict.state, verdict.reason[:500]
             changed.append(expectation)
     if changed:
-        Expectation.objects.bulk_update(changed, ["state", "reason"], batch_size=500)
-
+        Expectation.objects.bulk_update(changed, ["state", "reason"])

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "expectations"
+
+urlpatterns = [
+    path("blueprint-rows/<path:name>", views.blueprint_rows, name="blueprint_rows"),
+    path("blueprint/<path:name>", views.blueprint, name="blueprint"),
+]
