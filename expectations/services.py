@@ -47,6 +47,17 @@ def blueprint_name(blueprint_uuid):
         raise ExpectationError(str(exc)) from None
 
 
+def uuid_of(name):
+    """A blueprint's uuid from its name, as a blueprint monitor or an expectation recorded it."""
+    for model in (Monitor, Expectation):
+        found = model.objects.filter(blueprint_name=name, blueprint_uuid__isnull=False).values_list(
+            "blueprint_uuid", flat=True
+        ).first()
+        if found:
+            return str(found)
+    return None
+
+
 def _minutes(value, what):
     if value is None or not 1 <= value <= MAX_MINUTES:
         raise ExpectationError(f"{what} must be a whole number of minutes from 1 to {MAX_MINUTES}.")

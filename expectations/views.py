@@ -1,9 +1,12 @@
 """The blueprint page: executions failing first, incidents, expectations and the run × step matrix."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.rules import MONITORS
 
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.rows import rendered_rows
@@ -11,6 +14,8 @@ from executions.watchlist import Params
 from incidents.models import Incident
 
 from . import blueprint as data
+from . import hours, services, suggestions
+from .models import Expectation
 
 INCIDENTS_SHOWN = 20
 
@@ -41,6 +46,7 @@ def blueprint(request, name):
         "suggestions": suggestions,
         "hourly": data.hourly(name, request.user, now),
         "matrix": data.matrix(name, request.user),
+        "can_manage": request.user.has_perm(MONITORS),
         **_rows_context(request, name),
     }
     context["band"] = max((b for _, b in context["verdicts"] if b is not None), default="")
@@ -61,3 +67,43 @@ def blueprint_rows(request, name):
         query = context["params"].query_string()
         response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
     return response
+
+
+@require_POST
+@login_required
+def suggest(request, name):
+    """Learn a volume expectation from the blueprint's history; shown until an Admin accepts it."""
+    blueprint_uuid = services.uuid_of(name)
+    if blueprint_uuid is None:
+        messages.error(request, "This blueprint's uuid is not known: add a blueprint monitor or an expectation first.")
+    else:
+        try:
+            suggestions.suggest(blueprint_uuid, name)
+        except suggestions.NoSuggestion as exc:
+            messages.error(request, str(exc))
+    return redirect("expectations:blueprint", name)
+
+
+def _positive(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+@require_POST
+@login_required
+def accept(request, pk):
+    """Accept a suggestion in one click, or with the edits sent along."""
+    expectation = get_object_or_404(Expectation.objects.suggestions(), pk=pk)
+    try:
+        suggestions.accept(
+            expectation, request.user, at_least=_positive(request.POST.get("at_least")),
+            within_minutes=_positive(request.POST.get("within")), hours=request.POST.get("hours"),
+        )
+    except hours.HoursError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Expectation accepted: it is checked from now on.")
+    return redirect("expectations:blueprint", expectation.blueprint_name)

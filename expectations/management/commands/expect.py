@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from expectations import evaluation, services
+from expectations import evaluation, services, suggestions
 from expectations.models import Expectation
 
 
@@ -37,6 +37,9 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="list expectations with their state")
         listing.add_argument("--json", action="store_true", help="print a JSON list")
         sub.add_parser("check", help="evaluate every expectation now and print each breach")
+        suggest = sub.add_parser("suggest", help="learn a volume expectation from history (shown until accepted)")
+        suggest.add_argument("--blueprint", required=True, metavar="UUID")
+        suggest.add_argument("--tz", default="Europe/London", metavar="ZONE")
 
     def handle(self, *args, action, **options):
         return getattr(self, f"_{action}")(options)
@@ -76,3 +79,13 @@ class Command(BaseCommand):
         for v in breached:
             self.stdout.write(f"BREACH #{v.expectation.pk} {v.expectation.blueprint_name}: {v.reason}")
         self.stdout.write(f"{len(verdicts)} checked, {len(breached)} breached.")
+
+    def _suggest(self, options):
+        try:
+            blueprint_uuid = services.normalise_uuid(options["blueprint"])
+            if blueprint_uuid is None:
+                raise services.ExpectationError(f"Not a valid blueprint UUID: {options['blueprint']}")
+            suggestion = suggestions.suggest(blueprint_uuid, services.blueprint_name(blueprint_uuid), options["tz"])
+        except (services.ExpectationError, suggestions.NoSuggestion) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"suggestion {suggestion.pk}: {suggestion.rule_text()} ({suggestion.reason})")
