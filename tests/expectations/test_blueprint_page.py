@@ -55,3 +55,21 @@ def test_expectations_show_their_state_and_the_chart_its_band(owner_client, owne
     assert "at least 2 per 30 min" in html
     assert 'data-band="4.0"' in html
     assert "expected at least 4.0 per hour" in html
+
+
+def test_blueprint_names_link_to_the_page_from_rows_incidents_and_the_overview(owner_client, owner):
+    from expectations.models import Expectation, State
+    from tests.incidents.test_grouping import failing
+
+    blueprint_monitor()
+    run(owner, 5, [("Create task", "completed", {})])
+    expectation = volume(at_least=2, within=30)
+    Expectation.objects.filter(pk=expectation.pk).update(state=State.BREACHED, reason="0 executions since 09:00")
+    url = reverse("expectations:blueprint", args=[BLUEPRINT])
+    assert f'href="{url}"' in owner_client.get(reverse("executions:watchlist")).content.decode()
+    overview = owner_client.get(reverse("monitors:overview")).content.decode()
+    assert 'id="breached-expectations"' in overview and f'href="{url}"' in overview
+    assert "0 executions since 09:00" in overview
+    Watch.objects.create(user=owner, execution=failing(blueprint=BLUEPRINT))
+    incidents = owner_client.get(reverse("incidents:list")).content.decode()
+    assert f'href="{url}" class="blueprint-link"' in incidents
