@@ -64,3 +64,13 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_stored(args, m
 def test_a_blueprint_uuid_that_is_not_one_is_refused():
     with pytest.raises(CommandError, match="Not a valid blueprint UUID: nope"):
         expect("add", "--blueprint", "nope", "--finish-within", "5")
+
+
+def test_the_demo_defines_one_volume_expectation_and_one_deadline_on_the_simulator(simulator):
+    for _ in range(2):  # idempotent
+        call_command("demo_setup", count=0, stdout=StringIO())
+    listed = json.loads(expect("list", "--json"))
+    assert sorted((e["kind"], e["rule"]) for e in listed) == [
+        ("deadline", "every execution finishes within 10 min"), ("volume", "at least 1 per 10 min"),
+    ]
+    assert {e["blueprint"]["name"] for e in listed} == {"Annual review reminder"}

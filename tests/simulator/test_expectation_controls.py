@@ -40,3 +40,18 @@ def test_control_endpoints_over_http_stop_a_blueprint_and_hang_an_execution():
         assert control.drive(created["uuid"])["status"] == "in_progress"
         with pytest.raises(SimulatorControlError, match="400"):
             control.hang(created["uuid"], step=9)
+
+
+def test_the_documented_command_stops_and_restarts_the_demo_blueprint(simulator):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("simulator_blueprint", "stop", "Annual review reminder", stdout=out)
+    assert out.getvalue() == f"Annual review reminder ({REVIEW.uuid}) stopped: no new executions.\n"
+    assert REVIEW.uuid in simulator.world.stopped_blueprints
+    call_command("simulator_blueprint", "start", REVIEW.uuid, stdout=StringIO())
+    assert REVIEW.uuid not in simulator.world.stopped_blueprints
+    with pytest.raises(CommandError, match="no blueprint 'Nope'"):
+        call_command("simulator_blueprint", "stop", "Nope")
