@@ -8,6 +8,7 @@ evaluation's clock: the simulator and the worker keep real time.
 
 from datetime import timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -94,3 +95,32 @@ def test_a_hung_execution_is_late_and_the_incident_resolves_when_it_finishes(sim
     assert verdict.state == State.OK
     incident.refresh_from_db()
     assert incident.status == Status.RESOLVED
+
+
+def test_not_watched_maintenance_and_business_hours_on_discovered_executions(simulator, owner):
+    from monitors import services as monitor_services
+
+    expectation = volume(at_least=1, within=10, blueprint_uuid=REVIEW.uuid, hours="mon-fri 09:00-17:00")
+    [verdict] = evaluation.evaluate()
+    assert verdict.state == State.NOT_WATCHED and verdict.reason == "Not watched: no active monitor covers this blueprint."
+
+    monitor = blueprint_monitor(owner, REVIEW.uuid, backfill_days=1)
+    simulator.create_execution(name=REVIEW.name, created_at=(timezone.now() - timedelta(minutes=30)).isoformat())
+    discover()
+    london = timezone.now().astimezone(ZoneInfo("Europe/London"))
+    monday_ten = (london + timedelta(days=7 - london.weekday())).replace(hour=10, minute=0, second=0, microsecond=0)
+    monitor_services.pause(monitor, until=monday_ten + timedelta(hours=1))
+    with time_machine.travel(monday_ten, tick=False):
+        [verdict] = evaluation.evaluate()
+    assert verdict.state == State.QUIET and "maintenance window" in verdict.reason
+    monitor_services.resume(monitor)
+    with time_machine.travel(monday_ten - timedelta(days=2), tick=False):  # Saturday
+        [verdict] = evaluation.evaluate()
+    assert verdict.state == State.QUIET and "outside business hours" in verdict.reason
+    with time_machine.travel(monday_ten, tick=False):  # an hour into Monday's hours, nothing since Friday
+        [verdict] = evaluation.evaluate()
+    assert verdict.state == State.BREACHED
+    assert verdict.reason == "0 executions since 09:50, expected at least 1 per 10 min"
+    assert Incident.objects.get().family == Family.MISSING
+    expectation.refresh_from_db()
+    assert expectation.state == State.BREACHED
