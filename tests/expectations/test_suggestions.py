@@ -67,3 +67,19 @@ def test_a_viewer_cannot_accept(owner_client):
     assert owner_client.post(reverse("expectations:accept", args=[suggestion.pk])).status_code == 403
     suggestion.refresh_from_db()
     assert suggestion.suggested
+
+
+def test_the_page_says_why_there_is_no_suggestion_and_refuses_bad_hours(admin, client):
+    blueprint_monitor()
+    client.force_login(admin)
+    page = client.post(reverse("expectations:suggest", args=[BLUEPRINT]), follow=True).content.decode()
+    assert "Not enough history to learn from: 0 executions in the last 28 days" in page
+    office_history()
+    with time_machine.travel(NOW, tick=False):
+        client.post(reverse("expectations:suggest", args=[BLUEPRINT]))
+    suggestion = Expectation.objects.suggestions().get()
+    page = client.post(reverse("expectations:accept", args=[suggestion.pk]), {"hours": "weekdays"},
+                       follow=True).content.decode()
+    assert "Business hours &#x27;weekdays&#x27; not understood" in page
+    suggestion.refresh_from_db()
+    assert suggestion.suggested and suggestion.hours == "mon-fri 09:00-17:00"
