@@ -73,3 +73,16 @@ def test_blueprint_names_link_to_the_page_from_rows_incidents_and_the_overview(o
     Watch.objects.create(user=owner, execution=failing(blueprint=BLUEPRINT))
     incidents = owner_client.get(reverse("incidents:list")).content.decode()
     assert f'href="{url}" class="blueprint-link"' in incidents
+
+
+def test_a_name_with_slashes_question_marks_and_markup_opens_its_page_escaped(owner_client, owner):
+    name = "Review / <b>KYC</b>? #1"
+    execution = make_execution(name=name)
+    Watch.objects.create(user=owner, execution=execution)
+    watchlist = owner_client.get(reverse("executions:watchlist")).content.decode()
+    link = re.search(r'class="blueprint-link" href="([^"]+)"', watchlist).group(1)
+    page = owner_client.get(link)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "&lt;b&gt;KYC&lt;/b&gt;" in html and "<b>KYC</b>" not in html
+    assert link == reverse("expectations:blueprint", args=[name])
