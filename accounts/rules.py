@@ -94,6 +94,10 @@ RULES = {
     "monitors:resume": Rule(MONITORS),
     "monitors:delete": Rule(MONITORS),
     # Incidents: everyone sees those of executions they may see; Operators triage them.
+    "expectations:blueprint": Rule(VIEW),
+    "expectations:blueprint_rows": Rule(VIEW),
+    "expectations:suggest": Rule(MONITORS),
+    "expectations:accept": Rule(MONITORS),
     "incidents:list": Rule(VIEW),
     "incidents:detail": Rule(VIEW),
     "incidents:rows": Rule(VIEW),

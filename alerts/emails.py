@@ -239,6 +239,8 @@ def incident_context(delivery, preference):
         "incident": incident,
         "headline": headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
+        "blueprint_url": absolute(reverse("expectations:blueprint", args=[incident.blueprint_name]))
+        if incident.blueprint_name else "",
         "subject_count": count,
         "messages": messages,
         "raw_info": raw,

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from accounts.rules import TRIAGE, VIEW
 from incidents import services
-from incidents.models import Incident, Occurrence, Status
+from incidents.models import Family, Incident, Occurrence, Status
 
 from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
@@ -34,6 +34,8 @@ MAX_SNOOZE_OCCURRENCES = 1_000_000
 MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 StatusName = Literal[tuple(Status.values)]
+# The one family enum (incidents.models.Family), as the schema names it.
+FamilyName = Literal[tuple(Family.values)]
 
 
 def visible_incident(request, incident_id):
@@ -57,7 +59,7 @@ class IncidentOut(Schema):
     title: str
     blueprint_name: str
     step_name: str
-    family: Literal["failed", "hidden", "stalled"]
+    family: FamilyName
     message: str
     status: StatusName
     regression: bool = Field(..., description="Resolved once, and back.")

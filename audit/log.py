@@ -20,6 +20,7 @@ monitor.create, monitor.update, monitor.pause, monitor.resume, monitor.delete,
 incident.status (before/after status: acknowledge, resolve, ignore, snooze, reopen and the
 system's own changes), incident.assign, api_token.create, api_token.revoke.
 Channels use channel.create / channel.update / channel.delete / channel.test.
+Expectations: expectation.create, expectation.accept (a learned suggestion accepted).
 """
 
 from . import SYSTEM, context

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "incidents",
     "simulator",
     "channels",
+    "expectations",
 ]
 
 MIDDLEWARE = [
@@ -369,6 +370,8 @@ STALL_FACTOR = env_float("STALL_FACTOR", 3.0, minimum=1.0)
 STALL_FLOOR_MINUTES = env_int("STALL_FLOOR_MINUTES", 30, minimum=1)
 STALL_MIN_SAMPLES = env_int("STALL_MIN_SAMPLES", 5, minimum=1)
 INCIDENT_HOUSEKEEPING_SECONDS = env_int("INCIDENT_HOUSEKEEPING_SECONDS", 60, minimum=5)
+# How often beat checks every expectation (docs/expectations.md); stored rows only.
+EXPECTATION_CHECK_SECONDS = env_int("EXPECTATION_CHECK_SECONDS", 60, minimum=5)
 
 # --- Alert channels (channels app) ------------------------------------------------------------
 
@@ -410,6 +413,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.housekeeping",
         "schedule": INCIDENT_HOUSEKEEPING_SECONDS,
         "options": {"expires": INCIDENT_HOUSEKEEPING_SECONDS * 2},
+    },
+    "check-expectations": {
+        "task": "expectations.tasks.check_expectations",
+        "schedule": EXPECTATION_CHECK_SECONDS,
+        "options": {"expires": EXPECTATION_CHECK_SECONDS * 2},
     },
     "sweep-channels": {
         "task": "channels.tasks.sweep_channels",

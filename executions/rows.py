@@ -8,6 +8,8 @@ values the page's row query brought. Used by the watchlist and by any other tabl
 of executions (see watchlist.Table).
 """
 
+from urllib.parse import quote
+
 from django.core.cache import caches
 from django.template.loader import get_template
 from django.urls import reverse
@@ -64,9 +66,12 @@ def rendered_rows(page):
 def _render(table, rows):
     template = get_template(ROW_TEMPLATE)
     urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
+    blueprint = reverse("expectations:blueprint", args=["x"])[:-1]
     html = {}
     for values in rows:
-        html[values["id"]] = plain(template.render({"row": row_values(table, values, urls)}))
+        row = row_values(table, values, urls)
+        row["blueprint_url"] = f"{blueprint}{quote(row['name'])}" if row["name"] else ""
+        html[values["id"]] = plain(template.render({"row": row}))
     return html
 
 

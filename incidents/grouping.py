@@ -104,13 +104,14 @@ def _uuid(value):
 
 
 def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
-                   occurred_at):
+                   occurred_at, title=None):
     """One occurrence of the incident `key` (created if new); sends `incident_activity`.
 
-    Call inside a transaction (the lock below lasts until it ends).
+    Call inside a transaction (the lock below lasts until it ends). `title`: a new incident's
+    own title (an expectation's breach), instead of one made from the step and message.
     """
     serialise()
-    title = make_title(step, failure_message(messages, raw_info, status), family)
+    title = (title or make_title(step, failure_message(messages, raw_info, status), family))[:TITLE_LIMIT]
     incident, created = Incident.objects.get_or_create(
         fingerprint=key,
         defaults={

@@ -21,6 +21,9 @@ class Family(models.TextChoices):
     FAILED = "failed", "Failed"
     HIDDEN = "hidden", "Hidden failure"
     STALLED = "stalled", "Stalled"
+    # An expectation's breach (expectations/): too few executions, or executions too slow.
+    MISSING = "missing", "Missing"
+    LATE = "late", "Late"
 
 
 class Status(models.TextChoices):
@@ -127,15 +130,19 @@ class Incident(models.Model):
 
     @property
     def is_execution_level(self):
-        return not self.step_name and self.family != Family.STALLED
+        return not self.step_name and self.family in (Family.FAILED, Family.HIDDEN)
 
 
 class OccurrenceQuerySet(models.QuerySet):
     def since(self, when):
         return self.filter(detected_at__gt=when) if when else self
 
+    def uncleared(self, kind):
+        """Occurrences of a passing condition (a stall, a late execution) that has not passed yet."""
+        return self.filter(kind=kind, cleared_at__isnull=True)
+
     def uncleared_stalls(self):
-        return self.filter(kind="stalled", cleared_at__isnull=True)
+        return self.uncleared("stalled")
 
     def visible_to(self, user):
         return self.filter(execution__in=Execution.objects.visible_to(user))
@@ -144,7 +151,8 @@ class OccurrenceQuerySet(models.QuerySet):
 class Occurrence(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="occurrence_rows")
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="incident_occurrences")
-    # step_failed, hidden_failure, execution_failed or stalled.
+    # step_failed, hidden_failure, execution_failed, stalled, missing (an expectation's
+    # breach; the execution is the blueprint's last one seen) or late.
     kind = models.CharField(max_length=20)
     step_uuid = models.CharField(max_length=36, blank=True)
     status = models.CharField(max_length=100, blank=True)
@@ -156,7 +164,7 @@ class Occurrence(models.Model):
     # When the step ran (Plannr's executed_at), or when the stall began.
     occurred_at = models.DateTimeField(null=True, blank=True)
     detected_at = models.DateTimeField()
-    # Stalls only: when the execution moved on.
+    # Stalls and late executions only: when the execution moved on (or finished).
     cleared_at = models.DateTimeField(null=True, blank=True)
 
     objects = OccurrenceQuerySet.as_manager()

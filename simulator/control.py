@@ -61,6 +61,20 @@ class SimulatorControl:
     def fail_next(self, kind, count=1, *, retry_after=2):
         return self._call("POST", "fail-next", {"kind": kind, "count": count, "retry_after": retry_after})
 
+    def blueprints(self):
+        return self._call("GET", "blueprints")["blueprints"]
+
+    def stop_blueprint(self, uuid):
+        """The live stream creates no more executions of this blueprint (until start_blueprint)."""
+        return self._call("POST", f"blueprints/{uuid}/stop")
+
+    def start_blueprint(self, uuid):
+        return self._call("POST", f"blueprints/{uuid}/start")
+
+    def hang(self, uuid, step=None):
+        """Hold an execution in progress on a step (an index; default where it is now), for ever."""
+        return self._call("POST", f"executions/{uuid}/hang", {} if step is None else {"step": step})
+
     def close(self):
         self.session.close()
 

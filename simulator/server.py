@@ -529,6 +529,23 @@ class SimulatorServer:
                     raise ValueError("count must be a whole number")
                 return _Answer(201, {"uuids": world.create_many(count, **payload)})
             return _Answer(201, world.create_execution(**payload))
+        if parts == ["blueprints"] and method == "GET":
+            return _Answer(200, {"blueprints": [
+                {"uuid": bp.uuid, "name": bp.name, "stopped": bp.uuid in world.stopped_blueprints}
+                for bp in world.blueprints()
+            ]})
+        if len(parts) == 3 and parts[0] == "blueprints" and parts[2] in ("stop", "start") and method == "POST":
+            try:
+                return _Answer(200, world.set_blueprint_stopped(parts[1], parts[2] == "stop"))
+            except KeyError:
+                return _message(404, f"No blueprint {parts[1]} in the simulator.")
+        if len(parts) == 3 and parts[0] == "executions" and parts[2] == "hang" and method == "POST":
+            try:
+                return _Answer(200, world.hang(parts[1], payload.get("step")))
+            except KeyError:
+                return _message(404, f"No execution {parts[1]} in the simulator.")
+            except IndexError:
+                return _message(400, "step names a step index the execution does not have.")
         if len(parts) == 2 and parts[0] == "executions" and method in ("POST", "DELETE"):
             try:
                 if method == "DELETE":

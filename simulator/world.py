@@ -336,6 +336,9 @@ class World:
             bp.uuid: new_per_minute * w / total for bp, w in zip(stories.BLUEPRINTS, weights, strict=True)
         }
         self._stream_weights = weights
+        # Blueprint uuids whose arrivals are dropped (POST /_simulator/blueprints/{uuid}/stop):
+        # the silence an expectation should notice.
+        self.stopped_blueprints = set()
         self._stream_index = max(index, 2)  # indexes 0 and 1 are the history's special stories
         self._per_second = new_per_minute / 60.0
         self._next_arrival = (
@@ -351,9 +354,9 @@ class World:
             rng = self._stream_rng
             while self._next_arrival <= now:
                 blueprint = rng.choices(stories.BLUEPRINTS, weights=self._stream_weights)[0]
-                self._add(
-                    self._generate(self._stream_index, rng=rng, blueprint=blueprint, created=self._next_arrival)
-                )
+                generated = self._generate(self._stream_index, rng=rng, blueprint=blueprint, created=self._next_arrival)
+                if blueprint.uuid not in self.stopped_blueprints:
+                    self._add(generated)
                 self._stream_index += 1
                 self._next_arrival += rng.expovariate(self._per_second)
 
@@ -532,6 +535,44 @@ class World:
 
     def blueprint(self, uuid):
         return stories.BLUEPRINTS_BY_UUID.get(uuid)
+
+    def set_blueprint_stopped(self, uuid, stopped):
+        """Stop (or restart) the live stream's arrivals of one blueprint. KeyError if unknown.
+
+        The arrivals are still drawn, then dropped, so the other blueprints' stream stays
+        the same seeded sequence whether or not one is stopped.
+        """
+        blueprint = stories.BLUEPRINTS_BY_UUID[str(uuid).strip().lower()]
+        self._advance()  # what arrived before the stop stays
+        with self.lock:
+            (self.stopped_blueprints.add if stopped else self.stopped_blueprints.discard)(blueprint.uuid)
+        return {"uuid": blueprint.uuid, "name": blueprint.name, "stopped": stopped}
+
+    def hang(self, uuid, step=None):
+        """Hold an execution on a step for ever: in progress, that step next (by index; default
+        the step it is at now). Returns its payload; KeyError/IndexError as `drive`."""
+        with self.lock:
+            execution = self._executions[str(uuid).strip().lower()]
+            now = self.clock()
+            execution.freeze(now)
+            spec_steps = stories.BLUEPRINTS_BY_NAME.get(execution.name)
+            if step is not None:
+                step = int(step)
+                if step < 0 or step > len(execution.steps):
+                    raise IndexError(step)
+                execution.steps = execution.steps[:step]
+                execution.next_step = None
+            if execution.next_step is None:
+                names = [s.name for s in spec_steps.steps] if spec_steps else []
+                position = len(execution.steps)
+                name = names[position] if position < len(names) else "Wait"
+                execution.next_step = _pending_step(str(uuid_lib.uuid4()), name, now)
+            execution.status = "in_progress"
+            execution.updated_ts = now
+            execution.version += 1
+            execution._key = None
+            self._order_cache.clear()
+            return execution.payload(now)
 
     def blueprints(self):
         return stories.BLUEPRINTS

@@ -29,18 +29,25 @@
     el.dataset.drawn = "1";
     var xs = numbers(el.dataset.x);
     var ys = numbers(el.dataset.y);
+    var series = [{}, { label: el.dataset.series || "Occurrences", stroke: "#c53030", fill: "rgba(197,48,48,0.15)", paths: window.uPlot.paths.bars ? window.uPlot.paths.bars({ size: [0.9] }) : undefined }];
+    var data = [xs, ys];
+    // A blueprint's chart: the expected band (at least so many per hour) as a line.
+    if (el.dataset.band) {
+      var band = Number(el.dataset.band);
+      series.push({ label: "Expected at least", stroke: "#2f855a", width: 2, dash: [6, 4] });
+      data.push(xs.map(function () { return band; }));
+    }
     new window.uPlot({
       title: el.dataset.label,
       width: Math.max(300, el.clientWidth || 600), height: 200,
-      series: [{}, { label: "Occurrences", stroke: "#c53030", fill: "rgba(197,48,48,0.15)", paths: window.uPlot.paths.bars ? window.uPlot.paths.bars({ size: [0.9] }) : undefined }],
+      series: series,
       axes: [{}, { label: "per hour" }]
-    }, [xs, ys], el);
+    }, data, el);
   }
 
   function drawAll() {
     document.querySelectorAll(".sparkline").forEach(drawSparkline);
-    var chart = document.getElementById("incident-chart");
-    if (chart) drawChart(chart);
+    document.querySelectorAll("#incident-chart, #blueprint-chart").forEach(drawChart);
   }
 
   document.addEventListener("DOMContentLoaded", drawAll);

@@ -80,6 +80,10 @@ SAMPLES = {
     "mfa_index": [("get", None, None, False, None)],
     "usersessions_list": [("get", None, None, False, 200)],
     # Pages of other apps: an id that does not exist answers 404 to whoever may ask.
+    "expectations:blueprint": [("get", lambda c: {"name": "Annual review"}, None, False, 200)],
+    "expectations:blueprint_rows": [("get", lambda c: {"name": "Annual review"}, None, True, 200)],
+    "expectations:suggest": [("post", lambda c: {"name": "Annual review"}, None, False, 302)],
+    "expectations:accept": [("post", _missing, None, False, 404)],
     "monitors:overview": [("get", None, None, False, 200)],
     "monitors:overview_live": [("get", None, None, True, 200)],
     "monitors:list": [("get", None, None, False, 200)],

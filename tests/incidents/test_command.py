@@ -29,6 +29,7 @@ def test_json_lists_every_incident_with_the_contracted_fields():
     assert {"id", "title", "blueprint", "status", "regression", "occurrences", "clients", "first_seen", "last_seen"} <= set(sms)
     assert (sms["status"], sms["regression"], sms["occurrences"], sms["clients"]) == ("open", False, 2, 2)
     assert sms["blueprint"] == "Welcome pack"
+    assert sms["family"] == "failed"
 
 
 def test_resolve_and_ack_change_the_state_and_a_regression_shows():

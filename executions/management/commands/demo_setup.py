@@ -21,6 +21,8 @@ from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, Transp
 from executions.watching import watch_executions
 
 DEMO_LABEL = "demo"
+# The simulator's "Annual review reminder" (simulator/stories.py): the demo's expectations.
+DEMO_BLUEPRINT_UUID = "35c075a3-874f-5074-92cd-a03395b6727e"
 
 
 def fetch_recent_executions(limit, *, per_page=100):
@@ -94,6 +96,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Log in as: {username} / {password}")
 
         self._monitor_everything(user)
+        self._expectations(user)
         if count <= 0:
             return
         chosen = varied_selection(fetch_recent_executions(count), count)
@@ -119,6 +122,27 @@ class Command(BaseCommand):
         spec = services.MonitorSpec(scope=Scope.EVERYTHING, name="Every new execution")
         services.create_monitor(spec, creator=user)
         self.stdout.write("Monitoring every new execution (monitor \"Every new execution\").")
+
+    def _expectations(self, user):
+        """One volume expectation and one deadline on a simulator blueprint (docs/expectations.md):
+        `manage.py simulator_blueprint stop "Annual review reminder"` silences it."""
+        from expectations import services
+        from expectations.models import Expectation
+
+        if Expectation.objects.filter(blueprint_uuid=DEMO_BLUEPRINT_UUID).exists():
+            return
+        try:
+            services.create(services.ExpectationSpec(
+                blueprint_uuid=DEMO_BLUEPRINT_UUID, at_least=1, within_minutes=10, name="Reviews keep coming"), by=user)
+            services.create(services.ExpectationSpec(
+                blueprint_uuid=DEMO_BLUEPRINT_UUID, finish_within_minutes=10, name="Reviews finish"), by=user)
+        except services.ExpectationError as exc:  # real Plannr: its blueprints are not the simulator's
+            self.stdout.write(f"No demo expectations: {exc}")
+            return
+        self.stdout.write(
+            "Expecting Annual review reminder at least once every 10 minutes, each finishing within 10 minutes "
+            "(manage.py simulator_blueprint stop \"Annual review reminder\" silences it)."
+        )
 
     def _wait_for_first_poll(self, uuids, timeout):
         deadline = time.monotonic() + timeout

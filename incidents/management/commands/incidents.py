@@ -18,6 +18,7 @@ def as_json(incident):
         "title": incident.title,
         "blueprint": incident.blueprint_name,
         "step": incident.step_name,
+        "family": incident.family,
         "status": incident.status,
         "regression": incident.regression and incident.status == Status.OPEN,
         "occurrences": incident.occurrences,

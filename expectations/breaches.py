@@ -1,0 +1,128 @@
+"""An expectation's breach as an incident, through the incidents app's one writer (grouping).
+
+- volume → family `missing`: one occurrence per episode, on the blueprint's last stored
+  execution (the last sign of life; its monitors' subscribers are the ones alerted). It
+  resolves itself when the volume is met again, and its history says so.
+- deadline → family `late`: one occurrence per late execution, cleared when that execution
+  finishes; the incident resolves itself when none is late any more.
+
+Quiet and unwatched expectations neither open nor resolve anything.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Max
+
+from executions.models import Execution
+from incidents import fingerprint as fp
+from incidents.grouping import add_occurrence, serialise, set_status
+from incidents.models import Family, Incident, Occurrence, Status
+
+from .models import Kind, State
+
+MISSING = "missing"
+LATE = "late"
+ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
+
+
+def family_of(expectation):
+    return Family.LATE if expectation.kind == Kind.DEADLINE else Family.MISSING
+
+
+def key_of(expectation):
+    return fp.fingerprint(expectation.blueprint_name, "", family_of(expectation), expectation.fingerprint_message())
+
+
+def record(verdicts, now):
+    """Open, add to and resolve the verdicts' incidents. Called inside the evaluation's transaction."""
+    watched = [v for v in verdicts if v.state in (State.OK, State.BREACHED)]
+    if not watched:
+        return
+    keys = {v.expectation.pk: key_of(v.expectation) for v in watched}
+    incidents = {i.fingerprint: i for i in Incident.objects.filter(fingerprint__in=keys.values())}
+    if not incidents and not any(v.breached for v in watched):
+        return
+    uncleared = {}
+    late_ids = [i.pk for i in incidents.values() if i.family == Family.LATE]
+    if late_ids:
+        for pk, incident_id, execution_id in Occurrence.objects.uncleared(LATE).filter(
+            incident_id__in=late_ids
+        ).values_list("pk", "incident_id", "execution_id"):
+            uncleared.setdefault(incident_id, {})[execution_id] = pk
+    to_open = [
+        v for v in watched
+        if v.breached and v.expectation.kind == Kind.VOLUME
+        and (keys[v.expectation.pk] not in incidents or incidents[keys[v.expectation.pk]].status == Status.RESOLVED)
+    ]
+    anchors = _last_executions({v.expectation.blueprint_name for v in to_open})
+    serialise()
+    cleared = []
+    for verdict in watched:
+        incident = incidents.get(keys[verdict.expectation.pk])
+        if verdict.expectation.kind == Kind.VOLUME:
+            _volume(verdict, incident, keys, anchors, now)
+        else:
+            cleared += _deadline(verdict, incident, keys, uncleared, now)
+    if cleared:
+        Occurrence.objects.filter(pk__in=cleared).update(cleared_at=now)
+
+
+def _last_executions(names):
+    if not names:
+        return {}
+    last = Execution.objects.filter(name__in=names).values("name").annotate(last=Max("id"))
+    return {row["name"]: row["last"] for row in last}
+
+
+def _volume(verdict, incident, keys, anchors, now):
+    expectation = verdict.expectation
+    if verdict.breached:
+        if incident is not None and incident.status != Status.RESOLVED:
+            return  # the episode is already an incident
+        anchor = anchors.get(expectation.blueprint_name)
+        if anchor is None:
+            verdict.reason += " (no incident: no execution of this blueprint is stored yet)"
+            return
+        add_occurrence(
+            Execution(pk=anchor, name=expectation.blueprint_name), keys[expectation.pk], now,
+            step="", family=Family.MISSING, message=expectation.fingerprint_message(), kind=MISSING,
+            step_uuid="", status="", messages=[verdict.reason], raw_info="", occurred_at=verdict.since,
+            title=f"{expectation.blueprint_name}: {verdict.reason}",
+        )
+    elif incident is not None and incident.status in ACTIVE:
+        _resolve(incident, now, f"Executions arrived again: {verdict.reason}")
+
+
+def _deadline(verdict, incident, keys, uncleared, now):
+    expectation = verdict.expectation
+    limit = timedelta(minutes=expectation.finish_within_minutes)
+    known = uncleared.get(incident.pk, {}) if incident is not None else {}
+    late_ids = set()
+    for execution in verdict.late:
+        late_ids.add(execution.pk)
+        if execution.pk in known:
+            continue
+        age = int((now - execution.remote_created_at).total_seconds() // 60)
+        occurrence = add_occurrence(
+            execution, keys[expectation.pk], now,
+            step="", family=Family.LATE, message=expectation.fingerprint_message(), kind=LATE,
+            step_uuid="", status=execution.status,
+            messages=[
+                f"Not finished {age} min after it was created; expected within "
+                f"{expectation.finish_within_minutes} min."
+            ],
+            raw_info="", occurred_at=execution.remote_created_at + limit,
+            title=f"{expectation.blueprint_name}: executions not finished within {expectation.finish_within_minutes} min",
+        )
+        if occurrence is not None and incident is None:
+            incident = occurrence.incident
+    cleared = [pk for execution_id, pk in known.items() if execution_id not in late_ids]
+    if incident is not None and incident.status in ACTIVE and not late_ids:
+        _resolve(incident, now, "No execution is late any more.")
+    return cleared
+
+
+def _resolve(incident, now, note):
+    set_status(incident, Status.RESOLVED, None, now, note, automatic=True)
+    incident.version += 1
+    incident.save()

@@ -1,0 +1,146 @@
+"""The evaluation (expectations/evaluation.py, breaches.py) on stored rows: states, incidents, queries."""
+
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from expectations import evaluation
+from expectations.models import Expectation, State
+from incidents.models import Family, Incident, Status
+from tests.builders import make_execution
+from tests.expectations.builders import BLUEPRINT, blueprint_monitor, deadline, new_uuid, volume
+
+pytestmark = pytest.mark.django_db
+
+# A Monday, 10:00 in London (GMT in December).
+MONDAY_10 = datetime(2026, 12, 7, 10, 0, tzinfo=dt_timezone.utc)
+
+
+def arrived(when, name=BLUEPRINT, **fields):
+    return make_execution(name=name, remote_created_at=when, status="completed", is_finished=True, **fields)
+
+
+def state_of(expectation):
+    expectation.refresh_from_db()
+    return expectation.state
+
+
+def test_silence_for_a_whole_window_opens_a_missing_incident_and_arrivals_resolve_it():
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        arrived(MONDAY_10 - timedelta(hours=3))
+        expectation = volume(at_least=5, within=60, hours="mon-fri 08:00-18:00")
+    with time_machine.travel(MONDAY_10, tick=False):
+        evaluation.evaluate()
+    assert state_of(expectation) == State.BREACHED
+    incident = Incident.objects.get()
+    assert incident.family == Family.MISSING
+    assert incident.title == f"{BLUEPRINT}: 0 executions since 09:00, expected at least 5 per hour"
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=10), tick=False):
+        for i in range(5):
+            arrived(MONDAY_10 + timedelta(minutes=i))
+        evaluation.evaluate()
+    incident.refresh_from_db()
+    assert incident.status == Status.RESOLVED
+    assert incident.history.first().note.startswith("Executions arrived again: 5 executions since")
+    assert state_of(expectation) == State.OK
+
+
+def test_a_window_not_yet_whole_after_the_hours_open_is_no_breach_and_outside_hours_is_quiet():
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        expectation = volume(at_least=1, within=120, hours="mon-fri 09:00-18:00")
+    with time_machine.travel(MONDAY_10 - timedelta(hours=2), tick=False):  # 08:00: closed
+        evaluation.evaluate()
+    assert state_of(expectation) == State.QUIET
+    assert "outside business hours (mon-fri 09:00-18:00 Europe/London)" in expectation.reason
+    with time_machine.travel(MONDAY_10, tick=False):  # one hour of a two-hour window
+        evaluation.evaluate()
+    assert state_of(expectation) == State.OK and "a full window ends at 11:00" in expectation.reason
+    assert not Incident.objects.exists()
+
+
+def test_a_maintenance_window_is_quiet_and_its_end_starts_a_fresh_window():
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        monitor = blueprint_monitor(paused_until=MONDAY_10 + timedelta(minutes=30))
+        arrived(MONDAY_10 - timedelta(hours=3))
+        expectation = volume(at_least=1, within=60)
+    with time_machine.travel(MONDAY_10, tick=False):
+        evaluation.evaluate()
+    assert state_of(expectation) == State.QUIET
+    assert f"maintenance window: monitor “{monitor.name}” is paused until 2026-12-07 10:30" in expectation.reason
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=45), tick=False):
+        evaluation.evaluate()
+    assert state_of(expectation) == State.OK  # only 15 minutes watched since the window
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=91), tick=False):
+        evaluation.evaluate()
+    assert state_of(expectation) == State.BREACHED
+    assert Incident.objects.get().family == Family.MISSING
+
+
+def test_no_monitor_covering_the_blueprint_is_not_watched_and_raises_nothing():
+    blueprint_monitor(blueprint_uuid=new_uuid(), name="Another blueprint")
+    blueprint_monitor(paused=True)
+    expectation = volume(at_least=1, within=60)
+    evaluation.evaluate()
+    assert state_of(expectation) == State.NOT_WATCHED
+    assert expectation.reason == "Not watched: every monitor that covers this blueprint is paused."
+    assert not Incident.objects.exists()
+
+
+def test_late_executions_are_the_occurrences_of_a_late_incident_that_resolves_when_none_is_late():
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        expectation = deadline(minutes=30)
+    with time_machine.travel(MONDAY_10, tick=False):
+        slow = make_execution(name=BLUEPRINT, remote_created_at=MONDAY_10 - timedelta(minutes=45))
+        make_execution(name=BLUEPRINT, remote_created_at=MONDAY_10 - timedelta(minutes=5))
+        evaluation.evaluate()
+        evaluation.evaluate()  # a second check adds nothing
+    incident = Incident.objects.get()
+    assert incident.family == Family.LATE and incident.occurrences == 1
+    assert incident.occurrence_rows.get().execution == slow
+    assert state_of(expectation) == State.BREACHED
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=2), tick=False):
+        type(slow).objects.filter(pk=slow.pk).update(is_finished=True, status="completed")
+        evaluation.evaluate()
+    incident.refresh_from_db()
+    assert incident.status == Status.RESOLVED
+    assert incident.history.first().note == "No execution is late any more."
+    assert incident.occurrence_rows.get().cleared_at is not None
+
+
+def test_an_unaccepted_suggestion_is_never_checked():
+    blueprint_monitor()
+    suggestion = volume(at_least=3, within=60)
+    Expectation.objects.filter(pk=suggestion.pk).update(suggested=True)
+    assert evaluation.evaluate() == []
+    assert state_of(suggestion) == State.PENDING
+
+
+def _population(n, now):
+    for i in range(n):
+        name = f"Blueprint {i}"
+        blueprint_uuid = new_uuid()
+        blueprint_monitor(blueprint_uuid=blueprint_uuid, name=name)
+        for j in range(3):
+            arrived(now - timedelta(minutes=10 * j), name=name)
+        make_execution(name=name, remote_created_at=now - timedelta(minutes=5))
+        volume(at_least=1, within=60, blueprint_uuid=blueprint_uuid)
+        deadline(minutes=60, blueprint_uuid=blueprint_uuid)
+
+
+def test_the_evaluation_takes_the_same_number_of_queries_at_two_sizes():
+    counts = []
+    for size in (2, 12):
+        _population(size - len(counts) * 2, MONDAY_10)  # the second round adds ten more
+        with time_machine.travel(MONDAY_10, tick=False):
+            evaluation.evaluate()  # first states written
+            with CaptureQueriesContext(connection) as queries:
+                verdicts = evaluation.evaluate()
+        assert len(verdicts) == 2 * size and all(v.state == State.OK for v in verdicts)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 8
