@@ -31,6 +31,16 @@ TOUCH_EVERY_SECONDS = 60
 _ENROLMENT_ALLOWED = ("mfa_", "account_reauthenticate", "account_logout", "logout", "login")
 
 
+def lacks_required_two_factor(user):
+    """REQUIRE_2FA is on and `user` has no authenticator: pages send them to enrolment,
+    the API refuses their tokens."""
+    if not settings.REQUIRE_2FA:
+        return False
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user=user).exists()
+
+
 def session_time_zone(request):
     name = request.session.get(TIME_ZONE_KEY)
     if name is None:
@@ -86,9 +96,7 @@ class AccountsMiddleware:
         name = request.resolver_match.url_name or ""
         if name.startswith(_ENROLMENT_ALLOWED):
             return None
-        from allauth.mfa.models import Authenticator
-
-        if Authenticator.objects.filter(user=request.user).exists():
+        if not lacks_required_two_factor(request.user):
             return None
         messages.warning(request, "Two-factor sign-in is required: set up an authenticator app to continue.")
         return redirect("mfa_activate_totp")
