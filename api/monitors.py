@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from accounts.rules import MONITORS, VIEW
 from executions.watchlist import Params, table_matching
@@ -25,7 +24,7 @@ from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .pagination import MAX_LIMIT, cursor_page, keyset, numbered_page, order_by, order_fields
-from .schemas import ExecutionSummary, text
+from .schemas import ExecutionSummary, Time, text
 
 router = Router(tags=["monitors"])
 
@@ -128,7 +127,7 @@ class MonitorIn(Schema):
 
 
 class PauseIn(Schema):
-    until: AwareDatetime | None = Field(
+    until: Time | None = Field(
         None, description="Paused until this time (a maintenance window); omit to pause until resumed."
     )
 

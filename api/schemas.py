@@ -6,7 +6,9 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime
 
+from dashboard.errors import OFFSET_MESSAGE, offset_in_range
 from executions.watchlist import DEFAULT_SORT, SORT_LABELS
 
 # Text from a query string or body. PostgreSQL text cannot hold NUL, so it is refused
@@ -17,6 +19,15 @@ NO_NUL = r"^[^\x00]*$"
 def text(max_length):
     return Annotated[str, Field(max_length=max_length, pattern=NO_NUL)]
 
+
+def _storable(value):
+    if not offset_in_range(value):
+        raise ValueError(OFFSET_MESSAGE)
+    return value
+
+
+# A date-time with its offset, which the database can store and compare with.
+Time = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 SortKey = Literal[tuple(key for name in SORT_LABELS for key in (name, f"-{name}"))]
 

@@ -8,6 +8,9 @@ from metrics import views as metrics_views
 
 from . import health
 
+# Bad input on a page answers 400 with what was wrong (dashboard/errors.py).
+handler400 = "dashboard.errors.bad_request"
+
 # The admin's login is the site's (throttled, with 2FA and SSO).
 admin.site.login = secure_admin_login(admin.site.login)
 
