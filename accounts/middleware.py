@@ -1,7 +1,7 @@
 """Per-request account handling.
 
 AccountsMiddleware: the audit context (who, from which address), the user's time
-zone, the idle timeout and REQUIRE_2FA. RulesMiddleware: accounts/rules.py for every view.
+zone, the idle timeout, REQUIRE_2FA and `Cache-Control: private, no-store` on signed-in pages. RulesMiddleware: accounts/rules.py for every view.
 """
 
 import logging
@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from audit import context as audit_context
 from dashboard.htmx import login_required
@@ -79,7 +80,12 @@ class AccountsMiddleware:
                     timezone.activate(zoneinfo.ZoneInfo(session_time_zone(request)))
                 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                     timezone.deactivate()
-            return self.get_response(request)
+            response = self.get_response(request)
+            if request.user.is_authenticated and response.get("Content-Type", "").startswith("text/html"):
+                # A signed-in page shows that person's data: no shared cache keeps it, and
+                # the browser does not keep it on disk for the Back button of the next user.
+                patch_cache_control(response, private=True, no_store=True)
+            return response
         finally:
             timezone.deactivate()
             audit_context.end(token)

@@ -24,7 +24,7 @@ from incidents.models import Occurrence
 
 from . import outbox, tasks
 from .forms import AlertPreferenceForm
-from .models import AlertPreference, Delivery, FailureEvent, OutboxState
+from .models import AlertPreference, Delivery, FailureEvent, OutboxState, unsubscribe_hash_of
 from .preferences import get_preference
 
 PAGE_SIZE = 50
@@ -186,7 +186,9 @@ def retry(request, delivery_id):
 @csrf_exempt  # authenticated by the token; mail clients POST without a session (RFC 8058)
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    preference = AlertPreference.objects.filter(unsubscribe_token=token).select_related("user").first()
+    preference = (
+        AlertPreference.objects.filter(unsubscribe_hash=unsubscribe_hash_of(token)).select_related("user").first()
+    )
     if preference is None:
         return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":

@@ -149,3 +149,14 @@ def test_admins_create_users(admin_client):
     )
     assert response.status_code == 302
     assert Client().login(username="newbie", password="a-new-pass-phrase-42")
+
+
+def test_signed_in_pages_are_never_cached(client, owner):
+    """A signed-in page holds that person's data: `Cache-Control: private, no-store`."""
+    client.force_login(owner)
+    for url in (reverse("monitors:overview"), reverse("executions:watchlist"), reverse("alerts:events"),
+                reverse("accounts:profile")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, (url, response["Cache-Control"])
