@@ -24,7 +24,7 @@ from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .pagination import MAX_LIMIT, cursor_page, keyset, numbered_page, order_by, order_fields
-from .schemas import ExecutionSummary, Time, text
+from .schemas import BodyIn, ExecutionSummary, Time, text
 
 router = Router(tags=["monitors"])
 
@@ -99,7 +99,7 @@ class MonitorPage(Schema):
     pages: int
 
 
-class MonitorIn(Schema):
+class MonitorIn(BodyIn):
     """What a monitor covers, as the monitor form asks for it."""
 
     scope: Literal["everything", "blueprint", "clients"]
@@ -126,9 +126,10 @@ class MonitorIn(Schema):
         )
 
 
-class PauseIn(Schema):
+class PauseIn(BodyIn):
+    # JSON has no date type: the RFC 3339 string is the one strict form.
     until: Time | None = Field(
-        None, description="Paused until this time (a maintenance window); omit to pause until resumed."
+        None, strict=False, description="Paused until this time (a maintenance window); omit to pause until resumed."
     )
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, ConfigDict
 
 from dashboard.errors import OFFSET_MESSAGE, offset_in_range
 from executions.watchlist import DEFAULT_SORT, SORT_LABELS
@@ -28,6 +28,13 @@ def _storable(value):
 
 # A date-time with its offset, which the database can store and compare with.
 Time = Annotated[AwareDatetime, AfterValidator(_storable)]
+
+class BodyIn(Schema):
+    """A request body: exactly the schema. No field it does not name, and no coercion
+    (`false` is not 0, `"3"` is not 3), so what the OpenAPI document says is what is taken."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
 
 SortKey = Literal[tuple(key for name in SORT_LABELS for key in (name, f"-{name}"))]
 
