@@ -1,6 +1,11 @@
 """allauth adapters: no self sign-up, optional password sign-in, SSO users and their roles."""
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -102,21 +107,14 @@ class MFAAdapter(DefaultMFAAdapter):
 
 
 def _signed_in_recently(request):
-    import time
-
-    from allauth.account import app_settings
-    from allauth.account.internal.flows.login import get_authentication_records
-
     if request is None or not request.user.is_authenticated:
         return False
     records = [r for r in get_authentication_records(request, request.user) if r.get("method") == "password"]
-    return bool(records) and time.time() - records[-1]["at"] < app_settings.REAUTHENTICATION_TIMEOUT
+    return bool(records) and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 def lift_sign_in_lock(request, user):
     """Clear the per-account failed sign-in count (allauth's `login_failed` key: site:username)."""
-    from allauth.core import ratelimit
-
     key = AccountAdapter(request)._get_login_attempts_cache_key(request, username=user.get_username())
     ratelimit.clear(request, action="login_failed", key=key)
 

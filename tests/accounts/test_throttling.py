@@ -144,3 +144,10 @@ def test_the_lockout_links_to_the_reset_and_a_completed_reset_lifts_the_lock(cli
     client.post(reverse("account_reset_password"), {"email": "ada@example.com"})
     assert _complete_reset(client, _reset_link(smtp_server, 1), "a-new-pass-phrase-42").status_code == 302
     assert sign_in(client, "ada", password="a-new-pass-phrase-42")["Location"] == reverse("monitors:overview")
+
+
+def test_the_admins_own_password_page_leads_to_the_one_flow(client, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    client.force_login(boss)
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302 and response["Location"] == reverse("account_change_password")
