@@ -1,7 +1,7 @@
 """Per-request account handling.
 
 AccountsMiddleware: the audit context (who, from which address), the user's time
-zone, the idle timeout and REQUIRE_2FA. RulesMiddleware: accounts/rules.py for every view.
+zone, the idle timeout, REQUIRE_2FA and `Cache-Control: private, no-store` on signed-in pages. RulesMiddleware: accounts/rules.py for every view.
 """
 
 import logging
@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from audit import context as audit_context
 from dashboard.htmx import login_required
@@ -29,6 +30,16 @@ TOUCH_EVERY_SECONDS = 60
 
 # Pages a user who must enrol in 2FA can still reach.
 _ENROLMENT_ALLOWED = ("mfa_", "account_reauthenticate", "account_logout", "logout", "login")
+
+
+def lacks_required_two_factor(user):
+    """REQUIRE_2FA is on and `user` has no authenticator: pages send them to enrolment,
+    the API refuses their tokens."""
+    if not settings.REQUIRE_2FA:
+        return False
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user=user).exists()
 
 
 def session_time_zone(request):
@@ -69,7 +80,12 @@ class AccountsMiddleware:
                     timezone.activate(zoneinfo.ZoneInfo(session_time_zone(request)))
                 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                     timezone.deactivate()
-            return self.get_response(request)
+            response = self.get_response(request)
+            if request.user.is_authenticated and response.get("Content-Type", "").startswith("text/html"):
+                # A signed-in page shows that person's data: no shared cache keeps it, and
+                # the browser does not keep it on disk for the Back button of the next user.
+                patch_cache_control(response, private=True, no_store=True)
+            return response
         finally:
             timezone.deactivate()
             audit_context.end(token)
@@ -86,9 +102,7 @@ class AccountsMiddleware:
         name = request.resolver_match.url_name or ""
         if name.startswith(_ENROLMENT_ALLOWED):
             return None
-        from allauth.mfa.models import Authenticator
-
-        if Authenticator.objects.filter(user=request.user).exists():
+        if not lacks_required_two_factor(request.user):
             return None
         messages.warning(request, "Two-factor sign-in is required: set up an authenticator app to continue.")
         return redirect("mfa_activate_totp")

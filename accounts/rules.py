@@ -46,12 +46,9 @@ RULES = {
     # Sign-in pages (allauth checks its own pages' needs below, by prefix)
     "login": Rule(PUBLIC),
     "logout": Rule(PUBLIC),
+    # Django's old password addresses, redirecting to allauth's pages.
     "password_reset": Rule(PUBLIC),
-    "password_reset_done": Rule(PUBLIC),
-    "password_reset_confirm": Rule(PUBLIC),
-    "password_reset_complete": Rule(PUBLIC),
     "password_change": Rule(SIGNED_IN),
-    "password_change_done": Rule(SIGNED_IN),
     # Watchlist and execution pages: the user's own watches
     "executions:watchlist": Rule(VIEW),
     "executions:watchlist_rows": Rule(VIEW),

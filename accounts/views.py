@@ -8,6 +8,8 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api import tokens as api_tokens
+from api.models import ApiToken
 from audit import record
 from dashboard.htmx import login_required
 
@@ -38,6 +40,7 @@ def profile(request):
         "authenticators": Authenticator.objects.filter(user=request.user).exclude(
             type=Authenticator.Type.RECOVERY_CODES
         ),
+        "api_token_count": ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).count(),
     }
     return render(request, "accounts/profile.html", context, status=400 if form.is_bound else 200)
 
@@ -46,14 +49,22 @@ def profile(request):
 @login_required
 def sign_out_everywhere(request):
     user = request.user
+    revoke_tokens = request.POST.get("revoke_api_tokens") == "on"
     with transaction.atomic():
         ended = 0
         for session in UserSession.objects.filter(user=user):
             session.end()
             ended += 1
-        record("auth.sign_out_everywhere", target=f"user:{user.get_username()}", after={"sessions_ended": ended})
+        revoked = 0
+        if revoke_tokens:
+            for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+                api_tokens.revoke(token)
+                revoked += 1
+        record("auth.sign_out_everywhere", target=f"user:{user.get_username()}",
+               after={"sessions_ended": ended, "api_access_revoked": revoked})
     # This browser too; one audit row for the whole action, so not logout()'s signal.
     request.session.flush()
     request.user = AnonymousUser()
-    messages.success(request, "You are logged out on every device and browser.")
+    messages.success(request, "You are logged out on every device and browser."
+                     + (f" {revoked} API token(s) revoked." if revoke_tokens else ""))
     return redirect("login")

@@ -11,7 +11,7 @@ class AlertPreferenceAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "email")
     raw_id_fields = ("user",)
     # The token authenticates unsubscribe links: not shown, not editable.
-    exclude = ("unsubscribe_token",)
+    exclude = ("unsubscribe_salt", "unsubscribe_hash")
 
 
 class DeliveryInline(admin.TabularInline):

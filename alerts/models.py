@@ -8,6 +8,9 @@ retry bookkeeping of `OutboxMessage`; alerts/outbox.py is the only code that
 changes their state.
 """
 
+import base64
+import hashlib
+import hmac
 import secrets
 import uuid
 
@@ -22,7 +25,29 @@ from incidents.models import Incident
 
 
 def new_unsubscribe_token():
+    # Kept for migration 0001, which names it as a default.
     return secrets.token_urlsafe(32)
+
+
+def new_unsubscribe_salt():
+    return secrets.token_hex(16)
+
+
+def unsubscribe_token_for(salt):
+    """The one-click link's token: derived from the row's salt and SECRET_KEY, so that the
+    database alone (a backup, a dump) holds no working link."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"alerts.unsubscribe:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def unsubscribe_hash_of(token):
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_unsubscribe_fields():
+    """A new row's salt and the hash its link is looked up by (bulk_create calls no save())."""
+    salt = new_unsubscribe_salt()
+    return {"unsubscribe_salt": salt, "unsubscribe_hash": unsubscribe_hash_of(unsubscribe_token_for(salt))}
 
 
 class AlertPreference(models.Model):
@@ -34,13 +59,24 @@ class AlertPreference(models.Model):
     enabled = models.BooleanField("Email me when a watched execution fails", default=True)
     # Blank means the account's own address.
     email = models.EmailField("Send alerts to", blank=True)
-    # Authenticates the one-click List-Unsubscribe link; never logged.
-    unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_unsubscribe_token)
+    # The one-click List-Unsubscribe link's token is derived from this salt and SECRET_KEY
+    # (`unsubscribe_token`); only its sha256 is stored, to find the row. Never logged.
+    unsubscribe_salt = models.CharField(max_length=32, default=new_unsubscribe_salt)
+    unsubscribe_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"alert preferences of {self.user}"
+
+    def save(self, *args, **kwargs):
+        if not self.unsubscribe_hash:
+            self.unsubscribe_hash = unsubscribe_hash_of(self.unsubscribe_token)
+        super().save(*args, **kwargs)
+
+    @property
+    def unsubscribe_token(self):
+        return unsubscribe_token_for(self.unsubscribe_salt)
 
     @property
     def address(self):

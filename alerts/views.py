@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.errors import BadInput
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.models import Watch
@@ -23,7 +24,7 @@ from incidents.models import Occurrence
 
 from . import outbox, tasks
 from .forms import AlertPreferenceForm
-from .models import AlertPreference, Delivery, FailureEvent, OutboxState
+from .models import AlertPreference, Delivery, FailureEvent, OutboxState, unsubscribe_hash_of
 from .preferences import get_preference
 
 PAGE_SIZE = 50
@@ -156,15 +157,19 @@ def settings_view(request):
 @login_required
 def mute(request, watch_id):
     watch = get_object_or_404(Watch.objects.select_related("execution"), pk=watch_id, user=request.user)
+    target = request.POST.get("next", "")
+    # A path on this site or nothing, checked before anything changes: redirect() would
+    # take a bare word for a URL name, and another site is nobody's way back.
+    if target and not (target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    )):
+        raise BadInput("The page to go back to after muting must be a path on this site. Nothing was changed.")
     watch.muted = request.POST.get("muted") == "1"
     watch.save(update_fields=["muted", "updated_at"])
     if request.htmx:
         return render(request, "alerts/_mute_toggle.html", {"watch": watch})
     messages.success(request, "Alerts muted for that execution." if watch.muted else "Alerts unmuted.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = "alerts:settings"
-    return redirect(target)
+    return redirect(target or "alerts:settings")
 
 
 @require_POST
@@ -181,7 +186,9 @@ def retry(request, delivery_id):
 @csrf_exempt  # authenticated by the token; mail clients POST without a session (RFC 8058)
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    preference = AlertPreference.objects.filter(unsubscribe_token=token).select_related("user").first()
+    preference = (
+        AlertPreference.objects.filter(unsubscribe_hash=unsubscribe_hash_of(token)).select_related("user").first()
+    )
     if preference is None:
         return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts import rules
+from accounts.middleware import lacks_required_two_factor
 
 from . import tokens
 from .errors import ApiError
@@ -44,6 +45,12 @@ class TokenAuth(HttpBearer):
             raise ApiError(401, "invalid_token", "This API token is not valid (unknown or revoked).")
         if not found.is_usable(now):
             raise ApiError(401, "token_expired", "This API token has expired: create a new one.")
+        if lacks_required_two_factor(found.user):
+            raise ApiError(
+                401, "two_factor_required",
+                "Two-factor sign-in is required: this token's owner must set it up (Account page) "
+                "before the token can be used.",
+            )
         if request.method not in SAFE_METHODS and not found.can_write:
             raise ApiError(
                 403, "insufficient_scope", "This token is read-only: this call needs a write token."
@@ -56,6 +63,13 @@ class TokenAuth(HttpBearer):
 
 class BrowserSessionAuth(SessionAuth):
     """Django's session cookie; ninja checks CSRF on unsafe methods for it."""
+
+    def __call__(self, request):
+        # No signed-in session: this is no session request, so no CSRF to check. A script
+        # without credentials gets the documented 401, not 403 csrf_failed.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)

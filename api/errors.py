@@ -39,8 +39,10 @@ def not_found(what="object"):
 
 
 # The error statuses every operation may answer, for the OpenAPI document: a body
-# that is not JSON (400), no or a bad token (401), scope or CSRF (403), the rate limit (429).
-AUTH_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
+# that is not a JSON object (400), no or a bad token (401), scope or CSRF (403), the rate
+# limit (429), and a URL over the web server's request-line limit (414: gunicorn answers it
+# before the API, so not in the error shape).
+AUTH_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 414: None, 429: ErrorOut}
 
 _CODES = {
     400: "bad_request",
@@ -101,6 +103,8 @@ def install(api):
     @api.exception_handler(HttpError)
     def http_error(request, exc):
         status = exc.status_code
+        if status == 400 and str(exc).startswith("Cannot parse request body"):
+            return respond(request, 400, "bad_request", "The body must be a JSON object.")
         if status == 403 and "CSRF" in str(exc):
             return respond(request, 403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
         return respond(request, status, _CODES.get(status, "error"), str(exc))

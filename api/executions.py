@@ -11,14 +11,14 @@ from uuid import UUID
 from django.db.models import Q
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import BeforeValidator
 
 from executions.models import Snapshot
 from executions.watchlist import matching
 
 from .errors import AUTH_ERRORS, ErrorOut
 from .pagination import MAX_LIMIT, cursor_page, order_fields
-from .schemas import ChangeOut, ExecutionDetail, ExecutionOut, StepOut, WatchFilters
+from .schemas import ChangeOut, ExecutionDetail, ExecutionOut, StepOut, Time, WatchFilters
 from .watches import own_watch, watch_order, watch_params
 
 router = Router(tags=["executions"])
@@ -42,7 +42,7 @@ def _iso_only(value):
 
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
-SyncTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+SyncTime = Annotated[Time, BeforeValidator(_iso_only)]
 
 
 class ExecutionQuery(WatchFilters):

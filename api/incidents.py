@@ -23,7 +23,7 @@ from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .exports import router as exports_router
 from .pagination import MAX_LIMIT, cursor_page, keyset, numbered_page, order_by
-from .schemas import ExecutionSummary, text
+from .schemas import BodyIn, ExecutionSummary, text
 
 router = Router(tags=["incidents"])
 
@@ -232,7 +232,7 @@ def ignore(request, incident_id: int):
     return _act(request, incident_id, lambda i: services.ignore(i, by=request.user))
 
 
-class SnoozeIn(Schema):
+class SnoozeIn(BodyIn):
     minutes: int | None = Field(
         None, ge=1, le=MAX_SNOOZE_MINUTES, description="Quiet for this long; or give `occurrences`."
     )

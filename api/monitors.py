@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from accounts.rules import MONITORS, VIEW
 from executions.watchlist import Params, table_matching
@@ -25,7 +24,7 @@ from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .pagination import MAX_LIMIT, cursor_page, keyset, numbered_page, order_by, order_fields
-from .schemas import ExecutionSummary, text
+from .schemas import BodyIn, ExecutionSummary, Time, text
 
 router = Router(tags=["monitors"])
 
@@ -100,7 +99,7 @@ class MonitorPage(Schema):
     pages: int
 
 
-class MonitorIn(Schema):
+class MonitorIn(BodyIn):
     """What a monitor covers, as the monitor form asks for it."""
 
     scope: Literal["everything", "blueprint", "clients"]
@@ -127,9 +126,10 @@ class MonitorIn(Schema):
         )
 
 
-class PauseIn(Schema):
-    until: AwareDatetime | None = Field(
-        None, description="Paused until this time (a maintenance window); omit to pause until resumed."
+class PauseIn(BodyIn):
+    # JSON has no date type: the RFC 3339 string is the one strict form.
+    until: Time | None = Field(
+        None, strict=False, description="Paused until this time (a maintenance window); omit to pause until resumed."
     )
 
 

@@ -6,7 +6,9 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime, ConfigDict
 
+from dashboard.errors import OFFSET_MESSAGE, offset_in_range
 from executions.watchlist import DEFAULT_SORT, SORT_LABELS
 
 # Text from a query string or body. PostgreSQL text cannot hold NUL, so it is refused
@@ -16,6 +18,22 @@ NO_NUL = r"^[^\x00]*$"
 
 def text(max_length):
     return Annotated[str, Field(max_length=max_length, pattern=NO_NUL)]
+
+
+def _storable(value):
+    if not offset_in_range(value):
+        raise ValueError(OFFSET_MESSAGE)
+    return value
+
+
+# A date-time with its offset, which the database can store and compare with.
+Time = Annotated[AwareDatetime, AfterValidator(_storable)]
+
+class BodyIn(Schema):
+    """A request body: exactly the schema. No field it does not name, and no coercion
+    (`false` is not 0, `"3"` is not 3), so what the OpenAPI document says is what is taken."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 SortKey = Literal[tuple(key for name in SORT_LABELS for key in (name, f"-{name}"))]

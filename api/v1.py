@@ -8,11 +8,23 @@ OpenAPI entry from here.
 from django.http import JsonResponse
 from django.urls import path, re_path
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from . import errors, executions, exports, incidents, monitors, watches
 from .auth import api_auth
 from .docs import VendoredSwagger
 from .ratelimit import PerTokenThrottle
+
+class ObjectBodyParser(Parser):
+    """Every body the API takes is a JSON object: an array or a bare value is refused (400),
+    not read as "no fields given"."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
 
 api = NinjaAPI(
     title="Plannr monitor API",
@@ -25,6 +37,7 @@ api = NinjaAPI(
         '`{"code": "...", "message": "..."}`.'
     ),
     urls_namespace="api-v1",
+    parser=ObjectBodyParser(),
     auth=api_auth(),
     throttle=[PerTokenThrottle()],
     docs=VendoredSwagger(),

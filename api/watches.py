@@ -13,7 +13,7 @@ from executions.watchlist import Params, forget_counts, matching, watch_counts
 
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .pagination import keyset, numbered_page
-from .schemas import WatchFilters, WatchOut, text
+from .schemas import BodyIn, WatchFilters, WatchOut, text
 
 router = Router(tags=["watches"])
 
@@ -103,7 +103,7 @@ def list_watches(
 # --- add ------------------------------------------------------------------------------
 
 
-class AddWatchesIn(Schema):
+class AddWatchesIn(BodyIn):
     uuids: list[text(1000)] = Field(
         ...,
         description="Execution UUIDs, one per item. Each item is read like one line pasted on the page "
@@ -226,7 +226,7 @@ def get_watch(request, uuid: UUID):
     return WatchOut.from_watch(own_watch(request.user, uuid))
 
 
-class WatchChange(Schema):
+class WatchChange(BodyIn):
     label: text(200) | None = Field(None, description='A new label; `""` clears it. Omit to keep it.')
     muted: bool | None = Field(None, description="Mute or unmute alert emails for it. Omit to keep it.")
 

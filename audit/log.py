@@ -15,6 +15,7 @@
 
 Action names in use (one word per concept, "<thing>.<verb>"):
 auth.sign_in, auth.sign_in_failed, auth.sign_out, auth.sign_out_everywhere,
+auth.password_change (after: how = own, reset or admin),
 mfa.enrol, mfa.remove, watch.add, watch.remove, role.change, profile.update,
 monitor.create, monitor.update, monitor.pause, monitor.resume, monitor.delete,
 incident.status (before/after status: acknowledge, resolve, ignore, snooze, reopen and the

@@ -5,14 +5,17 @@ address it resolves to must be public, and the connection is then made to the
 address that was checked. A DNS answer that changes between the check and the
 connect (rebinding) therefore cannot steer the request to an internal address.
 TLS still verifies the certificate for, and sends SNI and Host with, the name in
-the URL. Redirects are not followed (a redirect could point anywhere).
+the URL. Redirects are not followed (a redirect could point anywhere), neither by our
+own requests nor by Apprise's (`no_redirects`).
 ALLOW_PRIVATE_WEBHOOK_TARGETS=true lifts the address check (tests, on-premises
 receivers); everything else stays.
 """
 
+import contextvars
 import ipaddress
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -58,9 +61,10 @@ def resolve(host, port):
     if not settings.ALLOW_PRIVATE_WEBHOOK_TARGETS:
         private = [a for a in addresses if not is_public(a)]
         if private:
+            # Never the address itself: the message reaches Operators, and internal DNS is none of theirs.
             raise Refused(
-                f"Refused: {host} resolves to a private, loopback, link-local or metadata address "
-                f"({', '.join(private)}). Set ALLOW_PRIVATE_WEBHOOK_TARGETS=true to allow internal receivers."
+                f"Refused: {host} points to a private address. "
+                "Set ALLOW_PRIVATE_WEBHOOK_TARGETS=true to allow internal receivers."
             )
     return addresses
 
@@ -70,6 +74,47 @@ def check_url(url):
     parts = urlsplit(url)
     if parts.hostname:
         resolve(parts.hostname, parts.port or 443)
+
+
+# The redirects refused inside `no_redirects()`, or None outside it.
+_refused_redirects = contextvars.ContextVar("refused_redirects", default=None)
+
+
+@contextmanager
+def no_redirects():
+    """While inside, requests made with `requests` in this thread (Apprise's plugins) follow
+    no redirect: the 3xx answer is what they get. Yields the list of refused targets.
+
+    Apprise makes its own connections, so the guard cannot check a redirect's next hop;
+    a public redirector pointing inward must not be followed."""
+    _guard_requests_redirects()
+    refused = []
+    token = _refused_redirects.set(refused)
+    try:
+        yield refused
+    finally:
+        _refused_redirects.reset(token)
+
+
+def _guard_requests_redirects():
+    # requests has no per-call switch that reaches through Apprise's plugins, so its one
+    # redirect decision is wrapped (once per process); outside no_redirects() it is unchanged.
+    from requests.sessions import SessionRedirectMixin
+
+    original = SessionRedirectMixin.get_redirect_target
+    if getattr(original, "guarded", False):
+        return
+
+    def get_redirect_target(self, response):
+        target = original(self, response)
+        refused = _refused_redirects.get()
+        if target and refused is not None:
+            refused.append(target)
+            return None
+        return target
+
+    get_redirect_target.guarded = True
+    SessionRedirectMixin.get_redirect_target = get_redirect_target
 
 
 class _Pinned:

@@ -124,18 +124,25 @@ def send_apprise(channel, notification, key):
         return SendResult(False, None, str(exc), retryable=False)
     except OSError as exc:
         return SendResult(False, None, str(exc), retryable=True)
-    plugin = apprise.Apprise.instantiate(channel.target)
+    # Sequential: the plugin runs in this thread, inside network.no_redirects().
+    asset = apprise.AppriseAsset(async_mode=False)
+    plugin = apprise.Apprise.instantiate(channel.target, asset=asset)
     if plugin is None:
         return SendResult(False, None, "Apprise does not understand this URL", retryable=False)
     # Our timeouts, whatever the URL asks for.
     plugin.socket_connect_timeout = settings.CHANNEL_CONNECT_TIMEOUT
     plugin.socket_read_timeout = settings.CHANNEL_READ_TIMEOUT
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=asset)
     notifier.add(plugin)
     body = notification.text
     if len(body.encode()) > settings.CHANNEL_MAX_PAYLOAD_BYTES:
         body = body.encode()[: settings.CHANNEL_MAX_PAYLOAD_BYTES].decode("utf-8", "ignore")
-    if notifier.notify(title=notification.subject, body=body):
+    with network.no_redirects() as redirected:
+        sent = notifier.notify(title=notification.subject, body=body)
+    if redirected:
+        return SendResult(False, None, "Refused: the receiver answered with a redirect, which is not followed.",
+                          retryable=False)
+    if sent:
         return SendResult(True, None)
     return SendResult(False, None, "Apprise could not deliver the message", retryable=True)
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.errors import ids
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 from monitors.models import Monitor
@@ -124,7 +125,7 @@ def attach_monitors(request, pk):
     channel = _channel(request, pk)
     if not channel.is_organisation:
         raise Http404("Only organisation channels are attached to monitors.")
-    chosen = Monitor.objects.filter(pk__in=[v for v in request.POST.getlist("monitor") if v.isdigit()])
+    chosen = Monitor.objects.filter(pk__in=ids(request.POST.getlist("monitor"), "monitors"))
     services.attach_monitors(channel, list(chosen))
     messages.success(request, "Monitors saved: their incidents are sent to this channel.")
     return redirect("channels:detail", channel.pk)

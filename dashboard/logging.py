@@ -27,11 +27,19 @@ _SECRET_URL = re.compile(
 )
 
 
+# A credential sent as a query parameter (a scraper given `/metrics?token=...`): the value
+# goes, the name stays.
+_SECRET_PARAMETER = re.compile(r"([?&](?:[\w.-]*(?:token|key|secret|signature|password))=)[^&\s\"'<>#]+", re.IGNORECASE)
+
+
 def redact(text):
-    """`text` without the API token or the secret part of any secret URL."""
-    token = getattr(settings, "PLANNR_API_TOKEN", "")
-    if token and token in text:
-        text = text.replace(token, REDACTED)
+    """`text` without the API or metrics token, a secret query parameter's value, or the
+    secret part of any secret URL."""
+    for name in ("PLANNR_API_TOKEN", "METRICS_TOKEN"):
+        token = getattr(settings, name, "")
+        if token and token in text:
+            text = text.replace(token, REDACTED)
+    text = _SECRET_PARAMETER.sub(lambda match: match.group(1) + REDACTED, text)
     return _SECRET_URL.sub(lambda match: match.group(1) + REDACTED + "/", text)
 
 

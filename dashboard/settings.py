@@ -526,6 +526,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_LOGOUT_REDIRECT_URL = "login"
 ACCOUNT_SESSION_REMEMBER = None
+# A reset asked for an address no account uses sends nothing (and the page says the same
+# as for a known one).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Failed sign-ins: at most LOGIN_FAILURES_PER_ACCOUNT per account (whatever the account,
 # existing or not) and LOGIN_FAILURES_PER_IP per address, in LOGIN_FAILURE_WINDOW_MINUTES.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
@@ -536,6 +539,16 @@ ACCOUNT_RATE_LIMITS = {
         f"{LOGIN_FAILURES_PER_IP}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/ip,"
         f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/key"
     ),
+    # Every other door that takes a password, or sends a reset email, in the same window:
+    # as many tries per user (change, reauthenticate) as a sign-in gets, and reset emails
+    # per address (key) and per IP.
+    "change_password": f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/user",
+    "reauthenticate": f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/user",
+    "reset_password": (
+        f"{LOGIN_FAILURES_PER_IP}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/ip,"
+        f"3/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/key"
+    ),
+    "reset_password_from_key": f"{LOGIN_FAILURES_PER_IP}/{LOGIN_FAILURE_WINDOW_MINUTES * 60}s/ip",
 }
 # Behind a proxy, the number of proxies whose X-Forwarded-For entries to trust (for the
 # per-IP throttle and the audit log's addresses).

@@ -1,36 +1,36 @@
 from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from metrics import views as metrics_views
 
 from . import health
 
+# Bad input on a page answers 400 with what was wrong (dashboard/errors.py).
+handler400 = "dashboard.errors.bad_request"
+
 # The admin's login is the site's (throttled, with 2FA and SSO).
 admin.site.login = secure_admin_login(admin.site.login)
+# One password flow, allauth's (throttled, audited): the admin's own "change password" too.
+admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    # Password reset mails go as text and HTML (the default view sends text only).
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
-        ),
-        name="password_reset",
-    ),
-    # Sign-in, 2FA and SSO are allauth's; the names `login` and `logout` stay, and password
-    # reset and change stay Django's (the include below). See accounts/ and docs/architecture.md.
+    # Sign-in, 2FA, SSO and the password pages are allauth's; the names `login` and `logout`
+    # stay. Django's own password pages are gone: their old addresses lead to allauth's.
+    path("accounts/password_reset/", RedirectView.as_view(pattern_name="account_reset_password"),
+         name="password_reset"),
+    path("accounts/password_change/", RedirectView.as_view(pattern_name="account_change_password"),
+         name="password_change"),
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/logout/", allauth_views.logout, name="logout"),
     path("accounts/profile/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("audit/", include("audit.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("monitors.urls")),
     path("incidents/", include("incidents.urls")),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from dashboard.errors import ids
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.rows import rendered_rows
@@ -46,10 +47,12 @@ def _filters(request):
     if status not in Status.values:
         status = ""
     monitor = _clean(request.GET.get("monitor"), 20)
+    if monitor:
+        ids([monitor], "the monitor")
     return {
         "status": status,
         "blueprint": _clean(request.GET.get("blueprint"), 500),
-        "monitor": monitor if monitor.isdigit() else "",
+        "monitor": monitor,
         "q": _clean(request.GET.get("q")),
     }
 
@@ -107,9 +110,9 @@ def bulk(request):
     service = BULK_ACTIONS.get(action)
     if service is None:
         return HttpResponseBadRequest("Unknown action.")
-    ids = [int(v) for v in request.POST.getlist("incident") if v.isdigit()][:PAGE_SIZE * 4]
+    chosen = ids(request.POST.getlist("incident"), "incidents")[:PAGE_SIZE * 4]
     changed = 0
-    for incident in Incident.objects.visible_to(request.user).filter(pk__in=ids):
+    for incident in Incident.objects.visible_to(request.user).filter(pk__in=chosen):
         service(incident, by=request.user)
         changed += 1
     messages.success(request, f"{changed} incident{'s' if changed != 1 else ''}: {action}d.")

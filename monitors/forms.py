@@ -2,6 +2,8 @@ import re
 
 from django import forms
 
+from dashboard import errors
+
 from .models import Scope
 from .services import MAX_BACKFILL_DAYS, MonitorSpec
 
@@ -57,3 +59,9 @@ class MonitorForm(forms.Form):
 
 class PauseForm(forms.Form):
     until = forms.DateTimeField(required=False, label="Paused until")
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if not errors.offset_in_range(until):
+            raise forms.ValidationError(f"Paused until: {errors.OFFSET_MESSAGE}.")
+        return until

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
+from dashboard import errors
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.rows import rendered_rows
 from executions.watchlist import Params
@@ -128,12 +129,13 @@ def monitor_pause(request, pk):
     form = PauseForm(request.POST)
     if not form.is_valid():
         message = "Give the end of the pause as a date and time, or leave it empty."
+        if "until" in form.errors and errors.OFFSET_MESSAGE in form.errors["until"][0]:
+            message = f"{form.errors['until'][0]} {message}"
         if request.htmx:
             context = _list_context(request)
             context["notice_error"] = message
             return render(request, "monitors/_monitors.html", context)
-        messages.error(request, message)
-        return redirect("monitors:list")
+        raise errors.BadInput(message)
     until = form.cleaned_data["until"]
     services.pause(monitor, by=request.user, until=until)
     text = f"paused until {timezone.localtime(until):%d %b %Y %H:%M}" if until else "paused"

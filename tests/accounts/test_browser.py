@@ -97,3 +97,74 @@ def test_a_security_key_is_added_and_signs_in(browser, live_server):
     page.click("#mfa_webauthn_authenticate")
     expect(page.locator("h1#overview-heading")).to_be_visible(timeout=15_000)
     assert browser.errors == []
+
+
+def test_with_require_2fa_enrolment_follows_sign_in_without_a_second_password_prompt(browser, live_server, settings):
+    settings.REQUIRE_2FA = True
+    user_in_role("ada", roles.VIEWER)
+    page, base = browser.page, live_server.url
+    visited = []
+    page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
+    _sign_in(page, base, "ada")
+    expect(page).to_have_url(f"{base}/accounts/2fa/totp/activate/")
+    expect(page.locator("#authenticator_secret")).not_to_have_value("")
+    assert not any("/reauthenticate/" in url for url in visited), visited
+    browser.screenshot("03-enrol-right-after-sign-in")
+    assert browser.errors == []
+
+
+def test_every_password_link_leads_to_the_one_reset_flow(browser, live_server, settings):
+    user_in_role("ada", roles.VIEWER)
+    page, base = browser.page, live_server.url
+    reset = f"{base}/accounts/password/reset/"
+
+    page.goto(f"{base}/accounts/login/")
+    page.click("#forgotten-password")
+    expect(page).to_have_url(reset)
+
+    # Locked out: the message offers the reset, and says what it does to the lock.
+    for _ in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "ada")
+        page.fill("#id_password", "wrong-password")
+        page.click("#login-form button[type=submit]")
+    _sign_in(page, base, "ada")
+    expect(page.locator(".field-errors")).to_contain_text("a completed reset lifts the lock")
+    browser.screenshot("04-lockout-offers-reset")
+    page.click("#lockout-reset")
+    expect(page).to_have_url(reset)
+
+    # The page that asks for the password again has the way out too.
+    from django.core.cache import cache
+
+    cache.clear()  # the lock ends (as its window would)
+    _sign_in(page, base, "ada")
+    expect(page.locator("h1#overview-heading")).to_be_visible()
+    page.goto(f"{base}/accounts/reauthenticate/")
+    page.click("#forgotten-password")
+    expect(page).to_have_url(reset)
+
+    # Django's old pages are gone: their addresses lead to allauth's.
+    page.goto(f"{base}/accounts/password_change/")
+    expect(page).to_have_url(f"{base}/accounts/password/change/")
+    assert browser.errors == []
+
+
+def test_sign_out_everywhere_offers_to_revoke_api_tokens(browser, live_server):
+    import requests
+
+    from api import tokens
+
+    user = user_in_role("ada", roles.VIEWER)
+    _, raw = tokens.create_token(user, "script")
+    page, base = browser.page, live_server.url
+    _sign_in(page, base, "ada")
+    page.goto(f"{base}/accounts/profile/")
+    expect(page.locator("label[for=revoke-api-tokens]")).to_contain_text("Also revoke my API tokens (1 active)")
+    page.check("#revoke-api-tokens")
+    browser.screenshot("05-sign-out-everywhere")
+    page.click("#sign-out-everywhere button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("1 API token(s) revoked.")
+    answer = requests.get(f"{base}/api/v1/watches", headers={"Authorization": f"Bearer {raw}"}, timeout=10)
+    assert answer.status_code == 401
+    assert browser.errors == []

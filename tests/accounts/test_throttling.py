@@ -78,3 +78,76 @@ def test_turning_the_throttle_off_lets_the_sixth_attempt_in(client, shared_cache
     user_in_role("ada", roles.VIEWER)
     _fail(client, "ada", 5)
     assert sign_in(client, "ada")["Location"] == reverse("monitors:overview")
+
+
+# --- the one password flow (allauth's): throttled, audited, and what a reset does to a lock ---
+
+def _reset_link(smtp_server, count):
+    import re
+
+    from tests.fixtures.smtp import body
+
+    message = smtp_server.wait_for_count(count)[-1]
+    return re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", body(message, "plain")).group(1)
+
+
+def _complete_reset(client, link, new_password):
+    form = client.get(link, follow=True)
+    return client.post(form.redirect_chain[-1][0], {"password1": new_password, "password2": new_password})
+
+
+def test_reset_emails_are_throttled(client, shared_cache, smtp_server):
+    user_in_role("ada", roles.VIEWER)
+    answers = [client.post(reverse("account_reset_password"), {"email": "ada@example.com"}).status_code
+               for _ in range(12)]
+    assert answers[:3] == [302] * 3 and set(answers[3:]) == {429}
+    assert len(smtp_server.received()) == 3
+
+
+def test_wrong_current_passwords_are_throttled_on_the_change_page(client, shared_cache):
+    user = user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    url = reverse("account_change_password")
+    new = {"password1": "a-new-pass-phrase-42", "password2": "a-new-pass-phrase-42"}
+    answers = [client.post(url, {"oldpassword": f"wrong-{n}", **new}).status_code for n in range(15)]
+    assert answers[:5] == [200] * 5 and set(answers[5:]) == {429}
+    # Past the limit even the right one is refused until the window ends.
+    assert client.post(url, {"oldpassword": PASSWORD, **new}).status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # Django's own page, unthrottled before, only leads here now.
+    assert client.get("/accounts/password_change/")["Location"] == url
+
+
+def test_own_password_change_and_reset_are_audited(client, shared_cache, smtp_server):
+    from audit.models import AuditEvent
+
+    user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    changed = client.post(reverse("account_change_password"), {
+        "oldpassword": PASSWORD, "password1": "a-new-pass-phrase-42", "password2": "a-new-pass-phrase-42"})
+    assert changed.status_code == 302
+    client.post(reverse("logout"))
+    client.post(reverse("account_reset_password"), {"email": "ada@example.com"})
+    assert _complete_reset(client, _reset_link(smtp_server, 1), "another-pass-phrase-43").status_code == 302
+    rows = AuditEvent.objects.filter(action="auth.password_change").order_by("pk")
+    assert [(r.actor_name, r.target, r.after) for r in rows] == [
+        ("ada", "user:ada", {"how": "own"}), ("ada", "user:ada", {"how": "reset"})]
+
+
+def test_the_lockout_links_to_the_reset_and_a_completed_reset_lifts_the_lock(client, shared_cache, smtp_server):
+    user_in_role("ada", roles.VIEWER)
+    _fail(client, "ada", 5)
+    locked = sign_in(client, "ada").content.decode()
+    assert REFUSED in locked and "a completed reset lifts the lock" in locked
+    assert f'href="{reverse("account_reset_password")}" id="lockout-reset"' in locked
+    client.post(reverse("account_reset_password"), {"email": "ada@example.com"})
+    assert _complete_reset(client, _reset_link(smtp_server, 1), "a-new-pass-phrase-42").status_code == 302
+    assert sign_in(client, "ada", password="a-new-pass-phrase-42")["Location"] == reverse("monitors:overview")
+
+
+def test_the_admins_own_password_page_leads_to_the_one_flow(client, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    client.force_login(boss)
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302 and response["Location"] == reverse("account_change_password")

@@ -74,3 +74,30 @@ def test_without_require_2fa_no_enrolment_is_asked_for(client):
     user_in_role("ada", roles.VIEWER)
     sign_in(client, "ada")
     assert client.get(WATCHLIST).status_code == 200
+
+
+def test_require_2fa_enrolment_right_after_sign_in_asks_no_password_again(client, settings):
+    settings.REQUIRE_2FA = True
+    user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200, page.get("Location")
+    assert "form" in page.context
+
+
+def test_a_sign_in_long_ago_still_needs_the_password_again_to_enrol(client, settings):
+    import time
+
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    settings.REQUIRE_2FA = True
+    user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] = time.time() - 3600
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate"))

@@ -173,8 +173,15 @@ def test_mute_and_unmute_a_watch_with_htmx(owner_client, owner):
     response = owner_client.post(url, {"muted": "1"}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and b"Unmute alerts" in response.content
     assert Watch.objects.get(pk=my_watch.pk).muted
-    response = owner_client.post(url, {"muted": "0", "next": "https://evil.example/"})
-    assert response.status_code == 302 and response["Location"] == SETTINGS
+    # Another site, or a bare word (redirect() took it for a URL name: a 500), is refused
+    # with a 400 that says why, and the switch stays as it was.
+    for bad in ("https://evil.example/", "settings", "//evil.example/x"):
+        response = owner_client.post(url, {"muted": "0", "next": bad})
+        assert response.status_code == 400, bad
+        assert "must be a path on this site" in response.content.decode()
+        assert Watch.objects.get(pk=my_watch.pk).muted
+    response = owner_client.post(url, {"muted": "0", "next": "/alerts/"})
+    assert response.status_code == 302 and response["Location"] == "/alerts/"
     assert not Watch.objects.get(pk=my_watch.pk).muted
 
 

@@ -49,3 +49,50 @@ def test_each_user_has_their_own_token(preference, other_user):
     Client().post(url(theirs.unsubscribe_token))
     assert AlertPreference.objects.get(pk=preference.pk).enabled
     assert not AlertPreference.objects.get(pk=theirs.pk).enabled
+
+
+def test_the_token_is_stored_only_as_a_hash(preference, other_user):
+    from django.db import connection
+
+    from alerts.preferences import lock_preferences
+
+    token = preference.unsubscribe_token
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM alerts_alertpreference")
+        stored = repr(cursor.fetchall())
+    assert token not in stored
+    import hashlib
+
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+    # Rows made in bulk (the alert path) get a working link too, each its own.
+    from django.db import transaction
+
+    with transaction.atomic():
+        theirs = lock_preferences([other_user.pk])[other_user.pk]
+    assert theirs.unsubscribe_token != token
+    assert Client().get(url(theirs.unsubscribe_token)).status_code == 200
+    assert Client().get(url(token)).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_hashes_existing_tokens_and_retires_their_links(owner):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    old_token = "an-old-plain-token-" + "x" * 30
+    executor = MigrationExecutor(connection)
+    executor.migrate([("alerts", "0003_channel_deliveries")])
+    try:
+        old_apps = executor.loader.project_state([("alerts", "0003_channel_deliveries")]).apps
+        old_apps.get_model("alerts", "AlertPreference").objects.create(user_id=owner.pk, unsubscribe_token=old_token)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM alerts_alertpreference")
+        assert old_token not in repr(cursor.fetchall())
+    preference = AlertPreference.objects.get(user=owner)
+    # The old link is retired (the page says so); the new one works.
+    assert Client().get(url(old_token)).status_code == 404
+    assert Client().get(url(preference.unsubscribe_token)).status_code == 200

@@ -185,3 +185,18 @@ def test_nobody_revokes_another_users_token(client, owner, other_user):
     assert client.post(f"/api-tokens/{token.pk}/revoke/").status_code == 404
     client.logout()
     assert client.get("/api/v1/watches", **headers).status_code == 200
+
+
+def test_require_2fa_refuses_the_token_of_a_user_without_two_factor_until_they_enrol(client, owner, settings):
+    from allauth.mfa.models import Authenticator
+
+    headers = bearer(owner, Scope.READ)
+    settings.REQUIRE_2FA = True
+    for path in ("/api/v1/watches", "/api/v1/exports/watchlist.csv"):
+        refused = client.get(path, **headers)
+        assert refused.status_code == 401, path
+        assert refused.json()["code"] == "two_factor_required"
+        assert "Two-factor sign-in is required" in refused.json()["message"]
+    Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    assert client.get("/api/v1/watches", **headers).status_code == 200
+    assert client.get("/api/v1/exports/watchlist.csv", **headers).status_code == 200

@@ -149,3 +149,23 @@ def test_a_wrong_second_factor_is_one_failed_sign_in(client, settings):
     [row] = AuditEvent.objects.filter(action="auth.sign_in_failed")[: before + 1]
     assert AuditEvent.objects.filter(action="auth.sign_in_failed").count() == before + 1
     assert row.after == {"step": "2fa"} and "12345x" not in all_rows_text()
+
+
+def test_sign_out_everywhere_offers_to_revoke_api_tokens_too(client, django_user_model):
+    from api import tokens
+    from api.models import ApiToken
+
+    user = django_user_model.objects.create_user("ada", password="pw-123-long-enough")
+    _, raw = tokens.create_token(user, "script")
+    client.force_login(user)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert 'name="revoke_api_tokens"' in page and "Also revoke my API tokens (1 active)" in page
+    # Without the box ticked the token keeps working; with it, it stops.
+    client.post(reverse("accounts:sign_out_everywhere"))
+    assert client.get("/api/v1/watches", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    client.force_login(user)
+    done = client.post(reverse("accounts:sign_out_everywhere"), {"revoke_api_tokens": "on"}, follow=True)
+    assert "1 API token(s) revoked." in done.content.decode()
+    assert client.get("/api/v1/watches", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    assert ApiToken.objects.get().revoked_at is not None
+    assert AuditEvent.objects.filter(action="auth.sign_out_everywhere").order_by("pk").last().after["api_access_revoked"] == 1

@@ -186,3 +186,22 @@ def test_delete(owner_client, owner):
     channel = make_channel(owner, Kind.EMAIL, "a@example.com")
     assert owner_client.post(reverse("channels:delete", args=[channel.pk])).status_code == 302
     assert not Channel.objects.exists()
+
+
+def test_a_refused_target_shows_no_internal_address_on_the_channel_page(owner_client, owner, settings, monkeypatch):
+    """What an Operator reads after a refused send: the reason, never what the name resolved to."""
+    import socket
+
+    from channels import delivery, network
+
+    from .builders import incident_notification
+
+    monkeypatch.setattr(network.socket, "getaddrinfo",
+                        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.9.8.7", port))])
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
+    channel = make_channel(owner, Kind.WEBHOOK, "https://internal.example/hook")
+    delivery.deliver(channel, incident_notification(), "k")
+    page = owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
+    log = owner_client.get(reverse("channels:log", args=[channel.pk])).content.decode()
+    assert "points to a private address" in page + log
+    assert "10.9.8.7" not in page + log

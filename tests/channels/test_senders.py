@@ -181,3 +181,32 @@ def test_apprise_posts_through_its_own_plugin_and_is_guarded(owner, webhook_rece
     result = senders.send(channel, incident_notification(), "k")
     assert not result.ok and "Refused" in result.error
     assert len(webhook_receiver.requests()) == 1
+
+
+@pytest.mark.parametrize("kind, path", [(Kind.APPRISE, "/apprise"), (Kind.WEBHOOK, "/hook")])
+def test_no_channel_kind_follows_a_redirect(owner, webhook_receiver, kind, path):
+    """A public redirector could point inward: the next hop is never requested."""
+    from tests.fixtures.receiver import Receiver
+
+    inner = Receiver().start()
+    try:
+        webhook_receiver.redirect(inner.url("/internal"))
+        scheme = "json" if kind == Kind.APPRISE else "http"
+        channel = make_channel(owner, kind, f"{scheme}://127.0.0.1:{webhook_receiver.port}{path}")
+        result = senders.send(channel, incident_notification(), "k")
+        assert not result.ok and not result.retryable, result
+        assert len(webhook_receiver.requests(path)) == 1
+        assert inner.requests() == []
+    finally:
+        inner.stop()
+
+
+def test_a_refusal_names_no_resolved_address(owner, settings, monkeypatch):
+    """Operators read the error on the channel page: internal DNS stays internal."""
+    monkeypatch.setattr(network.socket, "getaddrinfo",
+                        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.30.40", port))])
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
+    for kind, url in ((Kind.WEBHOOK, "https://internal.example/hook"), (Kind.APPRISE, "json://internal.example/x")):
+        result = senders.send(make_channel(owner, kind, url), incident_notification(), "k")
+        assert not result.ok and "a private address" in result.error, result.error
+        assert "10.20.30.40" not in result.error

@@ -196,3 +196,21 @@ def test_search_filter_and_execution_actions_on_a_phone(
     expect(page.locator("tr.watch-row")).to_have_count(1)
 
     assert browser.errors == [], f"console errors (CSP violations?): {browser.errors}"
+
+
+def test_bad_input_shows_a_400_page_that_says_what_was_wrong(transactional_db, browser, live_server, owner):
+    """A hand-edited address (Unicode digits for a monitor's number) used to be a bare 500."""
+    from playwright.sync_api import expect
+
+    page = browser.page
+    log_in(page, live_server, owner)
+    page.wait_for_url(re.compile(r"/$"))
+    response = page.goto(f"{live_server.url}/incidents/?monitor=%C2%B2")
+    assert response.status == 400
+    expect(page.locator("h1")).to_have_text("Bad request")
+    expect(page.locator("main .message-error")).to_contain_text("Choose the monitor from the list")
+    expect(page.locator("header nav")).to_be_visible()  # the site's own page, menu and all
+    browser.screenshot("06-bad-input")
+    # The 400 itself is the one console line, and the expected one.
+    assert browser.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    browser.errors.clear()

@@ -20,7 +20,7 @@ def rendered_pages(owner_client, owner, client):
         owner_client.get(reverse("executions:detail", kwargs={"uuid": w.execution.uuid})),
     ]
     client.logout()
-    pages += [client.get(reverse("login")), client.get(reverse("password_reset"))]
+    pages += [client.get(reverse("login")), client.get(reverse("account_reset_password"))]
     return pages
 
 

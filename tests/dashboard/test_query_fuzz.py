@@ -6,6 +6,7 @@ execution the user watches, an int an id that exists (or 1), a str a word.
 """
 
 import uuid as uuid_lib
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -79,13 +80,21 @@ def _assert_no_server_error(client, path, query, htmx):
     assert response.status_code < 500, f"GET {path}?{query} answered {response.status_code}"
 
 
-_EVERY_KEY = ["q", "status", "sort", "page", "size", "known", "fresh", "awaiting", "show", "next"]
+_EVERY_KEY = ["q", "status", "sort", "page", "size", "known", "fresh", "awaiting", "show", "next",
+              "monitor", "blueprint", "until", "updated_since"]
+# str.isdigit() is true for these, int() of some of them fails, and a database id is none of them.
+UNICODE_DIGITS = ["²", "٣", "１", "߁", "𝟗"]
+# Python and RFC 3339 take UTC offsets up to 23:59; PostgreSQL stores at most 15:59.
+FAR_OFFSETS = ["2026-06-08T09:00:00+16:00", "2026-06-08T09:00:00-23:59", "2026-06-08T09:00+18:00"]
 NASTY = {
     "nul": "&".join(f"{k}=a%00b" for k in _EVERY_KEY) + "&%00=%00",
     "lone-surrogate": "&".join(f"{k}=%ED%A0%80" for k in _EVERY_KEY),
     "huge-numbers": "&".join(f"{k}=99999999999999999999" for k in _EVERY_KEY),
     "negative": "&".join(f"{k}=-1" for k in _EVERY_KEY),
     "long": "&".join(f"{k}={'x' * 5000}" for k in ["q", "status", "sort"]),
+    "unicode-digits": "&".join(f"{k}={quote(d)}" for k in _EVERY_KEY for d in UNICODE_DIGITS[:1]),
+    "unicode-digit-ids": "&".join(f"{k}={quote(UNICODE_DIGITS[1] + '1')}" for k in _EVERY_KEY),
+    "far-offsets": "&".join(f"{k}={quote(FAR_OFFSETS[0])}" for k in _EVERY_KEY),
 }
 
 
@@ -98,7 +107,12 @@ def test_known_nasty_queries_on_every_url(owner, paths, query):
 
 
 _KEYS = st.sampled_from(_EVERY_KEY)
-_VALUES = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.text(max_size=40)
+_VALUES = (
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+    | st.text(max_size=40)
+    | st.lists(st.sampled_from(UNICODE_DIGITS) | st.sampled_from("0123456789"), min_size=1, max_size=4).map("".join)
+    | st.sampled_from(FAR_OFFSETS)
+)
 
 
 @hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

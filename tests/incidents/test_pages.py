@@ -90,7 +90,7 @@ def test_the_list_filters_by_monitor_through_refresh_and_bulk(operator, client):
     assert f"monitor={monitor.pk}" in response["Location"]
     refreshed = client.get(response["Location"], headers=HTMX).content.decode()
     assert f'id="incident-{found.pk}"' in refreshed and f'id="incident-{other.pk}"' not in refreshed
-    assert client.get(LIST, {"monitor": "x\x00"}).status_code == 200  # not a monitor: no filter
+    assert client.get(LIST, {"monitor": "x\x00"}).status_code == 400  # not a monitor: refused, saying why
 
 
 def test_affected_executions_use_the_watchlists_table_filters_and_search(owner, owner_client):
