@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.htmx import fingerprint as make_fingerprint
-from dashboard.htmx import login_required, refresh_context, unchanged
+from dashboard.htmx import is_partial, login_required, push_url, refresh_context, unchanged
 from executions.rows import rendered_rows
 from executions.watchlist import Params
 from monitors.models import Monitor
@@ -74,6 +74,7 @@ def incident_list(request):
     fp = make_fingerprint(sorted(summary.items()), sorted(filters.items()), page_number)
     if not_modified := unchanged(request, fp):
         return not_modified
+    filter_query = urlencode({k: v for k, v in filters.items() if v})
     page = Paginator(incidents.needing_attention_first().select_related("assignee"), PAGE_SIZE).get_page(page_number)
     lines = charts.sparklines([i.pk for i in page.object_list], timezone.now())
     counts = dict(
@@ -88,7 +89,7 @@ def incident_list(request):
         "rows": [{"incident": i, "spark": lines[i.pk]} for i in page.object_list],
         "filters": filters,
         "query": urlencode({**filters, "page": page.number}),
-        "filter_query": urlencode(filters),
+        "filter_query": filter_query,
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
         "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
@@ -96,8 +97,13 @@ def incident_list(request):
         "bulk_actions": list(BULK_ACTIONS),
         **refresh_context(),
     }
-    template = "incidents/_list.html" if request.htmx else "incidents/list.html"
-    return render(request, template, context)
+    if not is_partial(request):
+        return render(request, "incidents/list.html", context)
+    response = render(request, "incidents/_list.html", context)
+    if "known" not in request.GET:
+        # The user filtered: the address bar follows (the refresh moves nothing).
+        push_url(request, response, reverse("incidents:list") + (f"?{filter_query}" if filter_query else ""))
+    return response
 
 
 @require_POST
@@ -177,7 +183,7 @@ def rows(request, pk):
     response = render(request, "incidents/_executions.html", context)
     if not known:
         query = context["params"].query_string()
-        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
+        push_url(request, response, context["page_url"] + (f"?{query}" if query else ""))
     return response
 
 
