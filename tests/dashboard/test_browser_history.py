@@ -85,9 +85,9 @@ def test_incidents_list_filter_open_one_and_come_back(transactional_db, browser,
     page.fill(".incident-filters input[name=q]", "phone")
     page.click(".incident-filters button[type=submit]")
     expect(rows).to_have_count(1)
-    expect(page).to_have_url(re.compile(r"/incidents/\?q=phone$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\?(.*&)?q=phone$"))
     page.select_option(".incident-filters select[name=status]", "open")
-    expect(page).to_have_url(re.compile(r"/incidents/\?status=open&q=phone$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\?status=open&(.*&)?q=phone$"))
     page.click(".incident-filters button[type=submit]")  # nothing new to apply
     expect(rows).to_have_count(1)
     assert _history_length(page) == before + 2
@@ -95,14 +95,14 @@ def test_incidents_list_filter_open_one_and_come_back(transactional_db, browser,
     rows.first.locator("a.incident-title").click()
     expect(page.locator("#incident-heading")).to_contain_text("no phone number")
     page.go_back()
-    expect(page).to_have_url(re.compile(r"/incidents/\?status=open&q=phone$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\?status=open&(.*&)?q=phone$"))
     _whole_page(page, "#incidents-heading")
     expect(page.locator(".incident-filters input[name=q]")).to_have_value("phone")
     expect(page.locator(".incident-filters select[name=status]")).to_have_value("open")
     expect(rows).to_have_count(1)
 
     page.go_back()  # within the page: htmx restores the previous address from the server
-    expect(page).to_have_url(re.compile(r"/incidents/\?q=phone$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\?(.*&)?q=phone$"))
     _whole_page(page, "#incidents-heading")
     expect(page.locator(".incident-filters select[name=status]")).to_have_value("")
     page.go_back()
