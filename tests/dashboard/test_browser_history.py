@@ -23,6 +23,12 @@ from tests.monitors.builders import everything
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.fixture(autouse=True)
+def no_timed_refresh(settings):
+    # Not what these tests are about; a refresh in flight when Back leaves the page is aborted.
+    settings.UI_REFRESH_SECONDS = 600
+
+
 def _history_length(page):
     return page.evaluate("history.length")
 
