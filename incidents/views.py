@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import triagers
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import is_partial, login_required, push_url, refresh_context, unchanged
 from executions.rows import rendered_rows
@@ -114,13 +115,17 @@ def bulk(request):
     if service is None:
         return HttpResponseBadRequest("Unknown action.")
     ids = [int(v) for v in request.POST.getlist("incident") if v.isdigit()][:PAGE_SIZE * 4]
+    back = request.POST.get("next", "")
+    back_url = f"{reverse('incidents:list')}?{back}" if back.isprintable() and len(back) < 1000 else "incidents:list"
+    if not ids:
+        messages.error(request, f"Nothing to {action}: tick one or more incidents first.")
+        return redirect(back_url)
     changed = 0
     for incident in Incident.objects.visible_to(request.user).filter(pk__in=ids):
         service(incident, by=request.user)
         changed += 1
     messages.success(request, f"{changed} incident{'s' if changed != 1 else ''}: {action}d.")
-    back = request.POST.get("next", "")
-    return redirect(f"{reverse('incidents:list')}?{back}" if back.isprintable() and len(back) < 1000 else "incidents:list")
+    return redirect(back_url)
 
 
 def _incident_for(request, pk):
@@ -128,9 +133,16 @@ def _incident_for(request, pk):
 
 
 def _live_context(request, incident):
-    """The incident's facts and actions: what changes when its version does."""
+    """The incident's facts, actions and history: what changes when its version does."""
     fp = make_fingerprint(incident.pk, incident.version)
-    return fp, {"incident": incident, "fingerprint": fp, "statuses": Status, **refresh_context()}
+    return fp, {
+        "incident": incident,
+        "fingerprint": fp,
+        "statuses": Status,
+        "history": incident.history.select_related("by")[:HISTORY_SHOWN],
+        "assignees": triagers().only("pk", "username") if request.user.has_perm("accounts.triage_incidents") else (),
+        **refresh_context(),
+    }
 
 
 def _rows_context(request, incident, refresh=False):
@@ -160,7 +172,6 @@ def detail(request, pk):
     context.update(
         {
             "clients": affected(incident, request.user).values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
-            "history": incident.history.select_related("by")[:HISTORY_SHOWN],
             "raw_sample": incident.sample_info[:RAW_SHOWN],
             "raw_cut": max(len(incident.sample_info) - RAW_SHOWN, 0),
             "timeline": charts.timeline(incident.pk, timezone.now()),
@@ -198,8 +209,16 @@ def _act(incident, action, request):
         if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
             raise ValueError("Snooze for a whole number of occurrences, 1 or more.")
         return services.snooze(incident, by=user, occurrences=int(raw))
+    if action == "unassign":
+        return services.assign(incident, by=user, to=None)
     if action == "assign":
-        return services.assign(incident, by=user)
+        raw = request.POST.get("assignee", "")
+        if not raw.isascii() or not raw.isdigit():
+            raise ValueError("Choose whom to assign it to.")
+        assignee = triagers().filter(pk=int(raw)).first()
+        if assignee is None:
+            raise ValueError("Only an Operator or an Admin can be assigned an incident.")
+        return services.assign(incident, by=user, to=assignee)
     service = services.ACTIONS.get(action)
     if service is None:
         raise ValueError("Unknown action.")
