@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Sum
@@ -215,10 +216,10 @@ def _act(incident, action, request):
         raw = request.POST.get("assignee", "")
         if not raw.isascii() or not raw.isdigit():
             raise ValueError("Choose whom to assign it to.")
-        assignee = triagers().filter(pk=int(raw)).first()
+        assignee = get_user_model().objects.filter(pk=int(raw), is_active=True).first()
         if assignee is None:
-            raise ValueError("Only an Operator or an Admin can be assigned an incident.")
-        return services.assign(incident, by=user, to=assignee)
+            raise ValueError("Choose whom to assign it to.")
+        return services.assign(incident, by=user, to=assignee)  # which checks they may triage
     service = services.ACTIONS.get(action)
     if service is None:
         raise ValueError("Unknown action.")
