@@ -9,8 +9,10 @@ Every new user is a Viewer; a new superuser is an Admin. `assign_role` is the on
 place a role changes (the admin site's user form goes through it too).
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 
 VIEWER, OPERATOR, ADMIN = "Viewer", "Operator", "Admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
@@ -39,6 +41,15 @@ def role_of(user):
         if role in names:
             return role
     return None
+
+
+def triagers():
+    """Active users who may triage incidents (Operators, Admins, superusers): whom an incident is assigned to."""
+    return (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Q(groups__name__in=(OPERATOR, ADMIN)) | Q(is_superuser=True))
+        .distinct().order_by("username")
+    )
 
 
 def default_role(user):

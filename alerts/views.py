@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard.errors import BadInput
 from dashboard.htmx import fingerprint as make_fingerprint
-from dashboard.htmx import login_required, refresh_context, unchanged
+from dashboard.htmx import is_partial, login_required, refresh_context, unchanged
 from executions.models import Watch
 from incidents.models import Occurrence
 
@@ -124,7 +124,7 @@ def events(request):
         "max_attempts": settings.ALERT_MAX_ATTEMPTS,
         **refresh_context(),
     }
-    template = "alerts/_events.html" if request.htmx else "alerts/events.html"
+    template = "alerts/_events.html" if is_partial(request) else "alerts/events.html"
     return render(request, template, context)
 
 

@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 
 from accounts.rules import ORG_CHANNELS
 
+from . import network
 from .models import Kind
 
 # Organisation channels are the Admin role's (accounts/rules.py).
@@ -54,7 +55,7 @@ def validate_target(kind, value):
 
         if apprise.Apprise.instantiate(value) is None:
             raise forms.ValidationError("Apprise does not recognise this URL.")
-        return value
+        return _guarded(value)
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -64,7 +65,18 @@ def validate_target(kind, value):
     allowed = ("https",) if chat_https_only else ("https", "http")
     if parts.scheme not in allowed or not parts.hostname:
         raise forms.ValidationError(f"Enter a full {' or '.join(allowed)} URL.")
-    return value
+    return _guarded(value)
+
+
+def _guarded(url):
+    """`url` if the send-time network guard would let it through; else its refusal, said now."""
+    try:
+        network.check_url(url)
+    except network.Refused as exc:
+        raise forms.ValidationError(str(exc)) from None
+    except OSError:
+        pass  # does not resolve now: the send says so, as it does for any outage
+    return url
 
 
 class ChannelForm(forms.Form):

@@ -138,7 +138,7 @@ def log(request, pk):
     fingerprint = _log_fingerprint(channel)
     if not_modified := unchanged(request, fingerprint):
         return not_modified
-    return render(request, "channels/_log.html", {**_log_context(channel), "fingerprint": fingerprint})
+    return render(request, "channels/_log.html", {**_log_context(channel), "fingerprint": fingerprint, "refreshed": True})
 
 
 @require_POST

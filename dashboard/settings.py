@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "dashboard.htmx.VaryOnHtmx",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
+from dashboard.htmx import fingerprint, login_required, push_url, refresh_context, unchanged
 from kombu.exceptions import OperationalError
 
 from . import tasks, watching
@@ -115,7 +115,7 @@ def watchlist_rows(request):
     if not (known or fresh):
         # A filter, sort or page change by the user: the address bar follows it.
         query = data.params.query_string()
-        response["HX-Push-Url"] = reverse("executions:watchlist") + (f"?{query}" if query else "")
+        push_url(request, response, reverse("executions:watchlist") + (f"?{query}" if query else ""))
     return response
 
 

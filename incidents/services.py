@@ -13,9 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
+from accounts.roles import triagers
 
 from .grouping import set_status
-from .models import Incident, Status
+from .models import Incident, Status, StatusChange
 
 
 def _may_act(incident, by):
@@ -75,17 +76,26 @@ def snooze(incident, by, *, duration=None, occurrences=None, now=None):
     )
 
 
-def assign(incident, by, to=None):
-    """Assign to `to` (default: `by`, "assign to me")."""
+def assign(incident, by, to):
+    """Assign to `to`, who must be able to triage (an Operator or Admin); None unassigns.
+    The change is written to the incident's history as well as the audit log."""
     _may_act(incident, by)
-    assignee = to if to is not None else by
+    if to is not None and not triagers().filter(pk=to.pk).exists():
+        raise ValueError(f"{to.get_username()} cannot triage incidents: assign an Operator or an Admin.")
     with transaction.atomic():
-        before = Incident.objects.select_for_update().get(pk=incident.pk).assignee
-        Incident.objects.filter(pk=incident.pk).update(assignee=assignee, version=F("version") + 1)
+        locked = Incident.objects.select_for_update().select_related("assignee").get(pk=incident.pk)
+        before = locked.assignee
+        if (before and before.pk) == (to and to.pk):
+            return locked
+        note = f"Assigned to {to.get_username()}." if to else f"Unassigned (was {before.get_username()})."
+        StatusChange.objects.create(
+            incident=locked, from_status=locked.status, to_status=locked.status, by=by, note=note, at=timezone.now()
+        )
+        Incident.objects.filter(pk=incident.pk).update(assignee=to, version=F("version") + 1)
         audit.record(
             "incident.assign", actor=by, target=f"incident:{incident.pk}",
             before={"assignee": before.get_username() if before else None},
-            after={"assignee": assignee.get_username() if assignee else None},
+            after={"assignee": to.get_username() if to else None},
         )
     incident.refresh_from_db()
     return incident

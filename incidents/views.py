@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Sum
@@ -19,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import triagers
 from dashboard.errors import ids
 from dashboard.htmx import fingerprint as make_fingerprint
-from dashboard.htmx import login_required, refresh_context, unchanged
+from dashboard.htmx import is_partial, login_required, push_url, refresh_context, unchanged
 from executions.rows import rendered_rows
 from executions.watchlist import Params
 from monitors.models import Monitor
@@ -77,6 +79,7 @@ def incident_list(request):
     fp = make_fingerprint(sorted(summary.items()), sorted(filters.items()), page_number)
     if not_modified := unchanged(request, fp):
         return not_modified
+    filter_query = urlencode({k: v for k, v in filters.items() if v})
     page = Paginator(incidents.needing_attention_first().select_related("assignee"), PAGE_SIZE).get_page(page_number)
     lines = charts.sparklines([i.pk for i in page.object_list], timezone.now())
     counts = dict(
@@ -91,7 +94,7 @@ def incident_list(request):
         "rows": [{"incident": i, "spark": lines[i.pk]} for i in page.object_list],
         "filters": filters,
         "query": urlencode({**filters, "page": page.number}),
-        "filter_query": urlencode(filters),
+        "filter_query": filter_query,
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
         "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
@@ -99,8 +102,13 @@ def incident_list(request):
         "bulk_actions": list(BULK_ACTIONS),
         **refresh_context(),
     }
-    template = "incidents/_list.html" if request.htmx else "incidents/list.html"
-    return render(request, template, context)
+    if not is_partial(request):
+        return render(request, "incidents/list.html", context)
+    response = render(request, "incidents/_list.html", context)
+    if "known" not in request.GET:
+        # The user filtered: the address bar follows (the refresh moves nothing).
+        push_url(request, response, reverse("incidents:list") + (f"?{filter_query}" if filter_query else ""))
+    return response
 
 
 @require_POST
@@ -111,13 +119,17 @@ def bulk(request):
     if service is None:
         return HttpResponseBadRequest("Unknown action.")
     chosen = ids(request.POST.getlist("incident"), "incidents")[:PAGE_SIZE * 4]
+    back = request.POST.get("next", "")
+    back_url = f"{reverse('incidents:list')}?{back}" if back.isprintable() and len(back) < 1000 else "incidents:list"
+    if not chosen:
+        messages.error(request, f"Nothing to {action}: tick one or more incidents first.")
+        return redirect(back_url)
     changed = 0
     for incident in Incident.objects.visible_to(request.user).filter(pk__in=chosen):
         service(incident, by=request.user)
         changed += 1
     messages.success(request, f"{changed} incident{'s' if changed != 1 else ''}: {action}d.")
-    back = request.POST.get("next", "")
-    return redirect(f"{reverse('incidents:list')}?{back}" if back.isprintable() and len(back) < 1000 else "incidents:list")
+    return redirect(back_url)
 
 
 def _incident_for(request, pk):
@@ -125,9 +137,16 @@ def _incident_for(request, pk):
 
 
 def _live_context(request, incident):
-    """The incident's facts and actions: what changes when its version does."""
+    """The incident's facts, actions and history: what changes when its version does."""
     fp = make_fingerprint(incident.pk, incident.version)
-    return fp, {"incident": incident, "fingerprint": fp, "statuses": Status, **refresh_context()}
+    return fp, {
+        "incident": incident,
+        "fingerprint": fp,
+        "statuses": Status,
+        "history": incident.history.select_related("by")[:HISTORY_SHOWN],
+        "assignees": triagers().only("pk", "username") if request.user.has_perm("accounts.triage_incidents") else (),
+        **refresh_context(),
+    }
 
 
 def _rows_context(request, incident, refresh=False):
@@ -157,7 +176,6 @@ def detail(request, pk):
     context.update(
         {
             "clients": affected(incident, request.user).values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
-            "history": incident.history.select_related("by")[:HISTORY_SHOWN],
             "raw_sample": incident.sample_info[:RAW_SHOWN],
             "raw_cut": max(len(incident.sample_info) - RAW_SHOWN, 0),
             "timeline": charts.timeline(incident.pk, timezone.now()),
@@ -180,7 +198,7 @@ def rows(request, pk):
     response = render(request, "incidents/_executions.html", context)
     if not known:
         query = context["params"].query_string()
-        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
+        push_url(request, response, context["page_url"] + (f"?{query}" if query else ""))
     return response
 
 
@@ -195,8 +213,16 @@ def _act(incident, action, request):
         if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
             raise ValueError("Snooze for a whole number of occurrences, 1 or more.")
         return services.snooze(incident, by=user, occurrences=int(raw))
+    if action == "unassign":
+        return services.assign(incident, by=user, to=None)
     if action == "assign":
-        return services.assign(incident, by=user)
+        raw = request.POST.get("assignee", "")
+        if not raw.isascii() or not raw.isdigit():
+            raise ValueError("Choose whom to assign it to.")
+        assignee = get_user_model().objects.filter(pk=int(raw), is_active=True).first()
+        if assignee is None:
+            raise ValueError("Choose whom to assign it to.")
+        return services.assign(incident, by=user, to=assignee)  # which checks they may triage
     service = services.ACTIONS.get(action)
     if service is None:
         raise ValueError("Unknown action.")

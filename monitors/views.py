@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
 from dashboard import errors
-from dashboard.htmx import login_required, refresh_context, unchanged
+from dashboard.htmx import login_required, push_url, refresh_context, unchanged
 from executions.rows import rendered_rows
 from executions.watchlist import Params
 
@@ -225,5 +225,5 @@ def monitor_rows(request, pk):
     response = render(request, "monitors/_executions.html", context)
     if not known:
         query = context["params"].query_string()
-        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
+        push_url(request, response, context["page_url"] + (f"?{query}" if query else ""))
     return response

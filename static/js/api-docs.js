@@ -8,7 +8,8 @@
     window.SwaggerUIBundle({
       url: root.dataset.openapiUrl,
       dom_id: "#swagger-ui",
-      deepLinking: true,
+      // No deep links: Swagger UI puts them inside the operation's button (nested interactive controls).
+      deepLinking: false,
       layout: "BaseLayout",
       // No call to the public validator service: nothing leaves the site.
       validatorUrl: null,

@@ -208,6 +208,21 @@
     });
   }
 
+  /* A table wider than the screen scrolls inside its wrapper: the keyboard must be able to
+   * reach it to scroll it, so a wrapper that scrolls takes a Tab stop (and one that does not,
+   * none). Checked on load, after swaps and when the window is resized. */
+  function scrollableWraps() {
+    document.querySelectorAll(".table-wrap").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) {
+        el.setAttribute("tabindex", "0");
+      } else if (el.getAttribute("tabindex") === "0") {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener(EVENTS.afterSwap, scrollableWraps);
+  window.addEventListener("resize", scrollableWraps);
+
   // Read-only hooks for the browser tests (and a curious console).
   window.liveRefresh = { intervalSeconds: intervalSeconds, paused: function () { return paused; } };
 
@@ -217,5 +232,6 @@
 
   updateTimes();
   expireOffers();
+  scrollableWraps();
   schedule();
 })();

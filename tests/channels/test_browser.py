@@ -29,7 +29,16 @@ def test_add_a_webhook_channel_send_the_test_message_and_see_it_delivered(
 
     browser.screenshot("choose-kind")
     page.click("#kind-webhook a")
+    # Without ALLOW_PRIVATE_WEBHOOK_TARGETS a loopback receiver is refused on save, saying why.
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
     page.fill("#id_name", "Ops receiver")
+    page.fill("#id_target", webhook_receiver.url("/hooks/s3cr3t-path"))
+    page.click("#channel-form button[type=submit]")
+    expect(page.locator("#channel-form")).to_contain_text("private")
+    assert "s3cr3t-path" not in page.content() and not Channel.objects.exists()
+    browser.screenshot("private-target-refused")
+
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = True
     page.fill("#id_target", webhook_receiver.url("/hooks/s3cr3t-path"))
     page.click("#channel-form button[type=submit]")
     secret = page.locator("#secret-value").inner_text().strip()
@@ -45,10 +54,18 @@ def test_add_a_webhook_channel_send_the_test_message_and_see_it_delivered(
     log = page.locator("#delivery-log")
     expect(log).to_contain_text("Delivered", timeout=LAND)
     expect(log).to_contain_text("200")
+    expect(page.locator("#channel-state")).to_have_text("Working")
     assert page.evaluate("window.__noReload") == 1  # all of it live, without a reload
     browser.screenshot("test-delivered")
 
-    [request] = webhook_receiver.delivered()
+    # A failed test: the state follows the last delivery, live.
+    webhook_receiver.error(500)
+    page.click("#send-test")
+    expect(page.locator("#test-result")).to_contain_text("failed", timeout=LAND)
+    expect(page.locator("#channel-state")).to_have_text("Failing", timeout=LAND)
+    assert page.evaluate("window.__noReload") == 1
+
+    request = webhook_receiver.delivered()[0]
     assert Webhook(secret).verify(request.body, request.headers)["type"] == "test"
     assert "s3cr3t-path" not in page.content() and secret not in page.content()
     assert Channel.objects.get().name == "Ops receiver"

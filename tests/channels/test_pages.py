@@ -54,6 +54,61 @@ def test_a_bad_target_is_refused_with_a_message_and_not_echoed(owner_client):
     assert Channel.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "target", ["http://127.0.0.1:8080/in/secret-path-xyz", "http://localhost/in/secret-path-xyz",
+               "https://10.1.2.3/in/secret-path-xyz", "http://[::1]/in/secret-path-xyz"],
+)
+def test_a_private_target_is_refused_when_saved_with_the_guards_reason(owner_client, settings, target):
+    from html import escape
+
+    from channels import network
+
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
+    with pytest.raises(network.Refused) as refused:  # what a send would say
+        network.check_url(target)
+    response = add(owner_client, kind="webhook", target=target)
+    page = response.content.decode()
+    assert response.status_code == 200 and escape(str(refused.value)) in page
+    assert "private" in str(refused.value)
+    assert "secret-path-xyz" not in page
+    assert Channel.objects.count() == 0
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = True  # internal receivers allowed: saved
+    assert add(owner_client, kind="webhook", target=target).status_code == 302
+
+
+def test_a_private_apprise_target_is_refused_when_saved(admin, client, settings):
+    settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
+    client.force_login(admin)
+    page = add(client, kind="apprise", target="json://localhost:8080/secret-path-xyz").content.decode()
+    assert "private" in page and "secret-path-xyz" not in page
+    assert Channel.objects.count() == 0
+
+
+def test_the_state_follows_the_last_delivery(owner_client, owner, webhook_receiver):
+    from channels.delivery import deliver
+
+    from .builders import incident_notification
+
+    channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
+    detail, log = reverse("channels:detail", args=[channel.pk]), reverse("channels:log", args=[channel.pk])
+
+    def state(page):  # the detail page's "State" fact, or the refresh's replacement for it
+        found = re.search(r'<dd id="channel-state"[^>]*>\s*<span[^>]*>([^<]+)<', page)
+        return (found or re.search(r"<dt>State</dt><dd>\s*<span[^>]*>([^<]+)<", page)).group(1)
+
+    assert state(owner_client.get(detail).content.decode()) == "Working"
+    webhook_receiver.error(500)
+    deliver(channel, incident_notification(), "alert_1_channel_1")  # one failed alert, hours from "broken"
+    assert state(owner_client.get(detail).content.decode()) == "Failing"
+    assert "Failing" in owner_client.get(reverse("channels:list")).content.decode()
+    # The log's refresh carries the new state to the page already open.
+    refreshed = owner_client.get(log, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-swap-oob="true"' in refreshed and state(refreshed) == "Failing"
+    webhook_receiver.ok()
+    deliver(channel, incident_notification(), "alert_1_channel_1")
+    assert state(owner_client.get(detail).content.decode()) == "Working"
+
+
 def test_apprise_is_for_staff_only(owner_client, owner):
     assert "?kind=apprise" not in owner_client.get(reverse("channels:add")).content.decode()
     form = owner_client.get(reverse("channels:add"), {"kind": "apprise"}).content.decode()

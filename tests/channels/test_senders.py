@@ -155,9 +155,9 @@ def test_the_connection_goes_to_the_checked_address_with_the_original_host(owner
         connected.append(address)
         return socket.create_connection(("127.0.0.1", webhook_receiver.port), timeout=5)
 
+    channel = make_channel(owner, Kind.WEBHOOK, "http://hooks.example.com:8080/in")  # saved before the lookups counted
     monkeypatch.setattr(network.socket, "getaddrinfo", fake_getaddrinfo)
     monkeypatch.setattr(network.urllib3_connection, "create_connection", fake_create_connection)
-    channel = make_channel(owner, Kind.WEBHOOK, "http://hooks.example.com:8080/in")
     assert senders.send(channel, incident_notification(), "k").ok
     assert lookups == ["hooks.example.com"]  # one lookup: the checked one
     assert connected == [("93.184.215.14", 8080)]  # to the checked address

@@ -128,11 +128,50 @@ def test_actions_change_the_status_record_who_and_answer_htmx_with_the_live_part
     incident.refresh_from_db()
     assert incident.status == Status.SNOOZED and incident.snooze_until_occurrences is None
     assert 3590 < (incident.snoozed_until - incident.status_changed_at).total_seconds() <= 3600
-    client.post(act, {"action": "assign"})
+    client.post(act, {"action": "assign", "assignee": operator.pk})
     incident.refresh_from_db()
     assert incident.assignee == operator
     html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "by operator" in html and "snoozed" in html
+
+
+def test_each_action_answers_with_the_history_and_assignment_is_in_it(operator, admin, owner, client):
+    client.force_login(operator)
+    incident = mine(operator)
+    Incident.objects.filter(pk=incident.pk).update(assignee=None)
+    act = reverse("incidents:act", args=[incident.pk])
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    # Anyone who may triage can be given it; a Viewer cannot.
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', page.split('id="assignee"')[1].split("</select>")[0]))
+    assert options == {str(operator.pk): "operator (me)", str(admin.pk): "admin"}
+
+    def history(response):
+        assert response.status_code == 200
+        text = re.sub(r"<[^>]+>", "", response.content.decode().split('id="history-heading"')[1])
+        return unescape(re.sub(r"\s+", " ", text))
+
+    assert "open → acknowledged by operator" in history(client.post(act, {"action": "acknowledge"}, headers=HTMX))
+    assert "→ snoozed by operator" in history(client.post(act, {"action": "snooze_1d"}, headers=HTMX))
+    assert "Assigned to admin. by operator" in history(
+        client.post(act, {"action": "assign", "assignee": admin.pk}, headers=HTMX)
+    )
+    assert Incident.objects.get().assignee == admin
+    refused = client.post(act, {"action": "assign", "assignee": owner.pk}, headers=HTMX)
+    assert refused.status_code == 400 and "Operator or an Admin" in refused.content.decode()
+    assert "Unassigned (was admin). by operator" in history(client.post(act, {"action": "unassign"}, headers=HTMX))
+    assert Incident.objects.get().assignee is None
+    assert "→ resolved by operator" in history(client.post(act, {"action": "resolve"}, headers=HTMX))
+
+
+def test_a_bulk_action_with_nothing_ticked_is_refused_with_a_message(operator, client):
+    client.force_login(operator)
+    incident = mine(operator)
+    response = client.post(reverse("incidents:bulk"), {"action": "resolve", "next": "q=sms"}, follow=True)
+    assert response.redirect_chain[-1][0] == f"{LIST}?q=sms"
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message == "Nothing to resolve: tick one or more incidents first."
+    incident.refresh_from_db()
+    assert incident.status == Status.OPEN
 
 
 def test_bulk_acknowledge_resolve_and_ignore(operator, client):
