@@ -16,7 +16,7 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -169,6 +169,17 @@ def _watch_for(request, uuid, *, shared=False):
         found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).distinct()
         watch = Watch(user=request.user, execution=get_object_or_404(found))
     return watch
+
+
+def _visible_execution(request, uuid):
+    """The execution if the execution page would show it to this user, else None."""
+    execution = Execution.objects.filter(uuid=uuid).first()
+    if execution is None:
+        return None
+    if (execution.watches.filter(user=request.user).exists()
+            or execution.monitor_findings.exists() or _may_see_unwatched(request, execution)):
+        return execution
+    return None
 
 
 def _may_see_unwatched(request, execution):
@@ -369,9 +380,14 @@ def execution_unwatch(request, uuid):
 @require_GET
 @login_required
 def step_info(request, uuid, step_uuid):
-    """A step's raw `info` as plain text: the page shows only its start when it is long."""
-    watch = _watch_for(request, uuid)
-    step = get_object_or_404(watch.execution.steps.only("info"), uuid=step_uuid)
+    """A step's raw `info` as plain text: the page shows only its start when it is long.
+
+    Whoever may read the execution's page may read this: its watcher, anyone for an
+    execution a monitor found, and whoever may see it unwatched."""
+    execution = _visible_execution(request, uuid)
+    if execution is None:
+        raise Http404
+    step = get_object_or_404(execution.steps.only("info"), uuid=step_uuid)
     # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.
     return HttpResponse(step.info, content_type="text/plain; charset=utf-8")
 
