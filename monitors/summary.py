@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subque
 from dashboard.htmx import fingerprint
 from executions.models import Execution, PollState, TokenState, Watch
 from executions.watchlist import TROUBLE_STATES
+from incidents.models import Incident, Status
 
 from .models import Finding, Monitor, Subscription
 
@@ -138,6 +139,7 @@ class Overview:
     monitors: list
     health: PollHealth
     fingerprint: str
+    open_incidents: int = 0
 
 
 _LIST_FIELDS = ("id", "uuid", "name", "status", "account_name", "failure_message", "remote_created_at",
@@ -187,6 +189,8 @@ def overview(user, now):
         .only(*_LIST_FIELDS)[:LIST_LIMIT]
     )
     failing_count, running_count = _capped_counts(failing_qs, running_qs)
+    # The full list of what is failing, grouped by cause: the open incidents (linked from "Failing now").
+    open_incidents = Incident.objects.visible_to(user).filter(status=Status.OPEN).count()
     monitors = list(Monitor.objects.all())
     health = poll_health(now)
     fp = fingerprint(
@@ -194,6 +198,6 @@ def overview(user, now):
         [(e.pk, e.version) for e in running], running_count,
         [(m.pk, m.updated_at, m.last_swept_at, m.lag_seconds, m.last_sweep_error) for m in monitors],
         health.polling, health.overdue, sorted(health.trouble.items()), health.token_paused,
-        int(now.timestamp() // 60),
+        int(now.timestamp() // 60), open_incidents,
     )
-    return Overview(failing, failing_count, running, running_count, monitors, health, fp)
+    return Overview(failing, failing_count, running, running_count, monitors, health, fp, open_incidents)
