@@ -204,6 +204,7 @@ class LiveState:
     live: bool
     awaiting: datetime | None
     fingerprint: str
+    polling: bool = False
 
 
 def _live_state(watch, awaiting, now=None, execution=None):
@@ -216,12 +217,14 @@ def _live_state(watch, awaiting, now=None, execution=None):
         awaiting = None  # the requested poll has landed
     # Nothing polls an execution nobody watches: its page shows the last known state, still.
     live = watch is not None and (not e.final_confirmed or awaiting is not None)
+    # The claim writes "last polled" in advance: until its batch reports, say "polling…".
+    polling = e.claim_token is not None and Execution.objects.stale_claims().filter(pk=e.pk).exists()
     fp = fingerprint(
         e.pk, e.version, e.updated_at, e.payload_hash, e.status, e.last_polled_at, e.next_poll_at,
         e.poll_state, e.last_poll_error, e.consecutive_errors, e.final_confirmed,
-        watch and (watch.pk, watch.updated_at, watch.label), live,
+        watch and (watch.pk, watch.updated_at, watch.label), live, polling,
     )
-    return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
+    return LiveState(live=live, awaiting=awaiting, fingerprint=fp, polling=polling)
 
 
 def _live_context(watch, execution, state, **extra):
