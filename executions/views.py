@@ -30,7 +30,7 @@ from kombu.exceptions import OperationalError
 
 from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
-from .models import Execution, Watch
+from .models import Execution, PollState, Watch
 from .rows import rendered_rows
 from .steps import rendered_steps
 from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
@@ -216,7 +216,9 @@ def _live_state(watch, awaiting, now=None, execution=None):
     if awaiting is not None and e.last_polled_at is not None and e.last_polled_at >= awaiting:
         awaiting = None  # the requested poll has landed
     # Nothing polls an execution nobody watches: its page shows the last known state, still.
-    live = watch is not None and (not e.final_confirmed or awaiting is not None)
+    # Nor one Plannr does not know, once polling gave up on it (scheduling.after_error).
+    given_up = e.next_poll_at is None and e.poll_state == PollState.NOT_FOUND
+    live = watch is not None and (not (e.final_confirmed or given_up) or awaiting is not None)
     # The claim writes "last polled" in advance: until its batch reports, say "polling…".
     polling = e.claim_token is not None and Execution.objects.stale_claims().filter(pk=e.pk).exists()
     fp = fingerprint(
@@ -400,12 +402,17 @@ def step_info(request, uuid, step_uuid):
 def execution_watch(request, uuid):
     """Watch one execution (again): "Watch again" on its page, and "Undo" after unwatching."""
     label = _clean_label(request.POST.get("label", ""))
-    watching.watch_executions(request.user, [uuid], label)
+    result = watching.watch_executions(request.user, [uuid], label)
     forget_counts(request.user)
     if request.POST.get("undo"):
         messages.success(request, "Undone: watching it again.")
         return redirect("executions:watchlist")
-    messages.success(request, "Watching this execution again: it is polled within seconds.")
+    if result.already_watched:
+        messages.info(request, "You already watch this execution.")
+    elif str(uuid) in request.session.get("unwatched", []):
+        messages.success(request, "Watching this execution again: it is polled within seconds.")
+    else:
+        messages.success(request, "Now watching this execution: it is polled from Plannr within seconds.")
     return redirect("executions:detail", uuid=uuid)
 
 

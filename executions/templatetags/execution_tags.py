@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from executions.failures import is_failure_status, is_running_status
-from executions.models import FailureKind
+from executions.models import FailureKind, PollState
 from executions.watchlist import TROUBLE_STATES
 
 register = template.Library()
@@ -31,6 +31,11 @@ def status_kind(status):
 @register.filter
 def status_text(status):
     return status.replace("_", " ") if status else "not polled yet"
+
+
+@register.filter
+def is_not_found(poll_state):
+    return poll_state == PollState.NOT_FOUND
 
 
 @register.filter
