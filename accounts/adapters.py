@@ -34,21 +34,12 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         if code == "too_many_login_attempts":
             # The same words whether or not the account exists.
-            # A completed reset lifts this lock (receivers.password_reset), so suggesting one is true.
             return ValidationError(
                 f"Too many failed sign-in attempts. Wait {settings.LOGIN_FAILURE_WINDOW_MINUTES} minutes "
-                "before trying again, or reset your password (a completed reset lifts the lock).",
+                "before trying again, or reset your password.",
                 code=code,
             )
         return super().validation_error(code, *args)
-
-    def is_reauthentication_required(self, *, app, **kwargs):
-        # A password sign-in a moment ago is as good as typing the password again: without
-        # this, REQUIRE_2FA sends a user who just signed in to a second password prompt
-        # before enrolment. allauth counts only explicit reauthentications.
-        if super().is_reauthentication_required(app=app, **kwargs) and not _signed_in_recently(self.request):
-            return True
-        return False
 
     def format_email_subject(self, subject):
         return f"[Plannr monitor] {subject}"
@@ -99,26 +90,6 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text):
         return self._fernet().decrypt(encrypted_text.encode()).decode()
-
-
-def _signed_in_recently(request):
-    import time
-
-    from allauth.account import app_settings
-    from allauth.account.internal.flows.login import get_authentication_records
-
-    if request is None or not request.user.is_authenticated:
-        return False
-    records = [r for r in get_authentication_records(request, request.user) if r.get("method") == "password"]
-    return bool(records) and time.time() - records[-1]["at"] < app_settings.REAUTHENTICATION_TIMEOUT
-
-
-def lift_sign_in_lock(request, user):
-    """Clear the per-account failed sign-in count (allauth's `login_failed` key: site:username)."""
-    from allauth.core import ratelimit
-
-    key = AccountAdapter(request)._get_login_attempts_cache_key(request, username=user.get_username())
-    ratelimit.clear(request, action="login_failed", key=key)
 
 
 def _claims(sociallogin):

