@@ -11,7 +11,7 @@ from accounts.profiles import profile_for
 from api.tokens import create_token
 from monitors.models import Monitor, Scope
 from tests.builders import failed_step, ingest_signal, make_execution, watch
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -19,11 +19,6 @@ pytestmark = [pytest.mark.browser]
 SITE_TIME = r"\d{2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}(:\d{2})? [A-Z+\-0-9]+"
 
 
-def log_in(page, live_server, user, next_url):
-    page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form button[type=submit]")
 
 
 def test_words_and_formats(transactional_db, browser, live_server, owner):
@@ -44,7 +39,7 @@ def test_words_and_formats(transactional_db, browser, live_server, owner):
     create_token(owner, "reporting", expires_at=now + timedelta(days=30))
 
     page = browser.page
-    log_in(page, live_server, owner, f"/monitors/{monitor.pk}/")
+    sign_in(page, live_server, owner, f"/monitors/{monitor.pk}/")
     expect(page.locator("h1#monitor-heading")).to_have_text("One day back")
     expect(page.locator("#start-note")).to_have_text("(backfilled 1 day before it was created)")
     assert "the 1 day before" not in page.content()

@@ -10,16 +10,11 @@ from django.utils import timezone
 
 from executions import polling
 from executions.models import Execution
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("redis_client")]
 
 
-def log_in(page, live_server, user, next_url):
-    page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form button[type=submit]")
 
 
 def test_an_unknown_execution_is_shown_as_not_found_and_given_up(
@@ -31,7 +26,7 @@ def test_an_unknown_execution_is_shown_as_not_found_and_given_up(
     settings.UI_REFRESH_SECONDS = 1
     unknown = str(uuid_lib.uuid4())
     page = browser.page
-    log_in(page, live_server, owner, f"/executions/{unknown}/")
+    sign_in(page, live_server, owner, f"/executions/{unknown}/")
     expect(page.locator("#watch-it")).to_be_visible()
     # That page answers 404 by design ("nothing to see"): the one console error expected.
     assert all("status of 404" in e for e in browser.errors), browser.errors
@@ -71,7 +66,7 @@ def test_a_claimed_poll_reads_polling_until_its_batch_reports(
     watch_all(owner, [uuid])
     polling.run_cycle()
     page = browser.page
-    log_in(page, live_server, owner, f"/executions/{uuid}/")
+    sign_in(page, live_server, owner, f"/executions/{uuid}/")
     cell = page.locator("#last-polled")
     expect(cell.locator("time")).to_be_visible()
 

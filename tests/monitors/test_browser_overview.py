@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.builders import failed_step, ingest_signal, make_execution, watch
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -23,10 +23,7 @@ def test_failing_now_says_how_many_it_shows_and_links_to_the_open_incidents(tran
         ingest_signal(execution)
 
     page = browser.page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    sign_in(page, live_server, owner, "/overview/")
     expect(page).to_have_url(re.compile(r"/overview/$"))
     section = page.locator("#failing-now")
     expect(section.locator("h2 .count")).to_have_text("12")

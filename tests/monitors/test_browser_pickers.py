@@ -11,7 +11,7 @@ from django.utils import timezone
 from monitors.models import Monitor, Scope
 from simulator import stories
 from tests.builders import make_execution
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -30,10 +30,7 @@ def test_pick_clients_and_paste_plannr_links_for_blueprint_and_client_monitors(
     make_execution(client="Bob Brown", account_uuid=bob)
 
     page = browser.page
-    page.goto(f"{live_server.url}/accounts/login/?next=/monitors/new/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    sign_in(page, live_server, owner, "/monitors/new/")
     expect(page).to_have_url(re.compile(r"/monitors/new/$"))
 
     # The blueprint picker: names with their uuids, from the monitors already made.
