@@ -16,7 +16,9 @@ class LoginForm(AllauthLoginForm):
 
 
 # The areas of the IANA zone names people pick from, in the order the list shows them.
-ZONE_AREAS = ("Europe", "America", "Africa", "Asia", "Atlantic", "Australia", "Indian", "Pacific", "Antarctica", "Arctic")
+ZONE_AREAS = (
+    "Europe", "America", "Africa", "Asia", "Atlantic", "Australia", "Indian", "Pacific", "Antarctica", "Arctic",
+)
 
 
 @functools.cache
@@ -27,12 +29,13 @@ def canonical_zones():
     for directory in zoneinfo.TZPATH:
         try:
             with open(os.path.join(directory, "zone.tab"), encoding="utf-8") as tab:
-                names = {line.split("\t")[2].strip() for line in tab if line.strip() and not line.startswith("#")}
+                rows = [line.split("\t") for line in tab if line.strip() and not line.startswith("#")]
+                names = {row[2].strip() for row in rows}
         except OSError:
             continue
         break
     available = zoneinfo.available_timezones()
-    if not names:  # no zone.tab here (the tzdata package alone): Area/Place names, still no aliases
+    if not names:  # no zone.tab here (the tzdata package alone): Area/Place names (no "GB", "US/...")
         names = {n for n in available if n.split("/", 1)[0] in ZONE_AREAS}
     return frozenset(n for n in names if n in available) | {"UTC"}
 

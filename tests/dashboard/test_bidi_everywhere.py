@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core import mail
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -93,7 +92,7 @@ def test_every_email_and_message_template_is_sent_without_bidi_controls(admin, w
     from types import SimpleNamespace
 
     from alerts import channel_alerts, emails
-    from alerts.models import Delivery, Digest, FailureEvent, ThrottleWindow
+    from alerts.models import Digest, FailureEvent, ThrottleWindow
     from alerts.preferences import get_preference
 
     rendered = {}

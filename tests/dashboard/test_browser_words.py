@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.profiles import profile_for
 from api.tokens import create_token
 from monitors.models import Monitor, Scope
-from tests.builders import failed_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, watch
 from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser]

@@ -1,7 +1,6 @@
 """In Chromium: what a person sees of an execution Plannr does not know (issue 20.17) and of
 a poll under way (20.35). Real simulator over HTTP; the polls are run by the test, in order."""
 
-import re
 import uuid as uuid_lib
 from datetime import timedelta
 
