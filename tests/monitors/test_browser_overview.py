@@ -29,6 +29,7 @@ def test_failing_now_says_how_many_it_shows_and_links_to_the_open_incidents(tran
     expect(section.locator("h2 .count")).to_have_text("12")
     expect(section.locator(".overview-list li")).to_have_count(10)
     expect(page.locator("#failing-all")).to_contain_text("Showing the 10 most recent of 12.")
+    expect(page.locator("#failing-watchlist-link")).to_have_attribute("href", "/?status=failing")
     link = page.locator("#open-incidents-link")
     expect(link).to_have_text("All of it, by cause: 3 open incidents")
     browser.screenshot("overview")
@@ -36,4 +37,8 @@ def test_failing_now_says_how_many_it_shows_and_links_to_the_open_incidents(tran
     expect(page).to_have_url(re.compile(r"/incidents/\?status=open$"))
     expect(page.locator("tr.incident-row")).to_have_count(3)
     expect(page.locator("tr.incident-row[data-status=open]")).to_have_count(3)
+    page.go_back()
+    page.click("#failing-watchlist-link")  # the executions themselves, filtered to failing
+    expect(page).to_have_url(re.compile(r"/\?status=failing$"))
+    expect(page.locator("tr.watch-row")).to_have_count(12)
     assert browser.errors == [], browser.errors
