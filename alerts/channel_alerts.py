@@ -12,7 +12,6 @@ so a webhook receiver sees one `webhook-id` however often it is retried.
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from channels.delivery import deliver
@@ -111,6 +110,6 @@ def notification(row):
         "incident_url": url,
     }
     subject = emails.incident_subject(template, context)
-    text = render_to_string("alerts/channel/incident.txt", context)
+    text = emails.render_body("alerts/channel/incident.txt", context)
     body = incident_body(incident, rows, total, url, settings.SITE_URL)
     return Notification(KINDS[alert.kind], subject, text, "", url, body)

@@ -67,11 +67,17 @@ def _one_line(text):
     return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 1] + "…"
 
 
+def render_body(template_name, context):
+    """An email or message body: bidi controls from Plannr are stripped, as mail and chat
+    clients cannot be relied on to isolate them (an unmatched U+202E would reverse the rest)."""
+    return strip_bidi(render_to_string(template_name, context))
+
+
 def render(template_type, context):
     # A subject cannot isolate bidi controls from Plannr (U+202E would reverse the rest of it).
     subject = _one_line(render_to_string(f"alerts/email/{template_type}_subject.txt", context))
-    text = render_to_string(f"alerts/email/{template_type}.txt", context)
-    html = render_to_string(f"alerts/email/{template_type}.html", context)
+    text = render_body(f"alerts/email/{template_type}.txt", context)
+    html = render_body(f"alerts/email/{template_type}.html", context)
     return subject, text, html
 
 
@@ -261,8 +267,8 @@ def incident_notification(delivery, preference):
     context = incident_context(delivery, preference)
     alert = delivery.alert
     template = f"incident_{alert.kind}"
-    text = render_to_string(f"alerts/email/{template}.txt", context)
-    html = render_to_string(f"alerts/email/{template}.html", context)
+    text = render_body(f"alerts/email/{template}.txt", context)
+    html = render_body(f"alerts/email/{template}.html", context)
     subject = incident_subject(template, context)
     body = incident_body(
         alert.incident, context["_rows"], context["executions_total"], context["incident_url"], settings.SITE_URL

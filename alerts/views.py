@@ -22,7 +22,7 @@ from dashboard.htmx import is_partial, login_required, refresh_context, unchange
 from executions.models import Watch
 from incidents.models import Occurrence
 
-from . import outbox, tasks
+from . import outbox, recipients, tasks
 from .forms import AlertPreferenceForm
 from .models import AlertPreference, Delivery, FailureEvent, OutboxState, unsubscribe_hash_of
 from .preferences import get_preference
@@ -38,19 +38,26 @@ FILTERS = {
 }
 
 
+def _heard(user):
+    """The executions whose failures the page lists: every one the user watches (muted too:
+    the row says why no email came), and every one they hear about through a monitor."""
+    return Q(execution_id__in=Watch.objects.filter(user=user).values("execution_id")) | Q(
+        execution_id__in=recipients.executions_of(user.pk)
+    )
+
+
 def _events_for(user, states):
     """The user's failure events, each listed once: an execution failure caused by its
     step's failure is the same failure, shown by the step's row."""
-    watched = Watch.objects.filter(user=user).values("execution_id")
     mine = Delivery.objects.filter(user=user)
     if states is None:
-        events = FailureEvent.objects.filter(Q(execution_id__in=watched) | Q(pk__in=mine.values("event_id")))
+        events = FailureEvent.objects.filter(_heard(user) | Q(pk__in=mine.values("event_id")))
     else:
         in_state = mine.filter(state__in=states)
         about = Occurrence.objects.filter(incident_id__in=in_state.values("alert__incident_id"))
         events = FailureEvent.objects.filter(
             Q(pk__in=in_state.values("event_id"))
-            | Q(execution_id__in=watched) & Q(execution_id__in=about.values("execution_id"))
+            | _heard(user) & Q(execution_id__in=about.values("execution_id"))
         )
     return (
         events.exclude(suppressed_reason=outbox.COVERED_BY_STEP)
@@ -67,7 +74,7 @@ def _fingerprint(user, key, page_number):
     """Changes whenever anything the events list shows may have changed."""
     deliveries = Delivery.objects.filter(user=user).aggregate(n=Count("id"), latest=Max("updated_at"))
     watches = Watch.objects.filter(user=user)
-    events = FailureEvent.objects.filter(execution_id__in=watches.values("execution_id")).aggregate(
+    events = FailureEvent.objects.filter(_heard(user)).aggregate(
         n=Count("id"), latest=Max("id")
     )
     muted = watches.aggregate(latest=Max("updated_at"))

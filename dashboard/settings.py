@@ -309,6 +309,9 @@ PLANNR_FAILURE_STATUSES = [
 POLL_INTERVAL_SECONDS = env_int("POLL_INTERVAL_SECONDS", 15, minimum=1)
 POLL_DISPATCH_SECONDS = env_float("POLL_DISPATCH_SECONDS", 2.0, minimum=0.1)
 POLL_BACKOFF_MAX_SECONDS = env_int("POLL_BACKOFF_MAX_SECONDS", 900, minimum=1)
+# An execution Plannr answers 404 for is polled (with the back-off above) this many times
+# in a row, then no more: about an hour with the default interval and back-off.
+NOT_FOUND_GIVE_UP = env_int("NOT_FOUND_GIVE_UP", 10, minimum=1)
 # Cap on a batch's claim (executions/scheduling.py: claim_seconds); the running batch renews it.
 POLL_CLAIM_SECONDS = env_int("POLL_CLAIM_SECONDS", 300, minimum=5)
 # After a 401, how long to wait before trying the token again.

@@ -2,9 +2,11 @@ from django import forms
 from django.conf import settings
 
 from .models import Watch
-from .paste import count_tokens, parse_paste
+from .paste import count_lines, count_tokens, parse_paste
 
 LABEL_MAX = Watch._meta.get_field("label").max_length
+# Beyond WATCH_PASTE_LIMIT × this many words, a paste is refused without being parsed.
+PASTE_WORDS_PER_UUID = 4
 
 
 class WatchPasteForm(forms.Form):
@@ -13,7 +15,7 @@ class WatchPasteForm(forms.Form):
         widget=forms.Textarea(
             attrs={
                 "rows": 4,
-                "placeholder": "One or more UUIDs, separated by newlines, commas or spaces",
+                "placeholder": "One or more UUIDs or Plannr links, separated by newlines, commas or spaces",
                 "spellcheck": "false",
                 "autocomplete": "off",
             }
@@ -30,19 +32,25 @@ class WatchPasteForm(forms.Form):
     def clean_uuids(self):
         text = self.cleaned_data["uuids"]
         limit = settings.WATCH_PASTE_LIMIT
-        # Checked before parsing: a huge paste is refused whole, and kept in the
-        # box so that the user can split it rather than retype it.
-        count = count_tokens(text)
-        if count > limit:
-            raise forms.ValidationError(
-                f"That paste holds {count:,} items; at most {limit:,} can be added at once. "
-                "Split it into smaller pastes.",
-                code="too_many",
-            )
+        # A paste too big to be worth parsing is refused whole before parsing, and kept
+        # in the box so that the user can split it rather than retype it.
+        if count_tokens(text) > limit * PASTE_WORDS_PER_UUID:
+            raise self._too_many(f"{count_lines(text):,} lines", limit)
         parsed = parse_paste(text)
+        # Counted as the person sees their paste: the UUIDs in it (a line can also hold
+        # words, "uuid  failed", that are no items of theirs), and its lines.
+        if len(parsed.uuids) > limit:
+            raise self._too_many(f"{len(parsed.uuids):,} UUIDs on {count_lines(text):,} lines", limit)
         if parsed.is_empty:
             raise forms.ValidationError("Paste at least one execution UUID.", code="required")
         return parsed
+
+    @staticmethod
+    def _too_many(held, limit):
+        return forms.ValidationError(
+            f"That paste holds {held}; at most {limit:,} can be added at once. Split it into smaller pastes.",
+            code="too_many",
+        )
 
     def clean_label(self):
         return self.cleaned_data["label"].strip()

@@ -8,7 +8,7 @@ renders from one row per watch) plus the poll bookkeeping the scheduler needs.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, Q
 
 
 class PollState(models.TextChoices):
@@ -65,6 +65,15 @@ class ExecutionQuerySet(models.QuerySet):
     def in_flight(self, now):
         """Claimed by a batch whose claim still holds and that has not finished."""
         return self.stale_claims().filter(claimed_until__gte=now)
+
+    def clients_seen(self, limit):
+        """[(account uuid, name)] of the clients executions were seen for, by name: the
+        monitor form's client picker."""
+        rows = (
+            self.exclude(account_uuid=None).values("account_uuid").annotate(name=Max("account_name"))
+            .order_by("name", "account_uuid")[:limit]
+        )
+        return [(str(r["account_uuid"]), r["name"]) for r in rows]
 
     def paused_by_token(self):
         """Waiting out a 401: the token was refused, not the execution."""

@@ -3,7 +3,8 @@
 People paste from spreadsheets, emails and logs, so the separators are loose
 (newlines, commas, semicolons, spaces) and the report is precise: every token
 that is not a UUID is named with its line number, and every repeat is named
-with the line it repeats, so nothing is dropped without a word.
+with the line it repeats, so nothing is dropped without a word. A link copied from Plannr's address bar
+counts as the UUID in it (the last one in the link, which names the page's object).
 """
 
 import re
@@ -14,6 +15,8 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 # Quotes and brackets that spreadsheets and JSON dumps leave around values.
 _WRAPPING = "\"'`()[]<>"
 _CANONICAL = re.compile(r"^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$")
+# A UUID inside a link: dashed, between non-hex characters.
+_IN_LINK = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9a-fA-F])")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,12 @@ class PasteResult:
 
 
 def parse_uuid(token):
-    """The UUID in `token`, or None. Accepts upper case, braces and the 32-hex form."""
+    """The UUID in `token`, or None. Accepts upper case, braces, the 32-hex form, and a
+    link (a Plannr URL): the last UUID in it."""
     token = token.strip(_WRAPPING)
+    if "/" in token:
+        found = _IN_LINK.findall(token)
+        token = found[-1] if found else ""
     if not _CANONICAL.match(token):
         return None
     try:
@@ -74,3 +81,8 @@ def parse_paste(text):
 def count_tokens(text):
     """How many items a paste holds, without parsing them (for the size limit)."""
     return sum(1 for token in _SEPARATORS.split(text or "") if token)
+
+
+def count_lines(text):
+    """How many lines of a paste hold anything: what the person sees they pasted."""
+    return sum(1 for line in (text or "").splitlines() if line.strip())

@@ -381,7 +381,8 @@ def apply_error(executions, exc, now, claim_token, fingerprint):
         by_errors.setdefault(execution.consecutive_errors + 1, []).append(execution.pk)
     for errors, group in by_errors.items():
         mine.filter(pk__in=group).release(
-            next_poll_at=scheduling.after_error(errors, now), consecutive_errors=errors, **outcome
+            next_poll_at=scheduling.after_error(errors, now, isinstance(exc, NotFound)), consecutive_errors=errors,
+            **outcome,
         )
     log = logger.info if isinstance(exc, NotFound) else logger.warning
     log("poll failed: %s", message, extra={"poll_state": state, "batch_size": len(ids)})

@@ -103,6 +103,7 @@ def row_values(table, values, urls):
         "poll_trouble": trouble,
         "poll_label": poll_label,
         "poll_title": e["last_poll_error"] or poll_label,
+        "polling": values.get("polling", False),
         "has_label": bool(table.label),
         "label": values.get(table.label, "") if table.label else "",
     }

@@ -1,7 +1,8 @@
 """When each execution is polled next: the one place that decides it.
 
 Running executions are polled every POLL_INTERVAL_SECONDS; finished ones once more
-to confirm, then never; errors back off exponentially up to POLL_BACKOFF_MAX_SECONDS;
+to confirm, then never; errors back off exponentially up to POLL_BACKOFF_MAX_SECONDS (an execution Plannr
+does not know is given up after NOT_FOUND_GIVE_UP polls);
 a 401 pauses the token for POLL_UNAUTHORIZED_RETRY_SECONDS; a 429 waits exactly as
 long as Plannr asks.
 """
@@ -55,7 +56,13 @@ def backoff_seconds(consecutive_errors):
     return min(settings.POLL_BACKOFF_MAX_SECONDS, settings.POLL_INTERVAL_SECONDS * 2**exponent)
 
 
-def after_error(consecutive_errors, now):
+def after_error(consecutive_errors, now, not_found=False):
+    """When to try again after `consecutive_errors` failed polls in a row; None (stop) when
+    the last said Plannr does not know the execution and NOT_FOUND_GIVE_UP polls have failed.
+    The execution stays on the watchlist, "Not found in Plannr"; watching it again (or
+    "Poll now") tries once more."""
+    if not_found and consecutive_errors >= settings.NOT_FOUND_GIVE_UP:
+        return None
     return now + timedelta(seconds=backoff_seconds(consecutive_errors))
 
 

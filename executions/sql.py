@@ -166,6 +166,22 @@ def finish_claim(token, at):
         )
 
 
+def polling_ids(ids):
+    """Of these executions, those whose poll is under way: claimed by a batch that has not
+    reported (Execution.objects.stale_claims()). Raw, as the pages' own row queries are
+    compiled once (watchlist.PageRows): this one is asked on every table refresh."""
+    if not ids:
+        return set()
+    finished = f"SELECT {_q('token')} FROM {_table(FinishedClaim)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_q('id')} FROM {_table(Execution)} WHERE {_q('id')} IN ({','.join(['%s'] * len(ids))}) "
+            f"AND {_q('claim_token')} IS NOT NULL AND {_q('claim_token')} NOT IN ({finished})",
+            list(ids),
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def prune_finished(before):
     """Forget batches finished before `before` (one statement; QuerySet.delete() adds a transaction)."""
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ from datetime import timezone as dt_timezone
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,7 +30,7 @@ from kombu.exceptions import OperationalError
 
 from . import tasks, watching
 from .forms import LabelForm, WatchPasteForm
-from .models import Execution, Watch
+from .models import Execution, PollState, Watch
 from .rows import rendered_rows
 from .steps import rendered_steps
 from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
@@ -171,6 +171,17 @@ def _watch_for(request, uuid, *, shared=False):
     return watch
 
 
+def _visible_execution(request, uuid):
+    """The execution if the execution page would show it to this user, else None."""
+    execution = Execution.objects.filter(uuid=uuid).first()
+    if execution is None:
+        return None
+    if (execution.watches.filter(user=request.user).exists()
+            or execution.monitor_findings.exists() or _may_see_unwatched(request, execution)):
+        return execution
+    return None
+
+
 def _may_see_unwatched(request, execution):
     """Someone who no longer watches an execution may still read what we last knew of it:
     this session unwatched it, or they had an alert about it (links in emails and on the
@@ -193,6 +204,7 @@ class LiveState:
     live: bool
     awaiting: datetime | None
     fingerprint: str
+    polling: bool = False
 
 
 def _live_state(watch, awaiting, now=None, execution=None):
@@ -204,13 +216,17 @@ def _live_state(watch, awaiting, now=None, execution=None):
     if awaiting is not None and e.last_polled_at is not None and e.last_polled_at >= awaiting:
         awaiting = None  # the requested poll has landed
     # Nothing polls an execution nobody watches: its page shows the last known state, still.
-    live = watch is not None and (not e.final_confirmed or awaiting is not None)
+    # Nor one Plannr does not know, once polling gave up on it (scheduling.after_error).
+    given_up = e.next_poll_at is None and e.poll_state == PollState.NOT_FOUND
+    live = watch is not None and (not (e.final_confirmed or given_up) or awaiting is not None)
+    # The claim writes "last polled" in advance: until its batch reports, say "polling…".
+    polling = e.claim_token is not None and Execution.objects.stale_claims().filter(pk=e.pk).exists()
     fp = fingerprint(
         e.pk, e.version, e.updated_at, e.payload_hash, e.status, e.last_polled_at, e.next_poll_at,
         e.poll_state, e.last_poll_error, e.consecutive_errors, e.final_confirmed,
-        watch and (watch.pk, watch.updated_at, watch.label), live,
+        watch and (watch.pk, watch.updated_at, watch.label), live, polling,
     )
-    return LiveState(live=live, awaiting=awaiting, fingerprint=fp)
+    return LiveState(live=live, awaiting=awaiting, fingerprint=fp, polling=polling)
 
 
 def _live_context(watch, execution, state, **extra):
@@ -369,9 +385,14 @@ def execution_unwatch(request, uuid):
 @require_GET
 @login_required
 def step_info(request, uuid, step_uuid):
-    """A step's raw `info` as plain text: the page shows only its start when it is long."""
-    watch = _watch_for(request, uuid)
-    step = get_object_or_404(watch.execution.steps.only("info"), uuid=step_uuid)
+    """A step's raw `info` as plain text: the page shows only its start when it is long.
+
+    Whoever may read the execution's page may read this: its watcher, anyone for an
+    execution a monitor found, and whoever may see it unwatched."""
+    execution = _visible_execution(request, uuid)
+    if execution is None:
+        raise Http404
+    step = get_object_or_404(execution.steps.only("info"), uuid=step_uuid)
     # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.
     return HttpResponse(step.info, content_type="text/plain; charset=utf-8")
 
@@ -381,12 +402,17 @@ def step_info(request, uuid, step_uuid):
 def execution_watch(request, uuid):
     """Watch one execution (again): "Watch again" on its page, and "Undo" after unwatching."""
     label = _clean_label(request.POST.get("label", ""))
-    watching.watch_executions(request.user, [uuid], label)
+    result = watching.watch_executions(request.user, [uuid], label)
     forget_counts(request.user)
     if request.POST.get("undo"):
         messages.success(request, "Undone: watching it again.")
         return redirect("executions:watchlist")
-    messages.success(request, "Watching this execution again: it is polled within seconds.")
+    if result.already_watched:
+        messages.info(request, "You already watch this execution.")
+    elif str(uuid) in request.session.get("unwatched", []):
+        messages.success(request, "Watching this execution again: it is polled within seconds.")
+    else:
+        messages.success(request, "Now watching this execution: it is polled from Plannr within seconds.")
     return redirect("executions:detail", uuid=uuid)
 
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 
 from dashboard.htmx import fingerprint
 
+from . import sql
 from .models import PollState, Watch
 
 # Poll trouble is about reaching Plannr, not about the execution: kept apart from failure.
@@ -184,7 +185,7 @@ class TablePage:
     params: Params
     counts: StatusCounts
     pagination: Pagination
-    keys: list  # (row id, version key...) per row, in order
+    keys: list  # (row id, version key..., polling) per row, in order
     fingerprint: str
     # The values each row shows, fetched with the keys (one query) and converted only for
     # the rows missing from the row cache, which are rendered from them.
@@ -201,7 +202,11 @@ class TablePage:
     def values(self, ids):
         """The plain values of the rows with these ids, in that order."""
         position = {row_id: i for i, row_id in enumerate(self.ids)}
-        return self.rows.values([position[row_id] for row_id in ids])
+        positions = [position[row_id] for row_id in ids]
+        values = self.rows.values(positions)
+        for row, i in zip(values, positions):
+            row["polling"] = self.keys[i][-1]
+        return values
 
 
 # The grouped count's columns, as plain names.
@@ -510,7 +515,7 @@ def table_page(qs, table, params, counts_key, refresh=False, owner=None):
             return base.order_by(*_ordering(table, params.sort)).values(*fields)[offset : offset + size]
 
         rows.fetch(qs, owner, (params.status, params.sort, offset, size), ordered)
-    keys = rows.keys(key_fields(table))
+    keys = _with_polling(table, rows.keys(key_fields(table)))
     pagination = Pagination(number=number, num_pages=num_pages, total=total, size=size)
     fp = fingerprint(
         table.name, params, number, num_pages, total, counts.key(), keys, minute_bucket(),
@@ -519,6 +524,20 @@ def table_page(qs, table, params, counts_key, refresh=False, owner=None):
         table=table, params=params, counts=counts, pagination=pagination, keys=keys, fingerprint=fp,
         rows=rows,
     )
+
+
+def _with_polling(table, keys):
+    """Each key with whether its execution's poll is under way: claimed by a batch that has
+    not reported. The claim writes "last polled" in advance (sql.claim), so until the batch
+    finishes the row says "polling…" instead. One query for the page; the flag is part of
+    the key, so the row is re-rendered (and the refresh sees a change) when the batch ends.
+    """
+    if not keys:
+        return keys
+    at = key_fields(table).index(table.f("id"))
+    ids = [k[at] for k in keys]
+    polling = sql.polling_ids(ids)
+    return [(*k, execution_id in polling) for k, execution_id in zip(keys, ids)]
 
 
 def _severity_of(group):

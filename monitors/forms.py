@@ -3,9 +3,14 @@ import re
 from django import forms
 
 from dashboard import errors
+from executions.models import Execution
+from executions.paste import parse_uuid
 
-from .models import Scope
+from .models import Monitor, Scope
 from .services import MAX_BACKFILL_DAYS, MonitorSpec
+
+# How many clients the picker offers (by name); any other is pasted.
+CLIENTS_OFFERED = 500
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -17,10 +22,18 @@ def _items(text):
 class MonitorForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, help_text="Optional: a name is made from the scope.")
     scope = forms.ChoiceField(choices=Scope.choices, widget=forms.RadioSelect, initial=Scope.EVERYTHING)
-    blueprint_uuid = forms.CharField(label="Blueprint UUID", required=False, max_length=64)
+    blueprint_uuid = forms.CharField(
+        label="Blueprint UUID", required=False, max_length=2000,
+        widget=forms.TextInput(attrs={"list": "blueprints-seen", "autocomplete": "off", "spellcheck": "false"}),
+        help_text="Pick one a monitor already uses, or paste its UUID or its Plannr link.",
+    )
     client_uuids = forms.CharField(
         label="Client UUIDs", required=False, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="One or more, separated by newlines, commas or spaces.",
+        help_text="One or more UUIDs or Plannr links, separated by newlines, commas or spaces.",
+    )
+    clients_seen = forms.MultipleChoiceField(
+        label="Clients seen", required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Clients of the executions seen so far: pick any (Ctrl or ⌘ for several), with or instead of the UUIDs above.",
     )
     name_contains = forms.CharField(label="Only if the blueprint name contains", required=False, max_length=200)
     triggered_by = forms.CharField(
@@ -32,13 +45,25 @@ class MonitorForm(forms.Form):
         help_text="Empty: from now on. N: also the executions of the last N days.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clients_seen"].choices = [
+            (uuid, f"{name or '(no name)'} · {uuid}") for uuid, name in Execution.objects.clients_seen(CLIENTS_OFFERED)
+        ]
+        self.blueprints_seen = Monitor.objects.blueprints_known()
+
+    def clean_blueprint_uuid(self):
+        text = self.cleaned_data["blueprint_uuid"].strip()
+        found = parse_uuid(text) if text else None
+        return str(found) if found else text  # not a UUID: the service says so
+
     def spec(self):
         data = self.cleaned_data
         return MonitorSpec(
             scope=data["scope"],
             name=data["name"],
             blueprint_uuid=data["blueprint_uuid"].strip(),
-            client_uuids=_items(data["client_uuids"]),
+            client_uuids=_items(data["client_uuids"]) + list(data["clients_seen"]),
             name_contains=data["name_contains"],
             triggered_by=_items(data["triggered_by"].replace(",", " ")),
             backfill_days=data.get("backfill_days"),

@@ -23,6 +23,12 @@ class Scope(models.TextChoices):
 
 
 class MonitorQuerySet(models.QuerySet):
+    def blueprints_known(self):
+        """[(uuid, name)] of the blueprints monitors were made for (Plannr named each when
+        it was checked): the monitor form's blueprint picker."""
+        rows = self.filter(blueprint_uuid__isnull=False).values_list("blueprint_uuid", "blueprint_name")
+        return sorted({(str(u), name) for u, name in rows}, key=lambda pair: (pair[1].lower(), pair[0]))
+
     def active(self, now):
         """Monitors a sweep covers at `now`: not paused, and any pause-until has passed."""
         return self.filter(paused=False).filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))

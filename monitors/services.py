@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.rules import MONITORS as MANAGE_MONITORS
 from audit import record
 from executions.plannr import NotFound, PlannrError, get_client
+from executions.paste import parse_uuid
 from executions.plannr.types import normalise_uuid
 
 from .models import Monitor, Scope
@@ -60,7 +61,9 @@ def _require(by, action):
 def _clean_uuids(values, what):
     cleaned, bad = [], []
     for value in values:
-        normalised = normalise_uuid(value)
+        # A link copied from Plannr counts as the UUID in it, as in the watchlist's paste.
+        parsed = parse_uuid(value) if isinstance(value, str) else None
+        normalised = normalise_uuid(value) or (str(parsed) if parsed else None)
         (cleaned if normalised else bad).append(normalised or str(value))
     if bad:
         raise MonitorError(f"Not a valid {what} UUID: {', '.join(bad[:5])}")

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subque
 from dashboard.htmx import fingerprint
 from executions.models import Execution, PollState, TokenState, Watch
 from executions.watchlist import TROUBLE_STATES
+from incidents.models import Incident, Status
 
 from .models import Finding, Monitor, Subscription
 
@@ -108,18 +109,23 @@ class PollHealth:
     last_polled_at: object = None
     token_paused: bool = False
     token_error: str = ""
+    under_way: int = 0  # in a batch that has not reported yet
 
 
 def poll_health(now):
     """Executions being polled, overdue, in poll trouble by kind, the last poll: one aggregate."""
     overdue_before = now - timedelta(seconds=settings.POLL_INTERVAL_SECONDS * 2)
     states = sorted(TROUBLE_STATES)
+    in_flight = Execution.objects.stale_claims().values("pk")
     totals = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
         polling=Count("id"), overdue=Count("id", filter=Q(next_poll_at__lt=overdue_before)),
-        last=Max("last_polled_at"),
+        # A claim writes "last polled" in advance: only polls whose batch reported count.
+        last=Max("last_polled_at", filter=~Q(pk__in=in_flight)),
+        under_way=Count("id", filter=Q(pk__in=in_flight)),
         **{f"trouble_{state}": Count("id", filter=Q(poll_state=state)) for state in states},
     )
-    health = PollHealth(polling=totals["polling"], overdue=totals["overdue"], last_polled_at=totals["last"])
+    health = PollHealth(polling=totals["polling"], overdue=totals["overdue"], last_polled_at=totals["last"],
+                        under_way=totals["under_way"])
     health.trouble = {
         PollState(state).label: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]
     }
@@ -138,6 +144,7 @@ class Overview:
     monitors: list
     health: PollHealth
     fingerprint: str
+    open_incidents: int = 0
 
 
 _LIST_FIELDS = ("id", "uuid", "name", "status", "account_name", "failure_message", "remote_created_at",
@@ -187,6 +194,8 @@ def overview(user, now):
         .only(*_LIST_FIELDS)[:LIST_LIMIT]
     )
     failing_count, running_count = _capped_counts(failing_qs, running_qs)
+    # The full list of what is failing, grouped by cause: the open incidents (linked from "Failing now").
+    open_incidents = Incident.objects.visible_to(user).filter(status=Status.OPEN).count()
     monitors = list(Monitor.objects.all())
     health = poll_health(now)
     fp = fingerprint(
@@ -194,6 +203,7 @@ def overview(user, now):
         [(e.pk, e.version) for e in running], running_count,
         [(m.pk, m.updated_at, m.last_swept_at, m.lag_seconds, m.last_sweep_error) for m in monitors],
         health.polling, health.overdue, sorted(health.trouble.items()), health.token_paused,
-        int(now.timestamp() // 60),
+        health.last_polled_at, health.under_way,
+        int(now.timestamp() // 60), open_incidents,
     )
-    return Overview(failing, failing_count, running, running_count, monitors, health, fp)
+    return Overview(failing, failing_count, running, running_count, monitors, health, fp, open_incidents)

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from executions.failures import is_failure_status, is_running_status
-from executions.models import FailureKind
+from executions.models import FailureKind, PollState
 from executions.watchlist import TROUBLE_STATES
 
 register = template.Library()
@@ -31,6 +31,11 @@ def status_kind(status):
 @register.filter
 def status_text(status):
     return status.replace("_", " ") if status else "not polled yet"
+
+
+@register.filter
+def is_not_found(poll_state):
+    return poll_state == PollState.NOT_FOUND
 
 
 @register.filter
@@ -99,7 +104,7 @@ def relative_text(when, now=None):
     return f"{text} ago" if delta > 0 else f"in {text}"
 
 
-def _time_tag(value, empty, *, relative, now=None):
+def _time_tag(value, empty, *, relative, now=None, due=False):
     """<time> for a datetime (or ISO string): relative text kept fresh by app.js, or absolute.
 
     `now`: the moment the relative wording is measured from (default: this one).
@@ -110,9 +115,13 @@ def _time_tag(value, empty, *, relative, now=None):
         return format_html('<span class="muted">{}</span>', empty)
     local = timezone.localtime(value)
     if relative:
+        text = relative_text(value, now)
+        if due and (value - (now or timezone.now())).total_seconds() < 2:
+            text = "due now"
+        mark = ' data-relative="due"' if due else " data-relative"
         return format_html(
-            '<time datetime="{}" title="{}" data-relative>{}</time>',
-            value.isoformat(), f"{local:%d %b %Y, %H:%M:%S %Z} ({local.tzinfo})", relative_text(value, now),
+            '<time datetime="{}" title="{}"' + mark + '>{}</time>',
+            value.isoformat(), f"{local:%d %b %Y, %H:%M:%S %Z} ({local.tzinfo})", text,
         )
     # The zone is named on every absolute time: each user sees their own (accounts.middleware).
     return format_html(
@@ -124,6 +133,12 @@ def _time_tag(value, empty, *, relative, now=None):
 @register.simple_tag
 def reltime(value, empty="never"):
     return _time_tag(value, empty, relative=True)
+
+
+@register.simple_tag
+def duetime(value, empty="never"):
+    """When something is due ("next poll"): "in 5 s", and "due now" once that is past, never "2 s ago"."""
+    return _time_tag(value, empty, relative=True, due=True)
 
 
 @register.simple_tag

@@ -94,7 +94,9 @@
     (root || document).querySelectorAll("time[data-relative]").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (!isNaN(date.getTime())) {
-        el.textContent = relativeText(date);
+        // A time something is due at ("next poll") is never "ago": past it, it is due now.
+        var due = el.getAttribute("data-relative") === "due" && date.getTime() - Date.now() < 2000;
+        el.textContent = due ? "due now" : relativeText(date);
       }
     });
   }
@@ -102,6 +104,30 @@
   setInterval(function () {
     if (!document.hidden) updateTimes();
   }, 1000);
+
+  /* A search box that narrows a long <select> (the time zones): options and groups that
+   * do not match are hidden; the chosen one always stays. */
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-filter-select]")) return;
+    var select = document.querySelector(box.getAttribute("data-filter-select"));
+    if (!select) return;
+    var words = box.value.toLowerCase().replace(/_/g, " ").split(/\s+/).filter(Boolean);
+    var firstMatch = null;
+    var chosenMatches = false;
+    select.querySelectorAll("option").forEach(function (option) {
+      var text = (option.value + " " + option.textContent).toLowerCase().replace(/_/g, " ");
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      option.hidden = !match;
+      if (match && !firstMatch) firstMatch = option;
+      if (match && option.selected) chosenMatches = true;
+    });
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+    // The first zone that matches becomes the choice, as in any search-as-you-type list.
+    if (firstMatch && !chosenMatches) select.value = firstMatch.value;
+  });
 
   /* Copy buttons: <button data-copy-target="#selector">. */
   document.addEventListener("click", function (event) {

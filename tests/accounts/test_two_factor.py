@@ -101,3 +101,19 @@ def test_a_sign_in_long_ago_still_needs_the_password_again_to_enrol(client, sett
     session.save()
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_the_recovery_codes_page_offers_download_and_generate_as_separate_buttons(client):
+    import re
+
+    user_in_role("ada", roles.VIEWER)
+    sign_in(client, "ada")
+    enrol_totp(client)
+    html = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    actions = html[html.index('id="recovery-code-actions"'):]
+    actions = actions[: actions.index("</p>")]
+    links = re.findall(r'<a href="([^"]+)" role="button"[^>]*>([^<]+)</a>', actions)
+    assert links == [
+        (reverse("mfa_download_recovery_codes"), "Download codes"),
+        (reverse("mfa_generate_recovery_codes"), "Generate new codes"),
+    ]

@@ -61,3 +61,36 @@ def test_the_alerts_page_shows_states_mutes_with_htmx_and_updates_live(
     page.click("main form button[type=submit]")
     expect(page.locator("#current-setting")).to_contain_text("Alerts are off")
     assert browser.errors == []
+
+
+def test_a_monitor_subscriber_sees_a_failed_alert_with_its_error_and_sends_it_again(
+    transactional_db, browser, live_server, owner
+):
+    """They watch nothing: the alert reached them through the monitor (issue 20.34)."""
+    from playwright.sync_api import expect
+
+    from monitors.models import Finding
+    from tests.fixtures.browser import sign_in
+    from tests.monitors.builders import everything
+
+    monitor = everything(owner)
+    execution = make_execution(name="Found by the monitor")
+    Finding.objects.create(monitor=monitor, execution=execution, found_at=timezone.now())
+    add_step(execution, name="Send SMS")
+    ingest_signal(execution)
+    assert not Watch.objects.filter(user=owner).exists()
+    Delivery.objects.filter(user=owner).update(
+        state=OutboxState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
+    )
+    event = FailureEvent.objects.get(execution=execution)
+
+    page = browser.page
+    sign_in(page, live_server, owner, "/alerts/?show=problems")
+    row = page.locator(f"#event-{event.pk}")
+    expect(row).to_be_visible()
+    expect(row.locator(".delivery-error")).to_have_text("Could not reach the mail server at smtp:25")
+    expect(page.locator("[data-filter=problems] .count")).to_have_text("1")
+    row.get_by_role("button", name="Send again").click()
+    expect(page.locator(".messages")).to_contain_text("The alert will be sent again.")
+    assert Delivery.objects.get(user=owner).state == OutboxState.PENDING
+    assert browser.errors == [], browser.errors

@@ -215,3 +215,26 @@ def test_an_execution_failed_by_its_step_is_listed_once_with_a_link_to_its_incid
     assert html.count('class="alert-row"') == 1
     incident = Incident.objects.get()
     assert reverse("incidents:detail", args=[incident.pk]) in html
+
+
+def test_a_monitor_subscriber_sees_the_alerts_they_receive_with_the_error_and_send_again(owner_client, owner):
+    from monitors.models import Finding
+    from tests.monitors.builders import everything
+
+    monitor = everything(owner)  # its creator subscribes; nobody watches what it finds
+    execution = make_execution(name="Found by the monitor")
+    Finding.objects.create(monitor=monitor, execution=execution, found_at=timezone.now())
+    add_step(execution, name="Send SMS")
+    ingest_signal(execution)
+    event = FailureEvent.objects.get(execution=execution)
+    assert not Watch.objects.filter(user=owner).exists()
+    deliveries_of(event).filter(user=owner).update(
+        state=OutboxState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
+    )
+    delivery = Delivery.objects.get(user=owner)
+    for show in ("", "problems"):
+        html = owner_client.get(EVENTS, {"show": show}).content.decode()
+        assert f'id="event-{event.pk}"' in html, show
+        assert "Could not reach the mail server at smtp:25" in row(html, event)
+        assert reverse("alerts:retry", args=[delivery.pk]) in row(html, event)
+        assert "Send again" in row(html, event)

@@ -109,7 +109,7 @@ def test_too_many_items_are_refused_whole(owner_api, settings):
     settings.WATCH_PASTE_LIMIT = 2
     response = owner_api.post("watches", {"uuids": [A, B, C]})
     assert response.status_code == 422
-    assert response.json()["message"].startswith("That paste holds 3 items; at most 2")
+    assert response.json()["message"].startswith("That paste holds 3 UUIDs on 3 lines; at most 2")
     assert not Watch.objects.exists()
 
 

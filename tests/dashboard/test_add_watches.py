@@ -75,9 +75,31 @@ def test_a_paste_over_the_limit_gets_a_clear_message_and_is_kept(owner_client, o
     response = owner_client.post(URL, {"uuids": paste}, headers=HTMX)
 
     assert response.status_code == 200
-    assert "That paste holds 4 items; at most 3 can be added at once." in text_of(response)
+    assert "That paste holds 4 UUIDs on 4 lines; at most 3 can be added at once." in text_of(response)
     assert paste in response.content.decode()
     assert Watch.objects.count() == 0
+
+
+def test_a_paste_over_the_limit_is_counted_as_the_person_pasted_it(owner_client, settings):
+    # 2,000 lines from a spreadsheet: a UUID each, some with a status beside it. Counted
+    # in words this was "2,885 items"; the person pasted 2,000 UUIDs on 2,000 lines.
+    settings.WATCH_PASTE_LIMIT = 1000
+    paste = "\n".join(f"{uuid.uuid4()}" + ("\tfailed" if i % 9 < 4 else "") for i in range(2000))
+    response = owner_client.post(URL, {"uuids": paste}, headers=HTMX)
+    assert "That paste holds 2,000 UUIDs on 2,000 lines; at most 1,000 can be added at once." in text_of(response)
+    assert "items" not in text_of(response)
+
+
+def test_plannr_links_are_pasted_as_the_uuid_in_them(owner_client, owner):
+    first, second = uuid.uuid4(), uuid.uuid4()
+    blueprint = uuid.uuid4()
+    paste = (
+        f"https://app.plannrcrm.com/automations/{blueprint}/executions/{first}\n"
+        f"<https://app.plannrcrm.com/automation-executions/{str(second).upper()}?tab=steps>"
+    )
+    response = owner_client.post(URL, {"uuids": paste}, headers=HTMX)
+    assert response.status_code == 200
+    assert set(Watch.objects.filter(user=owner).values_list("execution__uuid", flat=True)) == {first, second}
 
 
 def test_an_empty_paste_asks_for_a_uuid(owner_client):

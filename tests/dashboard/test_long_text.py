@@ -63,3 +63,22 @@ def test_the_raw_text_has_the_execution_pages_access_rules(client, other_user, h
     # A step of another execution, under an execution the user does watch: 404 too.
     mine = watch(other_user)
     assert client.get(reverse("executions:step_info", args=[mine.execution.uuid, step.uuid])).status_code == 404
+
+
+def test_the_raw_text_of_an_execution_a_monitor_found_is_open_to_everyone_who_sees_its_page(
+    client, owner, other_user
+):
+    from tests.builders import make_execution
+    from tests.monitors.builders import everything
+    from monitors.models import Finding
+
+    monitor = everything(owner)
+    execution = make_execution()
+    Finding.objects.create(monitor=monitor, execution=execution, found_at=execution.remote_created_at)
+    step = add_step(execution, 0, "Send email", info="the raw text")
+    url = reverse("executions:step_info", args=[execution.uuid, step.uuid])
+    for user in (owner, other_user):  # the monitor's creator, and someone who never watched it
+        client.force_login(user)
+        assert client.get(reverse("executions:detail", args=[execution.uuid])).status_code == 200
+        response = client.get(url)
+        assert response.status_code == 200 and response.content.decode() == "the raw text"

@@ -83,7 +83,8 @@ def test_values_are_converted_as_the_orm_converts_them_and_only_when_asked(owner
     mixed(owner)
     page = watchlist_page(owner, Params())
     expected = orm_rows(owner, Params())
-    assert page.keys == [tuple(expected[i][f] for f in key_fields(WATCHES)) for i in page.ids]
+    # Each key ends with whether its poll is under way (nothing is claimed here).
+    assert page.keys == [(*(expected[i][f] for f in key_fields(WATCHES)), False) for i in page.ids]
     # Only the rows asked for are converted: uuids, dates and JSON as values() gives them.
     converted = []
     real = watchlist.PageRows._converted
@@ -96,7 +97,7 @@ def test_values_are_converted_as_the_orm_converts_them_and_only_when_asked(owner
 
     monkeypatch.setattr(watchlist.PageRows, "_converted", spying)
     some = page.ids[1:3]
-    assert page.values(some) == [expected[i] for i in some]
+    assert page.values(some) == [{**expected[i], "polling": False} for i in some]
     assert converted == [1, 2]
 
 

@@ -35,3 +35,9 @@ def test_invalid_uuids_are_named_and_valid_ones_still_added(owner, capsys):
 def test_unknown_user_is_a_clear_error(db):
     with pytest.raises(CommandError, match="no user named 'nobody'"):
         call_command("watch", "--user", "nobody", str(uuid.uuid4()))
+
+
+def test_a_plannr_link_is_watched_as_the_uuid_in_it(owner):
+    execution = uuid.uuid4()
+    call_command("watch", "--user", "owner", f"https://app.plannrcrm.com/automations/executions/{execution}?tab=steps")
+    assert list(Watch.objects.values_list("execution__uuid", flat=True)) == [execution]

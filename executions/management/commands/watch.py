@@ -1,8 +1,7 @@
-import uuid
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from executions.paste import parse_uuid
 from executions.watching import watch_executions
 
 
@@ -12,7 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--user", required=True, help="username of the watcher")
         parser.add_argument("--label", default="", help="optional label for these watches")
-        parser.add_argument("uuids", nargs="+", metavar="UUID")
+        parser.add_argument("uuids", nargs="+", metavar="UUID", help="a UUID, or a Plannr link holding one")
 
     def handle(self, *args, user, label, uuids, **options):
         try:
@@ -21,10 +20,8 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {user!r}") from None
         valid, invalid = [], []
         for raw in uuids:
-            try:
-                valid.append(uuid.UUID(raw.strip()))
-            except ValueError:
-                invalid.append(raw)
+            parsed = parse_uuid(raw.strip())
+            (valid if parsed else invalid).append(parsed or raw)
         result = watch_executions(owner, valid, label=label)
         for watch in result.created:
             self.stdout.write(f"watching {watch.execution.uuid}")
