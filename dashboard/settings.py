@@ -285,6 +285,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 PLANNR_BASE_URL = env_str("PLANNR_BASE_URL", "https://api.plannrcrm.com").rstrip("/")
 PLANNR_API_TOKEN = env_str("PLANNR_API_TOKEN")
+# The account the `default` connection acts for (X-PLANNR-ACCOUNT-UUID); chosen from
+# /api/v1/logins when empty (docs/connections.md).
+PLANNR_ACCOUNT_UUID = env_str("PLANNR_ACCOUNT_UUID")
 # 200 UUIDs keep the request line under 8 KB, the default limit of common proxies.
 PLANNR_BATCH_SIZE = env_int("PLANNR_BATCH_SIZE", 200, minimum=1, maximum=500)
 PLANNR_CONNECT_TIMEOUT = env_float("PLANNR_CONNECT_TIMEOUT", 5.0, minimum=0.1)

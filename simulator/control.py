@@ -61,6 +61,16 @@ class SimulatorControl:
     def fail_next(self, kind, count=1, *, retry_after=2):
         return self._call("POST", "fail-next", {"kind": kind, "count": count, "retry_after": retry_after})
 
+    def revoke_token(self, user=None):
+        """Every token of a simulated Plannr user (default: this one) answers 401 until restored."""
+        return self._call("POST", "tokens/revoke", {"user": user} if user else {})
+
+    def expire_token(self, user=None):
+        return self._call("POST", "tokens/expire", {"user": user} if user else {})
+
+    def restore_token(self, user=None):
+        return self._call("POST", "tokens/restore", {"user": user} if user else {})
+
     def close(self):
         self.session.close()
 

@@ -43,6 +43,8 @@ from .types import PlannrExecution, normalise_uuid
 logger = logging.getLogger("executions.plannr")
 
 EXECUTIONS_PATH = "/api/v1/automation-executions"
+LOGINS_PATH = "/api/v1/logins"
+ACCOUNT_HEADER = "X-PLANNR-ACCOUNT-UUID"
 BLUEPRINTS_PATH = "/api/v1/automation-blueprints"
 USER_AGENT = "plannr-execution-monitor/1.0"
 MAX_PER_PAGE = 500
@@ -109,6 +111,7 @@ class PlannrClient:
         base_url,
         token,
         *,
+        account_uuid=None,
         batch_size=200,
         connect_timeout=5.0,
         read_timeout=30.0,
@@ -139,6 +142,10 @@ class PlannrClient:
                 "User-Agent": user_agent or USER_AGENT,
             }
         )
+        self.account_uuid = account_uuid
+        if account_uuid:
+            # Plannr's multi-tenancy: every request names the account it acts for.
+            self.session.headers[ACCOUNT_HEADER] = str(account_uuid)
 
     def __repr__(self):
         return f"<PlannrClient base_url={self.base_url!r} token=sha256:{self.token_fingerprint}>"
@@ -184,6 +191,16 @@ class PlannrClient:
                                  while_waiting=while_waiting)
         self._warn_if_lowered(start_size)
         return found
+
+    def get_logins(self):
+        """The token's logins (`/api/v1/logins`): the decoded body, `data` checked to be a list."""
+        try:
+            body = self._get(LOGINS_PATH, "", uuid_count=0)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise InvalidPayload("Expected the logins as a data array", path=LOGINS_PATH)
+        return body
 
     def list_recent_payloads(self, count):
         """The `count` most recently created executions, as Plannr sent them (one page)."""
@@ -458,6 +475,7 @@ def get_client():
         os.getpid(),
         settings.PLANNR_BASE_URL,
         token_fingerprint(token),
+        settings.PLANNR_ACCOUNT_UUID,
         settings.PLANNR_BATCH_SIZE,
         settings.PLANNR_CONNECT_TIMEOUT,
         settings.PLANNR_READ_TIMEOUT,
@@ -473,6 +491,7 @@ def get_client():
             client = PlannrClient(
                 settings.PLANNR_BASE_URL,
                 token,
+                account_uuid=settings.PLANNR_ACCOUNT_UUID,
                 batch_size=settings.PLANNR_BATCH_SIZE,
                 connect_timeout=settings.PLANNR_CONNECT_TIMEOUT,
                 read_timeout=settings.PLANNR_READ_TIMEOUT,

@@ -23,6 +23,7 @@ from simulator.stories import DEFAULT_BLUEPRINT
 
 def client_for(simulator, **kwargs):
     kwargs.setdefault("token", simulator.token)
+    kwargs.setdefault("account_uuid", simulator.account_uuid)
     return PlannrClient(simulator.url, kwargs.pop("token"), **kwargs)
 
 
