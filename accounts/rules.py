@@ -112,6 +112,8 @@ RULES = {
     "channels:confirm": Rule(OWN_CHANNELS),
     "channels:delete": Rule(OWN_CHANNELS),
     "channels:monitors": Rule(ORG_CHANNELS),
+    # Plannr connections: Admins only (they hold credentials and decide what is polled).
+    "connections:list": Rule(USERS),
     # API tokens: one's own, for the API's own role checks (api/auth.py).
     "api:tokens": Rule(VIEW),
     "api:revoke": Rule(VIEW),

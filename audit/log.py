@@ -20,6 +20,8 @@ monitor.create, monitor.update, monitor.pause, monitor.resume, monitor.delete,
 incident.status (before/after status: acknowledge, resolve, ignore, snooze, reopen and the
 system's own changes), incident.assign, api_token.create, api_token.revoke.
 Channels use channel.create / channel.update / channel.delete / channel.test.
+Plannr connections: connection.create, connection.update, connection.pause, connection.resume,
+connection.delete.
 """
 
 from . import SYSTEM, context

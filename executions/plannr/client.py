@@ -13,9 +13,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import socket
-import threading
 import time
 from urllib.parse import urlsplit
 
@@ -112,6 +110,7 @@ class PlannrClient:
         token,
         *,
         account_uuid=None,
+        budget_key=None,
         batch_size=200,
         connect_timeout=5.0,
         read_timeout=30.0,
@@ -127,6 +126,8 @@ class PlannrClient:
             raise ValueError("batch_size must be at least 1")
         self.base_url = base_url
         self.token_fingerprint = token_fingerprint(token)
+        # The shared rate budget is the Plannr user's: connections of one user pass the same key.
+        self.budget_key = budget_key or self.token_fingerprint
         self._has_token = bool(token)
         self.batch_size = min(int(batch_size), MAX_PER_PAGE)
         self.timeout = (float(connect_timeout), float(read_timeout))
@@ -369,9 +370,9 @@ class PlannrClient:
         url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
         if self.rate_limiter is not None:
             if while_waiting is None:
-                self.rate_limiter.acquire(self.token_fingerprint)
+                self.rate_limiter.acquire(self.budget_key)
             else:
-                self.rate_limiter.acquire(self.token_fingerprint, while_waiting=while_waiting)
+                self.rate_limiter.acquire(self.budget_key, while_waiting=while_waiting)
         self.request_count += 1
         started = time.monotonic()
         try:
@@ -423,7 +424,7 @@ class PlannrClient:
             return
         try:
             self.rate_limiter.observe(
-                self.token_fingerprint,
+                self.budget_key,
                 remaining=self.ratelimit_remaining,
                 limit=self.ratelimit_limit,
                 retry_after=retry_after,
@@ -449,54 +450,3 @@ class PlannrClient:
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             return body["message"]
         return ""
-
-
-# -- the process-wide client --------------------------------------------------------
-
-_clients = {}
-_clients_lock = threading.Lock()
-
-
-def get_client():
-    """The client for the current settings, one per process (Celery children build their own)."""
-    from django.conf import settings
-
-    try:
-        from executions.ratelimit import get_rate_limiter
-    except ImportError as exc:
-        if getattr(exc, "name", None) != "executions.ratelimit":
-            logger.warning("executions.ratelimit could not be imported (%s): no shared rate budget", exc)
-        limiter = None
-    else:
-        limiter = get_rate_limiter()
-
-    token = settings.PLANNR_API_TOKEN
-    key = (
-        os.getpid(),
-        settings.PLANNR_BASE_URL,
-        token_fingerprint(token),
-        settings.PLANNR_ACCOUNT_UUID,
-        settings.PLANNR_BATCH_SIZE,
-        settings.PLANNR_CONNECT_TIMEOUT,
-        settings.PLANNR_READ_TIMEOUT,
-        id(limiter),
-    )
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            pid = os.getpid()
-            # Clients inherited through fork share sockets with the parent: forget them.
-            for stale in [k for k in _clients if k[0] != pid]:
-                del _clients[stale]
-            client = PlannrClient(
-                settings.PLANNR_BASE_URL,
-                token,
-                account_uuid=settings.PLANNR_ACCOUNT_UUID,
-                batch_size=settings.PLANNR_BATCH_SIZE,
-                connect_timeout=settings.PLANNR_CONNECT_TIMEOUT,
-                read_timeout=settings.PLANNR_READ_TIMEOUT,
-                rate_limiter=limiter,
-                user_agent=f"{USER_AGENT} (+{settings.SITE_URL})",
-            )
-            _clients[key] = client
-        return client

@@ -63,6 +63,7 @@ SAMPLES = {
     "executions:watch": [("post", _watch, None, False, 302)],
     "executions:step_info": [("get", lambda c: {**_watch(c), "step_uuid": uuid.uuid4()}, None, False, 404)],
     "executions:poll_health": [("get", None, None, False, 200)],
+    "connections:list": [("get", None, None, False, 200)],
     "executions:poll_health_live": [("get", None, None, True, 200)],
     "executions:poll_health_retry": [("post", None, None, False, 302)],
     "alerts:events": [("get", None, None, False, 200)],

@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import roles
 from executions.models import Execution
-from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError, get_client
+from connections.clients import default_client
+from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError
 from executions.watching import watch_executions
 
 DEMO_LABEL = "demo"
@@ -32,7 +33,7 @@ def fetch_recent_executions(limit, *, per_page=100):
     if not settings.PLANNR_API_TOKEN:
         raise CommandError("PLANNR_API_TOKEN is not set: cannot ask Plannr for executions.")
     try:
-        return get_client().list_recent_payloads(max(per_page, limit))
+        return default_client().list_recent_payloads(max(per_page, limit))
     except (PlannrTimeout, TransportError) as exc:
         raise CommandError(f"Plannr at {_where()} did not answer ({exc.api_message or type(exc).__name__}).") from None
     except InvalidPayload:

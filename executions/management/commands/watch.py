@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from connections.commands import connection_named
 from executions.watching import watch_executions
 
 
@@ -12,20 +13,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--user", required=True, help="username of the watcher")
         parser.add_argument("--label", default="", help="optional label for these watches")
+        parser.add_argument("--connection", default="default", metavar="NAME",
+                            help="the Plannr connection the executions belong to (default: default)")
         parser.add_argument("uuids", nargs="+", metavar="UUID")
 
-    def handle(self, *args, user, label, uuids, **options):
+    def handle(self, *args, user, label, uuids, connection, **options):
         try:
             owner = get_user_model().objects.get(username=user)
         except get_user_model().DoesNotExist:
             raise CommandError(f"no user named {user!r}") from None
+        connection = connection_named(connection)
         valid, invalid = [], []
         for raw in uuids:
             try:
                 valid.append(uuid.UUID(raw.strip()))
             except ValueError:
                 invalid.append(raw)
-        result = watch_executions(owner, valid, label=label)
+        result = watch_executions(owner, valid, label=label, connection=connection)
         for watch in result.created:
             self.stdout.write(f"watching {watch.execution.uuid}")
         for already in result.already_watched:
