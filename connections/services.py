@@ -93,7 +93,7 @@ def test(connection, now=None):
     they succeed, breaks it when Plannr refuses. Returns (ok, message)."""
     now = now or timezone.now()
     try:
-        client = client_for(connection, now)
+        client = client_for(ensure_account(connection, now), now)
         client.get_logins()
         client.list_page(EXECUTIONS_PATH, "per_page=1")
     except Unauthorized as exc:
