@@ -135,6 +135,18 @@ class Connection(models.Model):
             return State.EXPIRING
         return State.OK
 
+    def link(self, kind, **values):
+        """The URL of a thing in Plannr's web app from this connection's template, or "" when
+        there is no template or it names a value we do not have."""
+        template = getattr(self, f"{kind}_url_template", "")
+        if not template:
+            return ""
+        try:
+            url = template.format_map({k: v for k, v in values.items() if v})
+        except (KeyError, IndexError, ValueError):
+            return ""
+        return url if url.startswith(("https://", "http://")) else ""
+
     @property
     def account_label(self):
         """`UUID (ACCOUNT NAME, FIRM)`, as the commands print it."""

@@ -112,3 +112,25 @@ def test_connect_with_plannr_runs_the_oauth_code_flow(admin_client, simulator, s
 def test_viewers_and_operators_cannot_see_connections(client, operator):
     client.force_login(operator)
     assert client.get(reverse("connections:list")).status_code == 403
+
+
+def test_the_execution_page_names_the_connection_says_it_is_broken_and_links_out(admin_client, simulator, admin):
+    add(admin_client, simulator)
+    acme = Connection.objects.get(name="acme")
+    [uuid] = simulator.create_many(1)
+    watch_executions(admin, [uuid], connection=acme)
+    url = reverse("executions:detail", args=[uuid])
+    page = admin_client.get(url).content.decode()
+    assert 'id="execution-connection">acme<' in page  # `default` exists too: more than one
+    assert "Open in Plannr" not in page  # no template: no link
+    admin_client.post(reverse("connections:links", args=[acme.pk]), {
+        "execution_url_template": "https://app.plannr.example/automations/{execution_uuid}",
+        "client_url_template": "https://app.plannr.example/clients/{client_uuid}",
+    })
+    from connections import services
+    from django.utils import timezone
+
+    services.mark_broken(acme.pk, "Unauthenticated.", timezone.now())
+    page = admin_client.get(url).content.decode()
+    assert f'href="https://app.plannr.example/automations/{uuid}"' in page
+    assert "connection acme broken since" in page
