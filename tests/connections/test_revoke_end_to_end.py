@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_revoking_the_token_sends_one_email_and_restoring_one_more(
     simulator, admin, celery_processes, smtp_server, settings
 ):
-    settings.POLL_INTERVAL_SECONDS = 2
+    settings.POLL_INTERVAL_SECONDS = 5
     settings.POLL_DISPATCH_SECONDS = 0.5
     admin.email = "admin@firm.example"
     admin.save()
