@@ -2,6 +2,8 @@ import re
 
 from django import forms
 
+from connections.models import Connection
+
 from .models import Scope
 from .services import MAX_BACKFILL_DAYS, MonitorSpec
 
@@ -30,6 +32,16 @@ class MonitorForm(forms.Form):
         help_text="Empty: from now on. N: also the executions of the last N days.",
     )
 
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.all(), required=False, to_field_name="name", empty_label="default",
+        label="Plannr connection", help_text="Which Plannr account the monitor discovers executions in.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if Connection.objects.count() < 2:
+            del self.fields["connection"]  # one connection: nothing to choose
+
     def spec(self):
         data = self.cleaned_data
         return MonitorSpec(
@@ -40,6 +52,7 @@ class MonitorForm(forms.Form):
             name_contains=data["name_contains"],
             triggered_by=_items(data["triggered_by"].replace(",", " ")),
             backfill_days=data.get("backfill_days"),
+            connection=data.get("connection"),
         )
 
     @classmethod
@@ -52,6 +65,7 @@ class MonitorForm(forms.Form):
             "name_contains": monitor.name_contains,
             "triggered_by": ", ".join(monitor.triggered_by),
             "backfill_days": monitor.backfill_days,
+            "connection": monitor.connection.name,
         }
 
 

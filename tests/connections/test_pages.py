@@ -134,3 +134,14 @@ def test_the_execution_page_names_the_connection_says_it_is_broken_and_links_out
     page = admin_client.get(url).content.decode()
     assert f'href="https://app.plannr.example/automations/{uuid}"' in page
     assert "connection acme broken since" in page
+
+
+def test_a_monitor_is_added_for_the_chosen_connection_when_there_are_several(admin_client, simulator):
+    from monitors.models import Monitor
+
+    assert "Plannr connection" not in admin_client.get(reverse("monitors:new")).content.decode()
+    add(admin_client, simulator, name="beta", token=SECOND_TOKEN)
+    page = admin_client.get(reverse("monitors:new")).content.decode()
+    assert "Plannr connection" in page and ">beta<" in page
+    admin_client.post(reverse("monitors:new"), {"scope": "everything", "name": "Beta's", "connection": "beta"})
+    assert Monitor.objects.get(name="Beta's").connection.name == "beta"
