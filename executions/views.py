@@ -126,7 +126,9 @@ def add_watches(request):
     report = None
     if form.is_valid():
         parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
-        result = watching.watch_executions(request.user, parsed.uuids, label)
+        result = watching.watch_executions(
+            request.user, parsed.uuids, label, connection=form.cleaned_data.get("connection")
+        )
         forget_counts(request.user)
         report = PasteReport(
             added=result.created,

@@ -145,3 +145,13 @@ def test_a_monitor_is_added_for_the_chosen_connection_when_there_are_several(adm
     assert "Plannr connection" in page and ">beta<" in page
     admin_client.post(reverse("monitors:new"), {"scope": "everything", "name": "Beta's", "connection": "beta"})
     assert Monitor.objects.get(name="Beta's").connection.name == "beta"
+
+
+def test_pasted_uuids_are_watched_on_the_chosen_connection_when_there_are_several(admin_client, simulator):
+    watchlist = admin_client.get(reverse("executions:watchlist")).content.decode()
+    assert "Plannr connection" not in watchlist
+    add(admin_client, simulator, name="beta", token=SECOND_TOKEN)
+    assert "Plannr connection" in admin_client.get(reverse("executions:watchlist")).content.decode()
+    [uuid] = [simulator.second_user.world.create_execution()["uuid"]]
+    admin_client.post(reverse("executions:add"), {"uuids": uuid, "connection": "beta"})
+    assert Execution.objects.get(uuid=uuid).connection.name == "beta"
