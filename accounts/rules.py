@@ -113,6 +113,18 @@ RULES = {
     "channels:confirm": Rule(OWN_CHANNELS),
     "channels:delete": Rule(OWN_CHANNELS),
     "channels:monitors": Rule(ORG_CHANNELS),
+    # Plannr connections: Admins only (they hold credentials and decide what is polled).
+    "connections:list": Rule(USERS),
+    "connections:add": Rule(USERS),
+    "connections:choose": Rule(USERS),
+    "connections:oauth_start": Rule(USERS),
+    "connections:oauth_callback": Rule(USERS),
+    "connections:test": Rule(USERS),
+    "connections:rename": Rule(USERS),
+    "connections:rotate": Rule(USERS),
+    "connections:links": Rule(USERS),
+    "connections:pause": Rule(USERS),
+    "connections:delete": Rule(USERS),
     # API tokens: one's own, for the API's own role checks (api/auth.py).
     "api:tokens": Rule(VIEW),
     "api:revoke": Rule(VIEW),

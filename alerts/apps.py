@@ -6,10 +6,12 @@ class AlertsConfig(AppConfig):
     verbose_name = "Failure alerts"
 
     def ready(self):
+        from channels.tasks import enqueue_test_messages
+        from connections.signals import connection_event
         from executions.signals import failures_detected
         from incidents.signals import incident_activity
 
-        from . import receivers, tasks
+        from . import connection_alerts, receivers, tasks
 
         failures_detected.connect(receivers.record_failures, dispatch_uid="alerts.record_failures")
         # Kept referenced here: signals hold receivers weakly.
@@ -17,3 +19,5 @@ class AlertsConfig(AppConfig):
             tasks.enqueue_deliveries, tasks.enqueue_channel_deliveries
         )
         incident_activity.connect(self.incident_receiver, dispatch_uid="alerts.record_incident_alerts")
+        self.connection_receiver = connection_alerts.receiver(enqueue_test_messages)
+        connection_event.connect(self.connection_receiver, dispatch_uid="alerts.connection_notices")

@@ -21,6 +21,7 @@ from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
 from django.db.models import OuterRef, Subquery
 
 from channels.messages import Notification
+from connections.models import Connection
 from executions.models import Watch
 from incidents.models import Occurrence
 
@@ -183,7 +184,9 @@ def affected_for(delivery, limit=EMAIL_EXECUTIONS):
     """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label."""
     mine = alert_scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
     label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
-    rows = list(mine.select_related("execution").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit])
+    rows = list(
+        mine.select_related("execution__connection").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit]
+    )
     return (mine.count() if len(rows) == limit else len(rows)), rows
 
 
@@ -225,6 +228,8 @@ def incident_context(delivery, preference):
     raw, raw_cut = _cut(incident.sample_info, EMAIL_RAW_LIMIT)
     messages = [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]]
     count = total if alert.kind == AlertKind.REMINDER else incident.occurrences
+    # The connection is named when there are several; its URL template links out to Plannr.
+    many = Connection.objects.count() > 1
     executions = [
         {
             "uuid": o.execution.uuid,
@@ -233,6 +238,8 @@ def incident_context(delivery, preference):
             "ran_at": when(o.occurred_at, zone),
             "detected_at": when(o.detected_at, zone),
             "url": execution_url(o.execution.uuid),
+            "connection": o.execution.connection.name if many else "",
+            "plannr_url": o.execution.connection.link("execution", execution_uuid=str(o.execution.uuid)),
         }
         for o in rows
     ]

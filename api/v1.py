@@ -10,7 +10,7 @@ from django.urls import path, re_path
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from . import errors, executions, exports, incidents, monitors, watches
+from . import connections, errors, executions, exports, incidents, monitors, watches
 from .auth import api_auth
 from .docs import VendoredSwagger
 from .ratelimit import PerTokenThrottle
@@ -30,7 +30,8 @@ api = NinjaAPI(
     title="Plannr monitor API",
     version="1",
     description=(
-        "Watches, executions, monitors, incidents and exports of the Plannr execution monitor. "
+        "Watches, executions, monitors, incidents, exports and (read-only) Plannr connections of the "
+        "Plannr execution monitor. "
         "Authenticate with a "
         "personal API token (`Authorization: Bearer <token>`, from the API tokens page) or, "
         "in the browser, with your session and the CSRF header. Errors are JSON: "
@@ -51,6 +52,7 @@ api.add_router("/executions", executions.router)
 api.add_router("/exports", exports.router)
 api.add_router("/monitors", monitors.router)
 api.add_router("/incidents", incidents.router)
+api.add_router("/connections", connections.router)
 
 
 def unknown_endpoint(request, path=""):

@@ -22,6 +22,8 @@ incident.status (before/after status: acknowledge, resolve, ignore, snooze, reop
 system's own changes), incident.assign, api_token.create, api_token.revoke.
 Channels use channel.create / channel.update / channel.delete / channel.test.
 Expectations: expectation.create, expectation.accept (a learned suggestion accepted).
+Plannr connections: connection.create, connection.update, connection.pause, connection.resume,
+connection.delete.
 """
 
 from . import SYSTEM, context

@@ -364,9 +364,11 @@ def fetch_payloads(sim, token, uuids, batch):
     import requests
 
     from executions.plannr.client import EXECUTIONS_PATH
+    from simulator.tenancy import firm_account_uuid
 
     session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json",
+                                     "X-PLANNR-ACCOUNT-UUID": firm_account_uuid()})
     payloads = []
     for i in range(0, len(uuids), batch):
         chunk = uuids[i : i + batch]

@@ -91,10 +91,13 @@ class _Raw:
 
     def __init__(self, sim, token):
         from executions.plannr.client import EXECUTIONS_PATH
+    from simulator.tenancy import firm_account_uuid
+        from simulator.tenancy import firm_account_uuid
 
         self.url = sim.url + EXECUTIONS_PATH
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json",
+                                     "X-PLANNR-ACCOUNT-UUID": firm_account_uuid()})
 
     def run(self, batches):
         started = time.perf_counter()
@@ -113,10 +116,12 @@ class _Naive:
 
     def __init__(self, sim, token):
         from executions.plannr.client import EXECUTIONS_PATH
+        from simulator.tenancy import firm_account_uuid
 
         self.url = sim.url + EXECUTIONS_PATH
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json",
+                                     "X-PLANNR-ACCOUNT-UUID": firm_account_uuid()})
 
     def run(self, batches):
         started = time.perf_counter()

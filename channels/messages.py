@@ -8,7 +8,11 @@ to whom (alerts/emails.py renders it), a channel only says it. Email sends
 
 from dataclasses import dataclass, field
 
-KINDS = ("incident_opened", "incident_regressed", "incident_reminder", "test")
+KINDS = (
+    "incident_opened", "incident_regressed", "incident_reminder", "test",
+    # A Plannr connection's state, told to the Admins (alerts/connection_alerts.py).
+    "connection_broken", "connection_reminder", "connection_restored", "connection_expiring",
+)
 
 
 @dataclass(frozen=True)

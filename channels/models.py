@@ -176,11 +176,19 @@ class TestMessageQuerySet(models.QuerySet):
 
 
 class TestMessage(models.Model):
-    """A "send test message" request: an outbox row, so a test has an alert's guarantees."""
+    """A "send test message" request: an outbox row, so a test has an alert's guarantees.
+
+    The same outbox carries notices that are not incident alerts (a Plannr connection's
+    state, alerts/connection_alerts.py): `notice` holds the rendered Notification, and a
+    notice to a person's email address has `address` instead of a channel.
+    """
 
     __test__ = False  # not a pytest class, whatever its name
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="test_messages")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="test_messages")
+    address = models.EmailField(blank=True)
+    # {kind, subject, text, html, url} of channels.messages.Notification; empty for a test message.
+    notice = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -22,9 +22,10 @@ from django.utils import timezone
 import audit
 
 from . import notices
+from . import senders
 from .delivery import deliver
-from .messages import test_notification
-from .models import OutboxState, TestMessage
+from .messages import Notification, test_notification
+from .models import Channel, Kind, OutboxState, TestMessage
 
 logger = logging.getLogger("channels")
 
@@ -65,11 +66,18 @@ def send(pk, enqueue=None, now=None):
         return None
     message = TestMessage.objects.select_related("channel").get(pk=pk)
     channel = message.channel
-    channel_url = f"{settings.SITE_URL}{reverse('channels:detail', args=[channel.pk])}"
     # On the caller's clock (tests drive it), advanced by the time the send took.
     done_at = now + (timezone.now() - started)
-    notification = test_notification(channel, settings.SITE_URL, channel_url)
-    result = deliver(channel, notification, message.idempotency_key, now=done_at)
+    if message.notice:
+        notification = Notification(**message.notice)
+    else:
+        channel_url = f"{settings.SITE_URL}{reverse('channels:detail', args=[channel.pk])}"
+        notification = test_notification(channel, settings.SITE_URL, channel_url)
+    if channel is None:
+        # A notice to a person's own address: sent as an email channel would, not logged on one.
+        result = senders.send(Channel(kind=Kind.EMAIL, target=message.address), notification, message.idempotency_key)
+    else:
+        result = deliver(channel, notification, message.idempotency_key, now=done_at)
     ours = TestMessage.objects.filter(pk=pk, claim_token=token, state=OutboxState.SENDING)
     if result.ok:
         fields = {"state": OutboxState.SENT, "sent_at": done_at, "last_error": ""}
@@ -84,7 +92,7 @@ def send(pk, enqueue=None, now=None):
         logger.info("channel test message %s finished after losing its claim", pk)
         return None
     logger.info("channel test message %s: %s after %s attempt(s)", pk, fields["state"], message.attempts,
-                extra={"test_message_id": pk, "channel_id": channel.pk, "state": fields["state"]})
+                extra={"test_message_id": pk, "channel_id": channel.pk if channel else None, "state": fields["state"]})
     if fields["state"] == OutboxState.RETRYING and enqueue is not None:
         enqueue([pk], countdown=retry_delay(message.attempts))
     return fields["state"]

@@ -25,6 +25,10 @@ EVENT_TYPES = {
     "incident_regressed": "incident.regressed",
     "incident_reminder": "incident.reminder",
     "test": "test",
+    "connection_broken": "connection.broken",
+    "connection_reminder": "connection.reminder",
+    "connection_restored": "connection.restored",
+    "connection_expiring": "connection.expiring",
 }
 
 

@@ -1,5 +1,9 @@
 """/healthz: database and broker status for load balancers and compose healthchecks.
 
+It is about the monitor's own process, not about Plannr: a broken Plannr connection
+does not fail it (restarting the monitor would not fix a revoked token). The answer
+says so and points at where connections are watched (docs/connections.md).
+
 The answer names what is checked and, on failure, only the exception's class:
 never a URL, a host name, a password or a message that might hold one.
 
@@ -53,7 +57,11 @@ def healthz(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(c["ok"] for c in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        {
+            "status": "ok" if healthy else "unavailable",
+            "checks": checks,
+            "scope": "this process (database, broker); Plannr connections: the plannr_connection_up metric",
+        },
         status=200 if healthy else 503,
     )
 

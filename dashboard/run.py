@@ -393,9 +393,10 @@ def wait_http(url, *, timeout, headers=None, stop=None):
 def announce(plan, say, stop, relay=None):
     """Once the processes answer: demo user, demo watches, then the URL."""
     if plan.plannr.simulated:
-        listing = f"{plan.plannr.base_url}/api/v1/automation-executions?per_page=1"
+        # The token's logins need no account header: the first thing a real user asks too.
+        logins = f"{plan.plannr.base_url}/api/v1/logins"
         auth = {"Authorization": f"Bearer {plan.plannr.token}", "Accept": "application/json"}
-        if not wait_http(listing, headers=auth, timeout=90, stop=stop):
+        if not wait_http(logins, headers=auth, timeout=90, stop=stop):
             if not stop.is_set():
                 say("The simulator did not answer within 90 s: see its lines above.")
             return
@@ -439,6 +440,16 @@ def banner(plan):
         f"  Logs:        {plan.log_path} (this terminal shows only warnings and errors)",
         f"  {plan.broker.message}",
         "  Stop:        Ctrl-C stops every process.",
+        *(
+            [
+                "  Try a break: revoke the demo token in the simulator, and one alert email arrives:",
+                f"    curl -X POST -H \"Authorization: Bearer $(cat {plan.var_dir / 'simulator-token'})\" "
+                f"{plan.plannr.base_url}/_simulator/tokens/revoke",
+                "    (.../_simulator/tokens/restore, then Test on the Connections page, restores it)",
+            ]
+            if plan.plannr.simulated
+            else []
+        ),
         "=" * 72,
         "",
     ]

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "incidents",
     "simulator",
     "channels",
+    "connections",
     "expectations",
 ]
 
@@ -287,6 +288,14 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 PLANNR_BASE_URL = env_str("PLANNR_BASE_URL", "https://api.plannrcrm.com").rstrip("/")
 PLANNR_API_TOKEN = env_str("PLANNR_API_TOKEN")
+# The account the `default` connection acts for (X-PLANNR-ACCOUNT-UUID); chosen from
+# /api/v1/logins when empty (docs/connections.md).
+PLANNR_ACCOUNT_UUID = env_str("PLANNR_ACCOUNT_UUID")
+# "Connect with Plannr" (OAuth2 authorization code) on the Connections page when both are set.
+PLANNR_OAUTH_CLIENT_ID = env_str("PLANNR_OAUTH_CLIENT_ID")
+PLANNR_OAUTH_CLIENT_SECRET = env_str("PLANNR_OAUTH_CLIENT_SECRET")
+# A broken connection is told again to the Admins every this many hours.
+CONNECTION_REMINDER_HOURS = env_int("CONNECTION_REMINDER_HOURS", 24, minimum=1)
 # 200 UUIDs keep the request line under 8 KB, the default limit of common proxies.
 PLANNR_BATCH_SIZE = env_int("PLANNR_BATCH_SIZE", 200, minimum=1, maximum=500)
 PLANNR_CONNECT_TIMEOUT = env_float("PLANNR_CONNECT_TIMEOUT", 5.0, minimum=0.1)
@@ -392,6 +401,11 @@ CHANNEL_BROKEN_AFTER_HOURS = env_float("CHANNEL_BROKEN_AFTER_HOURS", 24.0, minim
 # --- Beat ------------------------------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
+    "check-connections": {
+        "task": "connections.tasks.check_connections",
+        "schedule": POLL_INTERVAL_SECONDS,
+        "options": {"expires": POLL_INTERVAL_SECONDS},
+    },
     "dispatch-polls": {
         "task": "executions.tasks.dispatch_polls",
         "schedule": POLL_DISPATCH_SECONDS,

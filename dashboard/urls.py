@@ -40,5 +40,6 @@ urlpatterns = [
     path("api-tokens/", include("api.urls")),
     path("metrics", metrics_views.metrics, name="metrics"),
     path("channels/", include("channels.urls")),
+    path("connections/", include("connections.urls")),
     path("", include("executions.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Execution, Snapshot, Step, TokenState, Watch
+from .models import Execution, Snapshot, Step, Watch
 
 
 class StepInline(admin.TabularInline):
@@ -41,8 +41,3 @@ class WatchAdmin(admin.ModelAdmin):
     list_filter = ("muted",)
     search_fields = ("user__username", "execution__uuid", "label")
     raw_id_fields = ("execution", "user")
-
-
-@admin.register(TokenState)
-class TokenStateAdmin(admin.ModelAdmin):
-    list_display = ("fingerprint", "unauthorized_since", "retry_at", "updated_at")

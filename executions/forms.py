@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from connections.models import Connection
+
 from .models import Watch
 from .paste import count_lines, count_tokens, parse_paste
 
@@ -28,6 +30,16 @@ class WatchPasteForm(forms.Form):
         max_length=LABEL_MAX,
         widget=forms.TextInput(attrs={"placeholder": "e.g. onboarding batch"}),
     )
+
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.all(), required=False, to_field_name="name", empty_label="default",
+        label="Plannr connection",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if Connection.objects.count() < 2:
+            del self.fields["connection"]  # one connection: nothing to choose
 
     def clean_uuids(self):
         text = self.cleaned_data["uuids"]

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Max, Q
 
+from connections.models import default_connection_id
+
 
 class PollState(models.TextChoices):
     PENDING = "pending", "Not polled yet"
@@ -75,17 +77,18 @@ class ExecutionQuerySet(models.QuerySet):
         )
         return [(str(r["account_uuid"]), r["name"]) for r in rows]
 
-    def paused_by_token(self):
-        """Waiting out a 401: the token was refused, not the execution."""
-        return self.filter(poll_state=PollState.UNAUTHORIZED, next_poll_at__isnull=False)
-
     def release(self, **changes):
         """End the claim on these rows, writing `changes` in the same UPDATE."""
         return self.update(claim_token=None, claimed_until=None, **changes)
 
 
 class Execution(models.Model):
-    uuid = models.UUIDField(unique=True)
+    # Unique per connection (two Plannr accounts are two namespaces), not globally.
+    uuid = models.UUIDField(db_index=True)
+    # PROTECT: deleting a connection decides what happens to its executions (connections.services.delete).
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="executions", default=default_connection_id
+    )
 
     # Latest known state, as Plannr reported it. Blank until the first poll.
     name = models.CharField(max_length=500, blank=True)
@@ -130,6 +133,9 @@ class Execution(models.Model):
     objects = ExecutionQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "uuid"], name="execution_unique_per_connection"),
+        ]
         indexes = [
             # The dispatcher: "due and not claimed", oldest first.
             models.Index(
@@ -240,20 +246,3 @@ class FinishedClaim(models.Model):
 
     def __str__(self):
         return f"batch {self.token} finished"
-
-
-class TokenState(models.Model):
-    """What Plannr last said about an API token, shared by every worker.
-
-    Keyed by a fingerprint (a short sha256 prefix), never by the token itself.
-    """
-
-    fingerprint = models.CharField(max_length=16, unique=True)
-    # Set on a 401: dispatch of this token's batches pauses until `retry_at`.
-    unauthorized_since = models.DateTimeField(null=True, blank=True)
-    retry_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return f"token {self.fingerprint}"

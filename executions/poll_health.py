@@ -1,6 +1,7 @@
-"""The poll-health page (Admins only, by the rules in accounts/rules.py): is the token accepted, and how far behind is polling.
+"""The poll-health page (Admins only, by the rules in accounts/rules.py): is each Plannr
+connection working, and how far behind is polling.
 
-"Retry now" ends a 401 pause at once, for when the token was fixed on Plannr's side.
+"Retry now" tests every broken connection at once, for when the token was fixed on Plannr's side.
 The region refreshes like every live region and answers 204 when nothing changed.
 """
 
@@ -15,15 +16,15 @@ from django.views.decorators.http import require_POST
 
 from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
 
+from connections.models import Connection
+
 from . import polling
-from .models import Execution, PollState, TokenState
-from .plannr import get_client
+from .models import Execution
 
 
 @dataclass
 class Health:
-    token: str
-    token_state: object  # the current token's TokenState, or None when Plannr never refused it
+    connections: list  # every Connection, with its state
     scheduled: int
     due: int
     in_flight: int
@@ -31,26 +32,28 @@ class Health:
     lag_seconds: int
 
     @property
+    def broken(self):
+        return [c for c in self.connections if c.broken_since is not None]
+
+    @property
     def fingerprint(self):
-        state = self.token_state
         return fingerprint(
-            self.token, state and (state.unauthorized_since, state.retry_at, state.last_error),
+            [(c.pk, c.name, c.broken_since, c.broken_reason, c.last_success, c.paused, c.expires_at)
+             for c in self.connections],
             self.scheduled, self.due, self.in_flight, self.paused, self.lag_seconds,
         )
 
 
 def current_health(now):
-    token = get_client().token_fingerprint
     counts = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
         scheduled=Count("pk"),
         due=Count("pk", filter=Q(next_poll_at__lte=now)),
-        paused=Count("pk", filter=Q(poll_state=PollState.UNAUTHORIZED)),
+        paused=Count("pk", filter=Q(connection__in=Connection.objects.broken().values("pk"))),
         oldest_due=Min("next_poll_at", filter=Q(next_poll_at__lte=now)),
     )
     oldest = counts.pop("oldest_due")
     return Health(
-        token=token,
-        token_state=TokenState.objects.filter(fingerprint=token, unauthorized_since__isnull=False).first(),
+        connections=list(Connection.objects.all()),
         lag_seconds=int((now - oldest).total_seconds()) if oldest else 0,
         in_flight=Execution.objects.in_flight(now).count(),
         **counts,
@@ -87,6 +90,6 @@ def poll_health_live(request):
 @require_POST
 @_staff
 def poll_health_retry(request):
-    resumed = polling.retry_now()
-    messages.success(request, f"Retrying now: {resumed} paused execution(s) are due and one batch will test the token.")
+    restored = polling.retry_now()
+    messages.success(request, f"Tested every broken connection: {restored} restored; their executions are due now.")
     return redirect("executions:poll_health")

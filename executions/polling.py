@@ -24,8 +24,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from connections import services as connection_services
+from connections.clients import client_for
+from connections.defaults import ensure_default
+from connections.models import Connection
+
 from . import ingest, scheduling, sql
-from .models import Execution, FinishedClaim, PollState, TokenState
+from .models import Execution, FinishedClaim, PollState
 from .plannr.text import clean_text
 from .plannr import (
     InvalidPayload,
@@ -36,14 +41,15 @@ from .plannr import (
     ServerError,
     TransportError,
     Unauthorized,
-    get_client,
 )
+from .ratelimit import get_rate_limiter
 
 logger = logging.getLogger("executions.polling")
 
 # Columns a batch needs to decide what to do with each execution.
 _BATCH_FIELDS = (
     "id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors", "claimed_until",
+    "connection_id",
 )
 
 
@@ -71,19 +77,27 @@ class CycleOutcome:
 def claim_batches(queryset, now, limit=None):
     """Claim up to `limit` unclaimed executions of `queryset` in batches, each under a token of its own.
 
-    Returns [(token, ids), ...]. For `poll_now` and the `poll` command; the dispatcher
-    claims what is due without reading it first (`_claim_due`).
+    Returns [(token, ids), ...]; a batch holds one connection's executions, and those of a
+    paused or refused connection are left alone. For `poll_now` and the `poll` command;
+    the dispatcher claims what is due without reading it first (`_claim_due`).
     """
-    ids = list(queryset.values_list("pk", flat=True))
-    _, claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE, limit=limit, ids=ids)
-    return [(token, [row[0] for row in rows]) for token, rows in claimed]
+    by_connection = {}
+    pollable = Connection.objects.pollable().values("pk")
+    for pk, connection_id in queryset.filter(connection__in=pollable).values_list("pk", "connection_id"):
+        by_connection.setdefault(connection_id, []).append(pk)
+    batches = []
+    for ids in by_connection.values():
+        _, claimed = sql.claim(now=now, until=_claim_until(now), batch_size=settings.PLANNR_BATCH_SIZE,
+                               limit=limit, ids=ids)
+        batches += [(token, [row[0] for row in rows]) for token, rows in claimed]
+    return batches
 
 
 def _claim_until(now):
     return now + timedelta(seconds=scheduling.claim_seconds())
 
 
-def _claim_due(now, limit, probing=False):
+def _claim_due(now, limit, connection_id):
     """Claim what is due in one statement. (oldest due time, [(token, rows for the task)]).
 
     Each batch has its own token: a batch's queries select its rows by token, and with
@@ -91,92 +105,78 @@ def _claim_due(now, limit, probing=False):
     The claim is also the reschedule (the next poll time and "last polled" of a routine,
     unchanged poll), so such a poll writes nothing but its batch's FinishedClaim.
     The rows carry what the task needs (CLAIM_COLUMNS, the claim's end and its time as
-    timestamps, and whether this batch probes a paused token), so it reads nothing
-    before it polls.
+    timestamps, and the connection, last), so it reads nothing before it polls.
     """
     until = _claim_until(now)
     oldest, claimed = sql.claim(
         now=now, until=until, batch_size=settings.PLANNR_BATCH_SIZE, limit=limit,
-        reschedule=scheduling.next_routine_poll(now),
+        reschedule=scheduling.next_routine_poll(now), connection_id=connection_id,
     )
-    stamps = [until.timestamp(), now.timestamp(), probing]
+    stamps = [until.timestamp(), now.timestamp(), connection_id]
     return oldest, [(token, [[*row, *stamps] for row in rows]) for token, rows in claimed]
 
 
-def _token_paused(fingerprint, now):
-    """(paused, probing): paused while a 401 pause lasts; after it, one probe batch may go out.
-
-    A pause recorded for another token means the token was replaced (a new
-    fingerprint): what that 401 paused is due at once, under the new token.
-    """
-    rejected = list(TokenState.objects.filter(unauthorized_since__isnull=False))
-    state = next((s for s in rejected if s.fingerprint == fingerprint), None)
-    if any(s.fingerprint != fingerprint for s in rejected):
-        TokenState.objects.filter(unauthorized_since__isnull=False).exclude(fingerprint=fingerprint).update(
-            unauthorized_since=None, retry_at=None, last_error=""
-        )
-        resumed = Execution.objects.paused_by_token().update(next_poll_at=now)
-        logger.warning("the Plannr API token changed: %d execution(s) paused by the old one are due now", resumed)
-    if state is None:
-        return False, False
-    return (state.retry_at is not None and state.retry_at > now), True
-
-
 def retry_now(now=None):
-    """"Retry now" after a fix on Plannr's side: end the token's pause and make what it paused due.
+    """"Retry now" after a fix on Plannr's side: test every refused connection at once.
 
-    The pause record stays until a poll succeeds, so the next dispatch sends one probe
-    batch; if the token is still refused, that batch pauses it again. Returns the
-    number of executions made due.
+    A connection that passes its test is restored, and what waited for it is due now.
+    Returns the number of connections restored.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        TokenState.objects.filter(unauthorized_since__isnull=False).update(retry_at=now)
-        return Execution.objects.paused_by_token().update(next_poll_at=now)
+    return sum(connection_services.test(c, now)[0] for c in Connection.objects.broken().filter(paused=False))
 
 
 def dispatch(send, now=None):
-    """Claim what is due and hand each batch to `send(rows, token)` (rows: see `_claim_due`).
+    """Claim what is due, connection by connection, and hand each batch to `send(rows, token)`
+    (rows: see `_claim_due`). Returns the claimed batches as [(token, ids)].
 
-    Returns the claimed batches as [(token, ids)].
+    A paused connection, or one Plannr refused, is skipped: its executions stay due and
+    are polled within one dispatch of its restoration.
     """
+    ensure_default()  # first: a new token restores the connection and makes what waited due
     now = now or timezone.now()
-    client = get_client()
-    paused, probing = _token_paused(client.token_fingerprint, now)
-    if paused:
-        return []
-    limiter = client.rate_limiter
-    if limiter is not None and limiter.blocked_for(client.token_fingerprint) > 0:
-        return []
-    # Claim only what the token's budget still allows in the current window. A batch
-    # claimed beyond it would wait for the budget inside a worker, holding that worker
-    # (and the dispatches and alert emails queued behind it) for up to a minute. The
-    # rest stays due, the cycle stretches, and every dispatch logs by how much.
-    used = limiter.used(client.token_fingerprint) if limiter is not None else 0
+    limiter = get_rate_limiter()
+    sql.prune_finished(now - scheduling.FINISHED_CLAIMS_KEPT)
     # Discovery's share of each window (at most a tenth) stays free for it: docs/monitors.md.
     reserve = min(settings.DISCOVERY_RESERVED_REQUESTS, settings.PLANNR_RATE_LIMIT_PER_MINUTE // 10)
-    budget = max(0, settings.PLANNR_RATE_LIMIT_PER_MINUTE - reserve - used) * settings.PLANNR_BATCH_SIZE
-    sql.prune_finished(now - scheduling.FINISHED_CLAIMS_KEPT)
-    in_flight = Execution.objects.in_flight(now).count()
-    capacity = settings.PLANNR_BATCH_SIZE if probing else budget - in_flight
-    if capacity <= 0:
-        _log_lag(now, in_flight)
-        return []
-    oldest, claimed = _claim_due(now, capacity, probing)
-    for token, rows in claimed:
-        send(rows, token)
-    count = sum(len(rows) for _, rows in claimed)
-    if claimed:
-        logger.info(
-            "poll cycle dispatched",
-            extra={"claimed": count, "batches": len(claimed), "batch_size": settings.PLANNR_BATCH_SIZE,
-                   "in_flight": in_flight},
-        )
-        # The claim takes the oldest first: its oldest is the cycle's (no query for it).
-        _log_lag(now, in_flight + count, oldest=oldest)
-    else:
-        _log_lag(now, in_flight)
-    return [(token, [row[0] for row in rows]) for token, rows in claimed]
+    spent = {}  # requests claimed in this dispatch, per Plannr user's budget
+    sent = []
+    for connection in Connection.objects.pollable():
+        key = connection.budget_key
+        if limiter.blocked_for(key) > 0:
+            continue
+        # Claim only what the user's budget still allows in the current window. A batch
+        # claimed beyond it would wait for the budget inside a worker, holding that worker
+        # (and the dispatches and alert emails queued behind it) for up to a minute. The
+        # rest stays due, the cycle stretches, and every dispatch logs by how much.
+        allowed = settings.PLANNR_RATE_LIMIT_PER_MINUTE - reserve - limiter.used(key) - spent.get(key, 0)
+        reported = limiter.reported_remaining(key)
+        if reported is not None:
+            # Plannr's own count (X-Ratelimit-Remaining) wins when it is lower: other clients of the user.
+            allowed = min(allowed, reported - reserve - spent.get(key, 0))
+        budget = max(0, allowed) * settings.PLANNR_BATCH_SIZE
+        in_flight = Execution.objects.in_flight(now).filter(connection=connection).count()
+        capacity = budget - in_flight
+        if capacity <= 0:
+            _log_lag(now, in_flight)
+            continue
+        oldest, claimed = _claim_due(now, capacity, connection.pk)
+        for token, rows in claimed:
+            send(rows, token)
+        spent[key] = spent.get(key, 0) + len(claimed)
+        count = sum(len(rows) for _, rows in claimed)
+        if claimed:
+            logger.info(
+                "poll cycle dispatched",
+                extra={"claimed": count, "batches": len(claimed), "batch_size": settings.PLANNR_BATCH_SIZE,
+                       "in_flight": in_flight, "connection": connection.name},
+            )
+            # The claim takes the oldest first: its oldest is the cycle's (no query for it).
+            _log_lag(now, in_flight + count, oldest=oldest)
+        else:
+            _log_lag(now, in_flight)
+        sent += [(token, [row[0] for row in rows]) for token, rows in claimed]
+    return sent
 
 
 def _log_lag(now, in_flight, oldest=None):
@@ -202,11 +202,8 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
     task twice changes nothing.
     """
     claim_token = uuid.UUID(str(claim_token))
-    # Whether a success must clear a 401 pause: the dispatcher says so; bare ids may be anything.
-    clears_pause = True
     if batch and isinstance(batch[0], (list, tuple)):
         executions = [_Claimed(row) for row in batch]
-        clears_pause = bool(batch[0][-1])
         if executions[0].claimed_until <= now_fn():
             # A late or repeated message: read what this claim still holds, if anything.
             batch = [e.pk for e in executions]
@@ -218,7 +215,7 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
     if not executions:
         return outcome  # already done by an earlier run of this task, or the claim expired
     try:
-        return _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause)
+        return _poll_claimed(executions, claim_token, now_fn, outcome)
     except BaseException as exc:
         # Whatever went wrong, this batch's rows must not sit claimed until the claim expires.
         _release_after_crash(executions, claim_token, exc, now_fn())
@@ -228,7 +225,7 @@ def poll_claimed(batch, claim_token, now_fn=timezone.now):
 class _Claimed:
     """What a batch knows of one claimed execution, from the dispatcher's row (no model instance)."""
 
-    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until", "rescheduled_at")
+    __slots__ = (*sql.CLAIM_COLUMNS, "claimed_until", "rescheduled_at", "connection_id")
 
     def __init__(self, row):
         (self.id, self.uuid, self.status, self.poll_state, self.is_finished, self.payload_hash,
@@ -236,6 +233,7 @@ class _Claimed:
         self.claimed_until = datetime.fromtimestamp(until, tz=dt_timezone.utc)
         # Messages from before the claim was the reschedule have no claim time.
         claimed_at = row[8] if len(row) > 9 else None
+        self.connection_id = row[-1]
         self.rescheduled_at = datetime.fromtimestamp(claimed_at, tz=dt_timezone.utc) if claimed_at else None
 
     @property
@@ -275,8 +273,15 @@ class _ClaimKeeper:
         Execution.objects.claimed_by(self.claim_token).filter(pk__in=self.ids).update(claimed_until=self.until)
 
 
-def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
-    client = get_client()
+def _poll_claimed(executions, claim_token, now_fn, outcome):
+    connection_id = executions[0].connection_id
+    try:
+        connection = connection_services.ensure_account(Connection.objects.get(pk=connection_id), now_fn())
+        client = client_for(connection, now_fn())
+    except Unauthorized as exc:  # a failed OAuth refresh, or no account to act for: the connection broke
+        apply_error(executions, exc, now_fn(), claim_token, connection_id)
+        outcome.errors, outcome.error = len(executions), type(exc).__name__
+        return outcome
     started, sent_before = time.monotonic(), client.request_count
     claim = _ClaimKeeper(claim_token, executions, now_fn)
     claim.keep()
@@ -284,12 +289,13 @@ def _poll_claimed(executions, claim_token, now_fn, outcome, clears_pause):
     try:
         fetched = client.get_payloads([str(e.uuid) for e in executions], while_waiting=claim.keep)
     except PlannrError as exc:
-        apply_error(executions, exc, now_fn(), claim_token, client.token_fingerprint)
+        apply_error(executions, exc, now_fn(), claim_token, connection_id)
         outcome.errors, outcome.error = len(executions), type(exc).__name__
     else:
         now = now_fn()
-        if clears_pause:
-            _token_ok(client.token_fingerprint)
+        connection_services.record_success(
+            connection_id, now, client.ratelimit_remaining, broken=connection.broken_since is not None
+        )
         claim.keep()
         outcome.changed, outcome.unchanged, missing = ingest.apply_results(
             executions, fetched, now, claim_token, rescheduled_at
@@ -323,7 +329,7 @@ def _check_missing(client, execution, claim_token, outcome, now_fn, keep_claim, 
             outcome.not_found += 1
         else:
             outcome.errors += 1
-        apply_error([execution], exc, now_fn(), claim_token, client.token_fingerprint)
+        apply_error([execution], exc, now_fn(), claim_token, execution.connection_id)
         return
     changed, unchanged, _ = ingest.apply_results(
         [execution], {str(execution.uuid): fetched}, now_fn(), claim_token, rescheduled_at
@@ -350,7 +356,7 @@ def poll_state_for(exc):
     return PollState.SERVER_ERROR
 
 
-def apply_error(executions, exc, now, claim_token, fingerprint):
+def apply_error(executions, exc, now, claim_token, connection_id):
     """Record a failed poll on each execution and schedule its retry."""
     state = poll_state_for(exc)
     # Plannr's message is echoed in the error: it is Plannr text like any other.
@@ -363,17 +369,10 @@ def apply_error(executions, exc, now, claim_token, fingerprint):
         logger.warning("rate limited by Plannr", extra={"retry_after_s": exc.retry_after, "batch_size": len(ids)})
         return
     if isinstance(exc, Unauthorized):
-        retry_at = scheduling.unauthorized_retry_at(now)
-        TokenState.objects.update_or_create(
-            fingerprint=fingerprint,
-            defaults={"retry_at": retry_at, "last_error": message},
-            create_defaults={"unauthorized_since": now, "retry_at": retry_at, "last_error": message},
-        )
-        TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=True).update(unauthorized_since=now)
-        mine.filter(pk__in=ids).release(
-            next_poll_at=retry_at, consecutive_errors=F("consecutive_errors") + 1, **outcome
-        )
-        logger.error("Plannr rejected the API token; polling paused", extra={"token": fingerprint, "retry_at": retry_at.isoformat()})
+        # The connection is refused, not the execution: it breaks (the Admins are told once)
+        # and its executions wait, due, until it is restored.
+        connection_services.mark_broken(connection_id, message, now)
+        mine.filter(pk__in=ids).release(next_poll_at=now, **outcome)
         return
     # Group by error count so a whole batch's backoff is a handful of UPDATEs.
     by_errors = {}
@@ -386,12 +385,6 @@ def apply_error(executions, exc, now, claim_token, fingerprint):
         )
     log = logger.info if isinstance(exc, NotFound) else logger.warning
     log("poll failed: %s", message, extra={"poll_state": state, "batch_size": len(ids)})
-
-
-def _token_ok(fingerprint):
-    TokenState.objects.filter(fingerprint=fingerprint, unauthorized_since__isnull=False).update(
-        unauthorized_since=None, retry_at=None, last_error=""
-    )
 
 
 def poll_now(execution_ids):

@@ -51,11 +51,12 @@ class RedisRateLimiter:
         self._acquire = client.register_script(_ACQUIRE)
 
     def _keys(self, fingerprint):
-        return [f"{self.prefix}:{fingerprint}:log", f"{self.prefix}:{fingerprint}:block"]
+        return [f"{self.prefix}:{fingerprint}:log", f"{self.prefix}:{fingerprint}:block",
+                f"{self.prefix}:{fingerprint}:remaining"]
 
     def try_acquire(self, fingerprint):
         """Take a slot if one is free; otherwise return the seconds to wait."""
-        wait_ms = self._acquire(keys=self._keys(fingerprint), args=[self.limit, self.window_ms, uuid.uuid4().hex])
+        wait_ms = self._acquire(keys=self._keys(fingerprint)[:2], args=[self.limit, self.window_ms, uuid.uuid4().hex])
         return int(wait_ms) / 1000.0
 
     def acquire(self, fingerprint, while_waiting=None):
@@ -79,6 +80,14 @@ class RedisRateLimiter:
         if retry_after:
             # Everyone sharing the token holds off until Plannr lifts the limit.
             self.redis.set(self._keys(fingerprint)[1], "1", px=max(1, int(retry_after * 1000)))
+        if remaining is not None:
+            # What Plannr last said is left (X-Ratelimit-Remaining), for this window only.
+            self.redis.set(self._keys(fingerprint)[2], int(remaining), px=self.window_ms)
+
+    def reported_remaining(self, fingerprint):
+        """Plannr's last X-Ratelimit-Remaining for this budget within the window, or None."""
+        value = self.redis.get(self._keys(fingerprint)[2])
+        return int(value) if value is not None else None
 
     def blocked_for(self, fingerprint):
         ttl = self.redis.pttl(self._keys(fingerprint)[1])
@@ -101,6 +110,7 @@ class LocalRateLimiter:
         self.clock = clock
         self._log = {}
         self._blocked_until = {}
+        self._remaining = {}
         self._lock = threading.Lock()
 
     def try_acquire(self, fingerprint):
@@ -126,9 +136,16 @@ class LocalRateLimiter:
         return self.clock() - started
 
     def observe(self, fingerprint, remaining=None, limit=None, retry_after=None):
-        if retry_after:
-            with self._lock:
+        with self._lock:
+            if retry_after:
                 self._blocked_until[fingerprint] = self.clock() + retry_after
+            if remaining is not None:
+                self._remaining[fingerprint] = (int(remaining), self.clock() + self.window)
+
+    def reported_remaining(self, fingerprint):
+        with self._lock:
+            remaining, until = self._remaining.get(fingerprint, (None, 0))
+            return remaining if until > self.clock() else None
 
     def blocked_for(self, fingerprint):
         with self._lock:

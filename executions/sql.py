@@ -57,7 +57,7 @@ def _as_datetime(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
+def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None, connection_id=None):
     """Claim unclaimed executions, due ones (or exactly `ids`), oldest first, in batches.
 
     Returns (oldest due time, [(token, rows)]), rows as lists in CLAIM_COLUMNS order
@@ -68,6 +68,7 @@ def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
     With `reschedule`, the same UPDATE also does what a routine poll that finds nothing
     changed would write: next_poll_at = `reschedule`, and last_polled_at = `now` where
     the last poll went fine. Such a poll then writes nothing to its row (polling.py).
+    With `connection_id`, only that connection's executions (a batch is one connection's).
     """
     if ids is not None and not ids:
         return None, []
@@ -80,6 +81,8 @@ def claim(*, now, until, batch_size, limit=None, ids=None, reschedule=None):
         scope, scope_params = f"{_q('id')} = ANY(%s)", [list(ids)]
     else:
         scope, scope_params = f"{_q('id')} IN ({','.join(['%s'] * len(ids))})", list(ids)
+    if connection_id is not None:
+        scope, scope_params = f"{scope} AND {_q('connection_id')} = %s", [*scope_params, connection_id]
     finished = f"SELECT {_q('token')} FROM {_table(FinishedClaim)}"
     unclaimed = (
         f"({_q('claimed_until')} IS NULL OR {_q('claimed_until')} < %s OR {_q('claim_token')} IN ({finished}))"

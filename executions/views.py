@@ -126,7 +126,9 @@ def add_watches(request):
     report = None
     if form.is_valid():
         parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
-        result = watching.watch_executions(request.user, parsed.uuids, label)
+        result = watching.watch_executions(
+            request.user, parsed.uuids, label, connection=form.cleaned_data.get("connection")
+        )
         forget_counts(request.user)
         report = PasteReport(
             added=result.created,
@@ -161,7 +163,7 @@ def _watch_for(request, uuid, *, shared=False):
     `shared`: an execution a monitor found belongs to the organisation, so every
     signed-in user may see it; without a watch of theirs they get an unsaved one.
     """
-    watches = Watch.objects.select_related("execution")
+    watches = Watch.objects.select_related("execution__connection")
     if not shared:
         return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
     watch = watches.filter(user=request.user, execution__uuid=uuid).first()
@@ -221,10 +223,12 @@ def _live_state(watch, awaiting, now=None, execution=None):
     live = watch is not None and (not (e.final_confirmed or given_up) or awaiting is not None)
     # The claim writes "last polled" in advance: until its batch reports, say "polling…".
     polling = e.claim_token is not None and Execution.objects.stale_claims().filter(pk=e.pk).exists()
+    c = e.connection
     fp = fingerprint(
         e.pk, e.version, e.updated_at, e.payload_hash, e.status, e.last_polled_at, e.next_poll_at,
         e.poll_state, e.last_poll_error, e.consecutive_errors, e.final_confirmed,
         watch and (watch.pk, watch.updated_at, watch.label), live, polling,
+        (c.name, c.broken_since, c.break_kind, c.paused, c.execution_url_template, c.client_url_template),
     )
     return LiveState(live=live, awaiting=awaiting, fingerprint=fp, polling=polling)
 
@@ -233,9 +237,17 @@ def _live_context(watch, execution, state, **extra):
     e = execution
     # Plain values: a hundred model instances cost more than the query.
     history = list(e.snapshots.values("fetched_at", "changes")[: HISTORY_LIMIT + 1])
+    connection = e.connection
     return {
         "watch": watch,
         "execution": e,
+        # The connection is named when there is more than one; a broken one says so instead of stale states.
+        "connection": connection,
+        "many_connections": type(connection).objects.count() > 1,
+        "plannr_links": {
+            "execution": connection.link("execution", execution_uuid=str(e.uuid)),
+            "client": connection.link("client", client_uuid=str(e.account_uuid or "")),
+        },
         # Each step's HTML, mostly from the step cache: steps rarely change once run.
         "steps": rendered_steps(e),
         "history": history[:HISTORY_LIMIT],
@@ -291,7 +303,7 @@ def _page_with_region(request, context, region):
 @require_GET
 @login_required
 def execution_detail(request, uuid):
-    watch = Watch.objects.select_related("execution").filter(user=request.user, execution__uuid=uuid).first()
+    watch = Watch.objects.select_related("execution__connection").filter(user=request.user, execution__uuid=uuid).first()
     if watch is None:
         found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).first()
         if found is None:

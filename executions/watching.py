@@ -8,6 +8,8 @@ from django.utils import timezone
 
 import audit
 
+from connections.defaults import default_id
+
 from .models import Execution, Watch
 
 
@@ -17,8 +19,9 @@ class WatchResult:
     already_watched: list = field(default_factory=list)  # UUIDs the user already watched
 
 
-def watch_executions(user, uuids, label=""):
-    """Watch each UUID for `user`; new ones are polled as soon as the transaction commits.
+def watch_executions(user, uuids, label="", connection=None):
+    """Watch each UUID of `connection` (default: `default`) for `user`; new ones are polled
+    as soon as the transaction commits.
 
     `uuids` are uuid.UUID instances or strings already validated by the caller.
     """
@@ -27,20 +30,22 @@ def watch_executions(user, uuids, label=""):
     if not wanted:
         return result
     now = timezone.now()
+    connection_id = connection.pk if connection is not None else default_id()
     with transaction.atomic():
         Execution.objects.bulk_create(
-            [Execution(uuid=u, next_poll_at=now) for u in wanted], ignore_conflicts=True
+            [Execution(uuid=u, connection_id=connection_id, next_poll_at=now) for u in wanted], ignore_conflicts=True
         )
-        executions = {e.uuid: e for e in Execution.objects.filter(uuid__in=wanted)}
+        mine = Execution.objects.filter(connection_id=connection_id)
+        executions = {e.uuid: e for e in mine.filter(uuid__in=wanted)}
         watched = set(
-            Watch.objects.filter(user=user, execution__uuid__in=wanted).values_list("execution__uuid", flat=True)
+            Watch.objects.filter(user=user, execution__in=executions.values())
+            .values_list("execution__uuid", flat=True)
         )
         result.already_watched = [u for u in wanted if u in watched]
         new = [Watch(user=user, execution=executions[u], label=label) for u in wanted if u not in watched]
         Watch.objects.bulk_create(new, ignore_conflicts=True)
         result.created = list(
-            Watch.objects.filter(user=user, execution__uuid__in=[w.execution.uuid for w in new])
-            .select_related("execution")
+            Watch.objects.filter(user=user, execution__in=[w.execution for w in new]).select_related("execution")
         )
         if result.created:
             audit.record(

@@ -116,11 +116,10 @@ def rate_budget(now):
     """Requests our shared limiter counted in the current minute, against the configured limit."""
     from django.conf import settings
 
-    from executions.plannr import get_client
+    from connections.defaults import ensure_default
+    from executions.ratelimit import get_rate_limiter
 
-    client = get_client()
-    limiter = client.rate_limiter
-    used = limiter.used(client.token_fingerprint) if limiter is not None and hasattr(limiter, "used") else 0
+    used = get_rate_limiter().used(ensure_default().budget_key)
     limit = settings.PLANNR_RATE_LIMIT_PER_MINUTE
     return [
         family(
@@ -196,7 +195,38 @@ def discovery(now):
     ]
 
 
-SOURCES = [poll_cycle, executions, alert_deliveries, rate_budget, incidents, discovery]
+def connections(now):
+    """Per Plannr connection: up, last success, and what Plannr said is left of the budget.
+
+    Named as issue 19 gives them (no namespace prefix): dashboards and alert rules use these names.
+    """
+    from connections.models import Connection
+    from executions.ratelimit import get_rate_limiter
+
+    limiter = get_rate_limiter()
+    rows = list(Connection.objects.all())
+
+    def raw(name, help_text, samples):
+        return {"name": name, "type": "gauge", "help": help_text, "labels": ["connection"],
+                "samples": [[[c.name], float(value)] for c, value in samples]}
+
+    remaining = []
+    for c in rows:
+        reported = limiter.reported_remaining(c.budget_key)
+        value = reported if reported is not None else c.ratelimit_remaining
+        if value is not None:
+            remaining.append((c, value))
+    return [
+        raw("plannr_connection_up", "1 when the Plannr connection works, 0 when it is broken or paused.",
+            [(c, 0 if c.broken_since or c.paused else 1) for c in rows]),
+        raw("plannr_connection_last_success_timestamp_seconds",
+            "When a request through the connection last succeeded (Unix time).",
+            [(c, c.last_success.timestamp()) for c in rows if c.last_success]),
+        raw("plannr_ratelimit_remaining", "Plannr's X-Ratelimit-Remaining for the connection's user.", remaining),
+    ]
+
+
+SOURCES = [poll_cycle, executions, alert_deliveries, rate_budget, incidents, discovery, connections]
 
 
 def compute(now=None):

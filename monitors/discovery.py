@@ -29,7 +29,9 @@ from django.utils import timezone
 
 from executions import ingest
 from executions.models import Execution
-from executions.plannr import PlannrError, RateLimited, get_client
+from connections.clients import client_for
+from connections.models import Connection
+from executions.plannr import PlannrError, RateLimited, Unauthorized
 from executions.plannr.client import BLUEPRINTS_PATH, EXECUTIONS_PATH, MAX_PER_PAGE
 from executions.plannr.types import normalise_uuid, parse_datetime
 
@@ -241,14 +243,35 @@ def walk(client, scope, now, max_pages=None):
 
 
 def sweep(now=None, monitors=None):
-    """One sweep of every active monitor (or of `monitors`): returns a SweepOutcome."""
+    """One sweep of every active monitor (or of `monitors`): returns a SweepOutcome.
+
+    Each connection's monitors are swept with that connection's client (its account,
+    its user's shared budget); a paused or refused connection's monitors wait for it.
+    """
     now = now or timezone.now()
     if monitors is None:
         monitors = list(Monitor.objects.active(now))
     outcome = SweepOutcome()
-    if not monitors:
-        return outcome
-    client = get_client()
+    by_connection = {}
+    for monitor in monitors:
+        by_connection.setdefault(monitor.connection_id, []).append(monitor)
+    for connection in Connection.objects.pollable().filter(pk__in=by_connection):
+        part = _sweep_connection(connection, by_connection[connection.pk], now)
+        outcome.scopes += part.scopes
+        outcome.new_executions += part.new_executions
+        outcome.findings.update(part.findings)
+    _log(outcome)
+    return outcome
+
+
+def _sweep_connection(connection, monitors, now):
+    from connections import services
+
+    outcome = SweepOutcome()
+    try:
+        client = client_for(services.ensure_account(connection, now), now)
+    except PlannrError:
+        return outcome  # the connection is marked broken; its monitors wait for it
     outcome.scopes = plan_scopes(monitors, client.base_url)
     stopped = ""
     for scope in outcome.scopes:
@@ -261,14 +284,18 @@ def sweep(now=None, monitors=None):
             # The limiter now holds every worker back; the rest waits for the next sweep.
             scope.error = str(exc)
             stopped = f"not swept: {exc}"
+        except Unauthorized as exc:
+            services.mark_broken(connection.pk, str(exc), now)
+            scope.error = stopped = str(exc)
         except PlannrError as exc:
             scope.error = str(exc)
-    record(outcome, now)
-    _log(outcome)
+    if any(not s.error for s in outcome.scopes):
+        services.record_success(connection.pk, now, client.ratelimit_remaining)
+    record(outcome, now, connection.pk)
     return outcome
 
 
-def record(outcome, now):
+def record(outcome, now, connection_id):
     """Insert what is new, link findings, ingest first polls, and move the high-water marks."""
     payloads, pairs = {}, set()
     for scope in outcome.scopes:
@@ -277,21 +304,23 @@ def record(outcome, now):
     token = uuid_lib.uuid4()
     with transaction.atomic():
         if payloads:
-            _insert_and_ingest(outcome, payloads, pairs, now, token)
+            _insert_and_ingest(outcome, payloads, pairs, now, token, connection_id)
         _update_monitors(outcome, now)
 
 
-def _insert_and_ingest(outcome, payloads, pairs, now, token):
+def _insert_and_ingest(outcome, payloads, pairs, now, token, connection_id):
     wanted = [uuid_lib.UUID(u) for u in payloads]
     until = now + timedelta(seconds=settings.POLL_CLAIM_SECONDS)
-    known = dict(Execution.objects.filter(uuid__in=wanted).values_list("uuid", "id"))
+    mine = Execution.objects.filter(connection_id=connection_id)
+    known = dict(mine.filter(uuid__in=wanted).values_list("uuid", "id"))
     # next_poll_at is set so that, should the first poll below not land, the dispatcher
     # polls them once the claim expires.
     Execution.objects.bulk_create(
-        [Execution(uuid=u, next_poll_at=now, claim_token=token, claimed_until=until) for u in wanted if u not in known],
+        [Execution(uuid=u, connection_id=connection_id, next_poll_at=now, claim_token=token, claimed_until=until)
+         for u in wanted if u not in known],
         ignore_conflicts=True,
     )
-    fresh = list(Execution.objects.filter(uuid__in=wanted, claim_token=token).values_list("uuid", "id"))
+    fresh = list(mine.filter(uuid__in=wanted, claim_token=token).values_list("uuid", "id"))
     outcome.new_executions = [str(u) for u, _ in fresh]
     ids = {str(u): i for u, i in known.items()} | {str(u): i for u, i in fresh}
     already = set(

@@ -2,6 +2,7 @@ import re
 
 from django import forms
 
+from connections.models import Connection
 from dashboard import errors
 from executions.models import Execution
 from executions.paste import parse_uuid
@@ -45,8 +46,15 @@ class MonitorForm(forms.Form):
         help_text="Empty: from now on. N: also the executions of the last N days.",
     )
 
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.all(), required=False, to_field_name="name", empty_label="default",
+        label="Plannr connection", help_text="Which Plannr account the monitor discovers executions in.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if Connection.objects.count() < 2:
+            del self.fields["connection"]  # one connection: nothing to choose
         self.fields["clients_seen"].choices = [
             (uuid, f"{name or '(no name)'} · {uuid}") for uuid, name in Execution.objects.clients_seen(CLIENTS_OFFERED)
         ]
@@ -67,6 +75,7 @@ class MonitorForm(forms.Form):
             name_contains=data["name_contains"],
             triggered_by=_items(data["triggered_by"].replace(",", " ")),
             backfill_days=data.get("backfill_days"),
+            connection=data.get("connection"),
         )
 
     @classmethod
@@ -79,6 +88,7 @@ class MonitorForm(forms.Form):
             "name_contains": monitor.name_contains,
             "triggered_by": ", ".join(monitor.triggered_by),
             "backfill_days": monitor.backfill_days,
+            "connection": monitor.connection.name,
         }
 
 

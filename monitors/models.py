@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from connections.models import default_connection_id
 from executions.models import Execution
 
 
@@ -36,6 +37,10 @@ class MonitorQuerySet(models.QuerySet):
 
 class Monitor(models.Model):
     name = models.CharField(max_length=200)
+    # The Plannr connection (and so the account) whose executions the monitor discovers.
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="monitors", default=default_connection_id
+    )
     scope = models.CharField(max_length=20, choices=Scope.choices)
     # Blueprint scope: the uuid, and what the blueprint endpoint said of it when it was validated.
     blueprint_uuid = models.UUIDField(null=True, blank=True)

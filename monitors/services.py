@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
 from audit import record
-from executions.plannr import NotFound, PlannrError, get_client
+from connections.clients import client_for
+from connections.defaults import ensure_default
 from executions.paste import parse_uuid
+from executions.plannr import NotFound, PlannrError
 from executions.plannr.types import normalise_uuid
 
 from .models import Monitor, Scope
@@ -39,6 +41,8 @@ class MonitorSpec:
     name_contains: str = ""
     triggered_by: list = field(default_factory=list)
     backfill_days: int | None = None
+    # A Connection, or None for `default`.
+    connection: object = None
 
 
 # What an audit row shows of a monitor: what it covers, never Plannr's raw blueprint.
@@ -70,10 +74,10 @@ def _clean_uuids(values, what):
     return list(dict.fromkeys(cleaned))
 
 
-def fetch_blueprint(blueprint_uuid):
+def fetch_blueprint(blueprint_uuid, connection=None):
     """The blueprint's name, trigger and steps from Plannr; MonitorError if it cannot be had."""
     try:
-        body = get_client().get_blueprint(blueprint_uuid)
+        body = client_for(connection or ensure_default()).get_blueprint(blueprint_uuid)
     except NotFound:
         raise MonitorError(f"Plannr has no blueprint {blueprint_uuid}.") from None
     except PlannrError as exc:
@@ -104,13 +108,15 @@ def _fields(spec, *, check_blueprint=True):
         "blueprint_steps": [],
         "client_uuids": [],
     }
+    if spec.connection is not None:
+        fields["connection"] = spec.connection
     if scope == Scope.BLUEPRINT:
         uuids = _clean_uuids([spec.blueprint_uuid], "blueprint") if spec.blueprint_uuid else []
         if not uuids:
             raise MonitorError("A blueprint monitor needs the blueprint's UUID.")
         fields["blueprint_uuid"] = uuids[0]
         if check_blueprint:
-            fields.update(fetch_blueprint(uuids[0]))
+            fields.update(fetch_blueprint(uuids[0], spec.connection))
     elif scope == Scope.CLIENTS:
         uuids = _clean_uuids(spec.client_uuids, "client")
         if not uuids:

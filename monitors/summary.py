@@ -6,9 +6,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, When
+from django.utils import timezone
 
+from connections.models import Connection
 from dashboard.htmx import fingerprint
-from executions.models import Execution, PollState, TokenState, Watch
+from executions.models import Execution, PollState, Watch
 from executions.watchlist import TROUBLE_STATES
 from incidents.models import Incident, Status
 
@@ -107,9 +109,13 @@ class PollHealth:
     overdue: int = 0
     trouble: dict = field(default_factory=dict)  # poll state label -> count
     last_polled_at: object = None
-    token_paused: bool = False
-    token_error: str = ""
     under_way: int = 0  # in a batch that has not reported yet
+    # The Plannr connections that need attention (broken or expiring), for the header and poll health.
+    connections: list = field(default_factory=list)
+
+    @property
+    def connections_fingerprint(self):
+        return [(c.pk, c.name, c.broken_since, c.broken_reason, c.expires_at) for c in self.connections]
 
 
 def poll_health(now):
@@ -129,9 +135,8 @@ def poll_health(now):
     health.trouble = {
         PollState(state).label: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]
     }
-    token = TokenState.objects.filter(unauthorized_since__isnull=False).first()
-    if token is not None:
-        health.token_paused, health.token_error = True, token.last_error
+    today = timezone.localdate(now)
+    health.connections = [c for c in Connection.objects.all() if c.state(today) != "ok"]
     return health
 
 
@@ -202,7 +207,7 @@ def overview(user, now):
         [(e.pk, e.version) for e in failing], failing_count,
         [(e.pk, e.version) for e in running], running_count,
         [(m.pk, m.updated_at, m.last_swept_at, m.lag_seconds, m.last_sweep_error) for m in monitors],
-        health.polling, health.overdue, sorted(health.trouble.items()), health.token_paused,
+        health.polling, health.overdue, sorted(health.trouble.items()), health.connections_fingerprint,
         health.last_polled_at, health.under_way,
         int(now.timestamp() // 60), open_incidents,
     )

@@ -75,6 +75,16 @@ class SimulatorControl:
         """Hold an execution in progress on a step (an index; default where it is now), for ever."""
         return self._call("POST", f"executions/{uuid}/hang", {} if step is None else {"step": step})
 
+    def revoke_token(self, user=None):
+        """Every token of a simulated Plannr user (default: this one) answers 401 until restored."""
+        return self._call("POST", "tokens/revoke", {"user": user} if user else {})
+
+    def expire_token(self, user=None):
+        return self._call("POST", "tokens/expire", {"user": user} if user else {})
+
+    def restore_token(self, user=None):
+        return self._call("POST", "tokens/restore", {"user": user} if user else {})
+
     def close(self):
         self.session.close()
 

@@ -1,8 +1,9 @@
 """A real HTTP server speaking the Plannr API of /work/shared/plannr/API.md.
 
 Order of checks for an API request, as a Laravel app behind a proxy would do
-them: request line length (414), route (404/405), token (401), rate limit (429),
-then injected faults, then the answer. `/_simulator/` is a control API for
+them: request line length (414), route (404/405), token (401), account header
+(403, automation endpoints), rate limit (429, per user), then injected faults,
+then the answer. Users, accounts and OAuth live in tenancy.py. `/_simulator/` is a control API for
 out-of-process users (demo, benchmarks): same token, no rate limit, not counted.
 """
 
@@ -17,7 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .faults import Faults, RateLimiter
-from .world import UNSET, _dumps, sort_key
+from .tenancy import PlannrUser, Tenancy
+from .world import UNSET, World, _dumps, sort_key
 
 logger = logging.getLogger("simulator")
 
@@ -81,6 +83,9 @@ class Stats:
                 "rate_limited": 0,
                 "too_long": 0,
                 "unauthorized": 0,
+                "forbidden": 0,
+                "logins_requests": 0,
+                "without_account": 0,
                 "faults_injected": 0,
             }
             self._by_status = {}
@@ -100,9 +105,15 @@ class Stats:
                 counts["too_long"] += 1
             elif status == 401:
                 counts["unauthorized"] += 1
+            elif status == 403:
+                counts["forbidden"] += 1
             if injected:
                 counts["faults_injected"] += 1
             self._by_status[status] = self._by_status.get(status, 0) + 1
+
+    def without_account(self):
+        with self._lock:
+            self._counts["without_account"] += 1
 
     def snapshot(self):
         with self._lock:
@@ -185,11 +196,25 @@ class SimulatorServer:
         max_request_line=8192,
         clock=time.monotonic,
         fault_seed=0,
+        second_token=None,
+        second_world=None,
+        oauth_clients=None,
+        access_token_seconds=3600,
     ):
         self.world = world
-        self.tokens = frozenset(t for t in tokens if t)
-        if not self.tokens:
-            raise ValueError("the simulator needs at least one non-empty token")
+        self.tenancy = Tenancy(oauth_clients=oauth_clients, access_token_seconds=access_token_seconds)
+        self.user = PlannrUser("primary", world, firm_name="Simulated Financial Planning Ltd")
+        self.tokens = tokens
+        if second_token:
+            # A second Plannr user, at another firm, with executions of its own.
+            self.second_user = PlannrUser(
+                "second", second_world if second_world is not None else World(seed=2, executions=0),
+                firm_name="Second Firm Partners", person="Second Admin",
+            )
+            self.tenancy.add_user(self.second_user, (second_token,))
+        else:
+            self.second_user = None
+        self._empty_world = World(seed=0, executions=0)
         self.limiter = RateLimiter(rate_limit_per_minute, clock)
         self.max_request_line = max_request_line
         self.faults = Faults(fault_seed)
@@ -259,6 +284,19 @@ class SimulatorServer:
     # --- knobs and stats -----------------------------------------------------------------
 
     @property
+    def tokens(self):
+        """The primary user's personal tokens; assigning replaces them (a rotated token)."""
+        return frozenset(self.tenancy.tokens_of(self.user))
+
+    @tokens.setter
+    def tokens(self, values):
+        values = [t for t in values if t]
+        if not values:
+            raise ValueError("the simulator needs at least one non-empty token")
+        self.tenancy._static = {t: k for t, k in self.tenancy._static.items() if k != self.user.key}
+        self.tenancy.add_user(self.user, values)
+
+    @property
     def rate_limit_per_minute(self):
         return self.limiter.limit
 
@@ -307,13 +345,13 @@ class SimulatorServer:
 
     # --- request handling ----------------------------------------------------------------
 
-    def _bearer(self, handler):
+    @staticmethod
+    def _bearer(handler):
         header = handler.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        token = token.strip()
-        return token if token in self.tokens else None
+        return token.strip() or None
 
     def _read_body(self, handler):
         try:
@@ -344,8 +382,11 @@ class SimulatorServer:
             answer = self._control(handler, split, body)
             self._send(handler, answer)
             return
-        answer, token, endpoint, uuid_count, fault = self._api(handler, split)
-        remaining = 0 if answer.status == 429 else self.limiter.remaining(token)
+        if split.path in ("/oauth/authorize", "/oauth/token"):
+            self._send(handler, self._oauth(handler, split, body))
+            return
+        answer, user_key, endpoint, uuid_count, fault = self._api(handler, split)
+        remaining = 0 if answer.status == 429 else self.limiter.remaining(user_key)
         answer.headers.setdefault("X-Ratelimit-Limit", self.rate_limit_per_minute)
         answer.headers.setdefault("X-Ratelimit-Remaining", remaining)
         self._stats.record(answer.status, endpoint, uuid_count, fault is not None)
@@ -379,9 +420,20 @@ class SimulatorServer:
         endpoint = route[0]
         params = parse_qsl(split.query, keep_blank_values=True)
         uuid_count = _count_uuids(params) if endpoint == "list_requests" else 0
-        token = self._bearer(handler)
-        if token is None:
+        user = self.tenancy.api_user(self._bearer(handler))
+        if user is None:
             return _message(401, "Unauthenticated."), None, endpoint, uuid_count, None
+        token = user.key  # the rate budget is the user's, whichever token they send
+        world = None
+        if endpoint != "logins_requests":
+            account = (handler.headers.get("X-PLANNR-ACCOUNT-UUID") or "").strip().lower()
+            if not account:
+                self._stats.without_account()
+                answer = _message(403, "The X-PLANNR-ACCOUNT-UUID header is required for this request.")
+                return answer, token, endpoint, uuid_count, None
+            world = user.world_for(account, self._empty_world)
+            if world is None:
+                return _message(403, "This action is unauthorized."), token, endpoint, uuid_count, None
         scheduled = self.faults.take_before_budget()
         if scheduled is not None:
             kind, retry_after = scheduled
@@ -396,12 +448,14 @@ class SimulatorServer:
         if kind == "500":
             return _message(500, "Server Error"), token, endpoint, uuid_count, kind
         try:
-            if endpoint == "single_requests":
-                answer = self._single(route[1], params)
+            if endpoint == "logins_requests":
+                answer = _Answer(200, user.logins())
+            elif endpoint == "single_requests":
+                answer = self._single(world, route[1], params)
             elif endpoint == "blueprint_requests" and route[2] == "show":
-                answer = self._blueprint(route[1])
+                answer = self._blueprint(world, route[1])
             else:
-                answer = self._list(handler, split, params, route)
+                answer = self._list(world, handler, split, params, route)
         except _BadQuery as bad:
             answer = bad.answer
         if kind == "malformed":
@@ -421,17 +475,16 @@ class SimulatorServer:
 
     # --- endpoints -----------------------------------------------------------------------
 
-    def _single(self, raw_uuid, params):
+    def _single(self, world, raw_uuid, params):
         include_account = _include_account(params)
-        world = self.world
         with world.lock:
             execution = world.lookup(raw_uuid.strip().lower())
             if execution is None:
                 return _message(404, f"No query results for model [{_EXECUTION_MODEL}] {raw_uuid}")
             return _Answer(200, execution.json(world.clock(), include_account))
 
-    def _blueprint(self, raw_uuid):
-        blueprint = self.world.blueprint(raw_uuid.strip().lower())
+    def _blueprint(self, world, raw_uuid):
+        blueprint = world.blueprint(raw_uuid.strip().lower())
         if blueprint is None:
             return _message(404, f"No query results for model [{_BLUEPRINT_MODEL}] {raw_uuid}")
         body = self._blueprint_json.get(blueprint.uuid)
@@ -439,15 +492,14 @@ class SimulatorServer:
             body = self._blueprint_json[blueprint.uuid] = _dumps(blueprint.payload())
         return _Answer(200, body)
 
-    def _list(self, handler, split, params, route):
+    def _list(self, world, handler, split, params, route):
         query = _ListQuery(params)
         blueprint_uuid = None
         if route[0] == "blueprint_requests":
-            blueprint = self.world.blueprint(route[1].strip().lower())
+            blueprint = world.blueprint(route[1].strip().lower())
             if blueprint is None:
                 return _message(404, f"No query results for model [{_BLUEPRINT_MODEL}] {route[1]}")
             blueprint_uuid = blueprint.uuid
-        world = self.world
         with world.lock:
             if query.uuids is not None:
                 found = (world.lookup(u) for u in query.uuids)
@@ -491,7 +543,9 @@ class SimulatorServer:
     # --- control API -----------------------------------------------------------------------
 
     def _control(self, handler, split, body):
-        if self._bearer(handler) is None:
+        # Any configured personal token, revoked or expired too: the demo revokes its own.
+        caller = self.tenancy.static_user(self._bearer(handler))
+        if caller is None:
             return _message(401, "Unauthenticated.")
         parts = [unquote(p) for p in split.path.strip("/").split("/")[1:]]
         method = handler.command
@@ -501,10 +555,52 @@ class SimulatorServer:
             return _message(400, "The body must be JSON.")
         if not isinstance(payload, dict):
             return _message(400, "The body must be a JSON object.")
+        if len(parts) == 2 and parts[0] == "tokens" and method == "POST":
+            return self._control_tokens(parts[1], payload, caller)
         try:
             return self._control_route(method, parts, payload)
         except (TypeError, ValueError) as exc:
             return _message(400, str(exc))
+
+    def _control_tokens(self, action, payload, caller):
+        """POST /_simulator/tokens/{revoke,expire,restore}, {"user": "primary"|"second"} (default: the caller)."""
+        user = self.tenancy.users.get(payload.get("user") or caller.key)
+        if user is None:
+            return _message(404, "No such simulated user.")
+        actions = {"revoke": self.tenancy.revoke, "expire": self.tenancy.expire, "restore": self.tenancy.restore}
+        if action not in actions:
+            return _message(404, "Unknown simulator control endpoint.")
+        actions[action](user)
+        return _Answer(200, {"user": user.key, "revoked": user.revoked, "account_uuid": user.account_uuid})
+
+    def _oauth(self, handler, split, body):
+        """The authorization-code grant: /oauth/authorize approves at once as the primary user."""
+        if split.path == "/oauth/authorize":
+            if handler.command != "GET":
+                return _message(405, "Method not allowed.")
+            query = dict(parse_qsl(split.query))
+            redirect = query.get("redirect_uri", "")
+            if query.get("response_type") != "code" or not redirect:
+                return _message(400, "response_type=code and redirect_uri are required.")
+            code = self.tenancy.authorize(query.get("client_id", ""), redirect, self.user)
+            if code is None:
+                return _message(401, "Client authentication failed")
+            answer = _Answer(302, b"")
+            location = {"code": code, **({"state": query["state"]} if "state" in query else {})}
+            answer.headers["Location"] = f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(location)}"
+            return answer
+        if handler.command != "POST":
+            return _message(405, "Method not allowed.")
+        content_type = handler.headers.get("Content-Type", "")
+        try:
+            if "json" in content_type:
+                form = json.loads(body or b"{}")
+            else:
+                form = dict(parse_qsl(body.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError):
+            return _message(400, "The body could not be read.")
+        status, answer = self.tenancy.grant(form if isinstance(form, dict) else {})
+        return _Answer(status, answer)
 
     def _control_route(self, method, parts, payload):
         world = self.world
@@ -670,6 +766,8 @@ def _route(path):
     if len(parts) < 3 or parts[:2] != ["api", "v1"]:
         return None
     rest = parts[2:]
+    if rest == ["logins"]:
+        return ("logins_requests", None, "list")
     if rest == ["automation-executions"]:
         return ("list_requests", None, "list")
     if len(rest) == 2 and rest[0] == "automation-executions" and rest[1]:

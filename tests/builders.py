@@ -149,3 +149,15 @@ def recorded_delivery(user):
     watch(user, execution)
     ingest_signal(execution)
     return Delivery.objects.get(user=user)
+
+
+def make_connection(name, *, base_url="https://plannr.invalid", token="builder-token", account_uuid=None,
+                    **fields):
+    """A stored Plannr connection, as `plannr connect` leaves it, without asking Plannr."""
+    from connections.models import Connection
+
+    connection = Connection(name=name, base_url=base_url, account_uuid=account_uuid or uuid_lib.uuid4(),
+                            account_name=f"{name} admin", firm_name=f"{name} firm", **fields)
+    connection.set_token(token)
+    connection.save()
+    return connection

@@ -34,3 +34,14 @@ def private_cache(settings):
 
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def forget_default_connection():
+    # Each test's database starts again: the process must not remember another test's
+    # `default` connection (connections/defaults.py keeps its id per process).
+    from connections.defaults import forget
+
+    forget()
+    yield
+    forget()

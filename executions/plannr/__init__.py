@@ -1,6 +1,6 @@
 """The Plannr API client: typed executions, a lenient `info` parser, one exception per failure."""
 
-from .client import PlannrClient, get_client
+from .client import PlannrClient
 from .errors import (
     InvalidPayload,
     NotFound,
@@ -18,7 +18,6 @@ from .types import PlannrAccount, PlannrExecution, PlannrStep
 
 __all__ = [
     "PlannrClient",
-    "get_client",
     "PlannrExecution",
     "PlannrStep",
     "PlannrAccount",

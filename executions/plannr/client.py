@@ -13,9 +13,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import socket
-import threading
 import time
 from urllib.parse import urlsplit
 
@@ -43,6 +41,8 @@ from .types import PlannrExecution, normalise_uuid
 logger = logging.getLogger("executions.plannr")
 
 EXECUTIONS_PATH = "/api/v1/automation-executions"
+LOGINS_PATH = "/api/v1/logins"
+ACCOUNT_HEADER = "X-PLANNR-ACCOUNT-UUID"
 BLUEPRINTS_PATH = "/api/v1/automation-blueprints"
 USER_AGENT = "plannr-execution-monitor/1.0"
 MAX_PER_PAGE = 500
@@ -109,6 +109,8 @@ class PlannrClient:
         base_url,
         token,
         *,
+        account_uuid=None,
+        budget_key=None,
         batch_size=200,
         connect_timeout=5.0,
         read_timeout=30.0,
@@ -124,6 +126,8 @@ class PlannrClient:
             raise ValueError("batch_size must be at least 1")
         self.base_url = base_url
         self.token_fingerprint = token_fingerprint(token)
+        # The shared rate budget is the Plannr user's: connections of one user pass the same key.
+        self.budget_key = budget_key or self.token_fingerprint
         self._has_token = bool(token)
         self.batch_size = min(int(batch_size), MAX_PER_PAGE)
         self.timeout = (float(connect_timeout), float(read_timeout))
@@ -139,6 +143,10 @@ class PlannrClient:
                 "User-Agent": user_agent or USER_AGENT,
             }
         )
+        self.account_uuid = account_uuid
+        if account_uuid:
+            # Plannr's multi-tenancy: every request names the account it acts for.
+            self.session.headers[ACCOUNT_HEADER] = str(account_uuid)
 
     def __repr__(self):
         return f"<PlannrClient base_url={self.base_url!r} token=sha256:{self.token_fingerprint}>"
@@ -184,6 +192,16 @@ class PlannrClient:
                                  while_waiting=while_waiting)
         self._warn_if_lowered(start_size)
         return found
+
+    def get_logins(self):
+        """The token's logins (`/api/v1/logins`): the decoded body, `data` checked to be a list."""
+        try:
+            body = self._get(LOGINS_PATH, "", uuid_count=0)
+        except _TooLong as exc:
+            raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise InvalidPayload("Expected the logins as a data array", path=LOGINS_PATH)
+        return body
 
     def list_recent_payloads(self, count):
         """The `count` most recently created executions, as Plannr sent them (one page)."""
@@ -352,9 +370,9 @@ class PlannrClient:
         url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
         if self.rate_limiter is not None:
             if while_waiting is None:
-                self.rate_limiter.acquire(self.token_fingerprint)
+                self.rate_limiter.acquire(self.budget_key)
             else:
-                self.rate_limiter.acquire(self.token_fingerprint, while_waiting=while_waiting)
+                self.rate_limiter.acquire(self.budget_key, while_waiting=while_waiting)
         self.request_count += 1
         started = time.monotonic()
         try:
@@ -406,7 +424,7 @@ class PlannrClient:
             return
         try:
             self.rate_limiter.observe(
-                self.token_fingerprint,
+                self.budget_key,
                 remaining=self.ratelimit_remaining,
                 limit=self.ratelimit_limit,
                 retry_after=retry_after,
@@ -432,52 +450,3 @@ class PlannrClient:
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             return body["message"]
         return ""
-
-
-# -- the process-wide client --------------------------------------------------------
-
-_clients = {}
-_clients_lock = threading.Lock()
-
-
-def get_client():
-    """The client for the current settings, one per process (Celery children build their own)."""
-    from django.conf import settings
-
-    try:
-        from executions.ratelimit import get_rate_limiter
-    except ImportError as exc:
-        if getattr(exc, "name", None) != "executions.ratelimit":
-            logger.warning("executions.ratelimit could not be imported (%s): no shared rate budget", exc)
-        limiter = None
-    else:
-        limiter = get_rate_limiter()
-
-    token = settings.PLANNR_API_TOKEN
-    key = (
-        os.getpid(),
-        settings.PLANNR_BASE_URL,
-        token_fingerprint(token),
-        settings.PLANNR_BATCH_SIZE,
-        settings.PLANNR_CONNECT_TIMEOUT,
-        settings.PLANNR_READ_TIMEOUT,
-        id(limiter),
-    )
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            pid = os.getpid()
-            # Clients inherited through fork share sockets with the parent: forget them.
-            for stale in [k for k in _clients if k[0] != pid]:
-                del _clients[stale]
-            client = PlannrClient(
-                settings.PLANNR_BASE_URL,
-                token,
-                batch_size=settings.PLANNR_BATCH_SIZE,
-                connect_timeout=settings.PLANNR_CONNECT_TIMEOUT,
-                read_timeout=settings.PLANNR_READ_TIMEOUT,
-                rate_limiter=limiter,
-                user_agent=f"{USER_AGENT} (+{settings.SITE_URL})",
-            )
-            _clients[key] = client
-        return client

@@ -9,9 +9,7 @@ import json
 import logging
 import pickle
 import socket
-import sys
 import time
-import types
 import uuid as uuid_lib
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,9 +32,7 @@ from executions.plannr import (
     TransportError,
     Unauthorized,
     UnexpectedStatus,
-    get_client,
 )
-from executions.plannr import client as client_module
 from executions.plannr.errors import DEFAULT_RETRY_AFTER, parse_retry_after
 
 BASE = "https://plannr.test"
@@ -663,54 +659,6 @@ def test_get_blueprint_executions_all_pages_and_filtered():
     filtered = client.get_blueprint_executions(bp, uuids=[uuids[3], uuids[1]], include_account=False)
     assert [e.uuid for e in filtered] == [uuids[3], uuids[1]]
     assert "include" not in adapter.queries()[-1]
-
-
-# -- the process-wide client ------------------------------------------------------------------
-
-
-@pytest.fixture
-def no_ratelimit_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, "executions.ratelimit", None)  # import -> ImportError
-
-
-def test_get_client_is_cached_per_settings(settings, no_ratelimit_module):
-    settings.PLANNR_BASE_URL = "http://127.0.0.1:9"
-    settings.SITE_URL = "https://monitor.example"
-    first = get_client()
-    assert get_client() is first
-    assert first.base_url == "http://127.0.0.1:9"
-    assert first.rate_limiter is None
-    assert first.session.headers["User-Agent"] == "plannr-execution-monitor/1.0 (+https://monitor.example)"
-    assert first.timeout == (settings.PLANNR_CONNECT_TIMEOUT, settings.PLANNR_READ_TIMEOUT)
-    assert first.batch_size == settings.PLANNR_BATCH_SIZE
-
-    settings.PLANNR_BASE_URL = "http://127.0.0.1:10"
-    second = get_client()
-    assert second is not first and second.base_url == "http://127.0.0.1:10"
-    settings.PLANNR_API_TOKEN = "another-token"
-    assert get_client() is not second
-    settings.PLANNR_BATCH_SIZE = 17
-    assert get_client().batch_size == 17
-
-
-def test_get_client_is_per_process(settings, monkeypatch, no_ratelimit_module):
-    settings.PLANNR_BASE_URL = "http://127.0.0.1:11"
-    parent = get_client()
-    monkeypatch.setattr(client_module.os, "getpid", lambda: -12345)
-    child = get_client()
-    assert child is not parent
-    assert child.session is not parent.session
-
-
-def test_get_client_uses_the_shared_rate_limiter(settings, monkeypatch):
-    limiter = RecordingLimiter()
-    fake = types.ModuleType("executions.ratelimit")
-    fake.get_rate_limiter = lambda: limiter
-    monkeypatch.setitem(sys.modules, "executions.ratelimit", fake)
-    settings.PLANNR_BASE_URL = "http://127.0.0.1:12"
-    client = get_client()
-    assert client.rate_limiter is limiter
-    assert get_client() is client
 
 
 def test_refused_connection_is_a_transport_error_not_a_timeout():

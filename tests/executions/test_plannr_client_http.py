@@ -16,13 +16,13 @@ from executions.plannr import (
     ServerError,
     TransportError,
     Unauthorized,
-    get_client,
 )
 from simulator.stories import DEFAULT_BLUEPRINT
 
 
 def client_for(simulator, **kwargs):
     kwargs.setdefault("token", simulator.token)
+    kwargs.setdefault("account_uuid", simulator.account_uuid)
     return PlannrClient(simulator.url, kwargs.pop("token"), **kwargs)
 
 
@@ -194,9 +194,12 @@ def test_stopped_server_is_transport_error(simulator):
     assert type(caught.value) is TransportError
 
 
-def test_get_client_targets_the_simulator(simulator, settings):
+@pytest.mark.django_db
+def test_the_default_connections_client_targets_the_simulator(simulator, settings):
+    from connections.clients import default_client
+
     made = simulator.create_execution()
-    client = get_client()
+    client = default_client()
     assert client.base_url == simulator.url
     assert list(client.get_executions([made["uuid"]])) == [made["uuid"]]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from executions import polling
 from executions.models import Execution, PollState, Snapshot, Step
-from executions.plannr import get_client
+from connections.clients import default_client
 from executions.plannr.text import REPLACEMENT, clean_text
 from executions.signals import failures_detected
 from tests.executions.polling_helpers import states, watch_all
@@ -125,7 +125,7 @@ def test_a_batch_task_that_raises_releases_its_claims(simulator, owner, monkeypa
     def crash(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(get_client(), "get_payloads", crash)
+    monkeypatch.setattr(default_client(), "get_payloads", crash)
     with pytest.raises(RuntimeError):
         polling.run_cycle()
     rows = states(uuids)

@@ -1,11 +1,13 @@
-"""A fixed token restarts polling at once: a new token, or "retry now" on the poll-health page."""
+"""A fixed connection restarts polling at once: a new token, or "retry now" on the poll-health page."""
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from executions import polling
-from executions.models import Execution, PollState, TokenState
+from connections.defaults import ensure_default
+from connections.models import Connection
+from executions.models import Execution, PollState
 from tests.executions.polling_helpers import states, watch_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
@@ -17,13 +19,13 @@ def run_dispatch():
 
 @pytest.fixture
 def paused(simulator, owner, settings):
-    """Three executions paused by a 401 for POLL_UNAUTHORIZED_RETRY_SECONDS (300 s)."""
+    """Three executions waiting for the `default` connection, broken by a 401."""
     uuids = simulator.create_many(3)
     watch_all(owner, uuids)
     simulator.fail_next("401")
     polling.run_cycle()
     assert {e.poll_state for e in states(uuids).values()} == {PollState.UNAUTHORIZED}
-    assert all(e.next_poll_at > timezone.now() for e in states(uuids).values())
+    assert ensure_default().broken_since is not None
     assert run_dispatch() == []
     return uuids
 
@@ -34,14 +36,14 @@ def test_a_new_token_makes_what_the_old_one_paused_due_at_once(paused, simulator
     sent = run_dispatch()
     assert sorted(i for _, ids in sent for i in ids) == sorted(e.pk for e in states(paused).values())
     assert {e.poll_state for e in states(paused).values()} == {PollState.OK}
-    assert not TokenState.objects.filter(unauthorized_since__isnull=False).exists()
+    assert not Connection.objects.broken().exists()
 
 
 def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, client, admin):
     client.force_login(admin)
     page = client.get(reverse("executions:poll_health")).content.decode()
-    assert 'data-token-state="refused"' in page and "Retry now" in page
-    assert "Paused by a refused token</dt><dd>3<" in page
+    assert 'data-connection-state="broken"' in page and "Retry now" in page
+    assert "Waiting for a refused connection</dt><dd>3<" in page
 
     response = client.post(reverse("executions:poll_health_retry"))
     assert response.status_code == 302
@@ -50,16 +52,15 @@ def test_retry_now_on_the_poll_health_page_restarts_polling_at_once(paused, clie
     assert sum(len(ids) for _, ids in sent) == 3
     assert {e.poll_state for e in states(paused).values()} == {PollState.OK}
     page = client.get(reverse("executions:poll_health")).content.decode()
-    assert 'data-token-state="accepted"' in page
+    assert 'data-connection-state="ok"' in page
 
 
-def test_retry_now_with_a_token_still_refused_pauses_it_again(paused, client, admin, simulator):
+def test_retry_now_with_a_token_still_refused_keeps_it_broken(paused, client, admin, simulator):
     client.force_login(admin)
-    client.post(reverse("executions:poll_health_retry"))
     simulator.fail_next("401")
-    assert len(run_dispatch()) == 1  # one probe batch, not a burst
+    client.post(reverse("executions:poll_health_retry"))  # the test is refused
+    assert ensure_default().broken_since is not None
     assert run_dispatch() == []
-    assert TokenState.objects.get().retry_at > timezone.now()
 
 
 def test_poll_health_shows_lag_refreshes_with_204_and_is_staff_only(simulator, owner, client, admin):
@@ -77,9 +78,7 @@ def test_poll_health_shows_lag_refreshes_with_204_and_is_staff_only(simulator, o
     first = client.get(live, headers={"HX-Request": "true"})
     fp = first.content.decode().split('"known": "')[1].split('"')[0]
     assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 204
-    TokenState.objects.create(fingerprint="x", unauthorized_since=timezone.now())
-    assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 204
-    Execution.objects.update(poll_state=PollState.UNAUTHORIZED)
+    Connection.objects.update(broken_since=timezone.now(), break_kind="refused", broken_reason="Unauthenticated.")
     assert client.get(live, {"known": fp}, headers={"HX-Request": "true"}).status_code == 200
     client.logout()
     assert client.get(reverse("executions:poll_health")).status_code == 302

@@ -10,8 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from executions import polling
-from executions.models import Execution, PollState, Snapshot, TokenState
-from executions.plannr import get_client
+from connections.defaults import ensure_default
+from executions.models import Execution, PollState, Snapshot
+from connections.clients import default_client
 from tests.executions.polling_helpers import states, watch_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
@@ -46,7 +47,7 @@ def test_batch_of_500_is_split_when_the_url_is_refused_for_its_length(simulator,
     polling.run_cycle()
     assert simulator.stats.too_long >= 1
     assert all(e.poll_state == PollState.OK and e.status for e in states(uuids).values())
-    assert get_client().batch_size < 500  # remembered for the next cycle
+    assert default_client().batch_size < 500  # remembered for the next cycle
 
 
 def test_unchanged_execution_keeps_one_snapshot_and_a_change_adds_one(simulator, owner):
@@ -81,28 +82,28 @@ def test_uuid_missing_from_the_list_is_checked_once_and_marked_not_found(simulat
     assert all(states(present)[u].poll_state == PollState.OK for u in present)
 
 
-def test_401_marks_the_token_unauthorized_and_stops_dispatching(simulator, owner, settings):
+def test_401_breaks_the_connection_and_stops_dispatching_until_it_is_restored(simulator, owner, settings):
     uuids = simulator.create_many(3)
     watch_all(owner, uuids)
     simulator.fail_next("401")
     polling.run_cycle()
     rows = states(uuids).values()
     assert {e.poll_state for e in rows} == {PollState.UNAUTHORIZED}
-    state = TokenState.objects.get(fingerprint=get_client().token_fingerprint)
-    assert state.unauthorized_since is not None
-    assert settings.PLANNR_API_TOKEN not in state.last_error
+    connection = ensure_default()
+    assert connection.broken_since is not None and connection.break_kind == "refused"
+    assert connection.broken_reason and settings.PLANNR_API_TOKEN not in connection.broken_reason
 
-    # Even with everything due again, the dispatcher leaves Plannr alone until retry_at.
+    # Even with everything due again, the dispatcher leaves Plannr alone while it is broken.
     Execution.objects.update(next_poll_at=timezone.now())
     before = simulator.stats.requests
-    assert polling.dispatch(send=lambda ids, token: pytest.fail("dispatched while unauthorized")) == []
+    assert polling.dispatch(send=lambda ids, token: pytest.fail("dispatched while broken")) == []
     assert simulator.stats.requests == before
 
-    # After the pause one probe batch goes out; success clears the token's state.
-    TokenState.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
+    # "Retry now" tests the connection; it passes, so polling resumes at the next dispatch.
+    assert polling.retry_now() == 1
     sent = polling.dispatch(send=lambda ids, token: polling.poll_claimed(ids, token))
     assert len(sent) == 1
-    assert not TokenState.objects.filter(unauthorized_since__isnull=False).exists()
+    assert ensure_default().broken_since is None
     assert {e.poll_state for e in states(uuids).values()} == {PollState.OK}
 
 
@@ -117,8 +118,8 @@ def test_429_waits_for_retry_after_for_every_worker(simulator, owner):
         assert execution.consecutive_errors == 0
         delay = (execution.next_poll_at - started).total_seconds()
         assert 6 <= delay <= 9
-    client = get_client()
-    assert 5 < client.rate_limiter.blocked_for(client.token_fingerprint) <= 7
+    client = default_client()
+    assert 5 < client.rate_limiter.blocked_for(client.budget_key) <= 7
     assert polling.dispatch(send=lambda ids, token: pytest.fail("dispatched during Retry-After")) == []
 
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from executions import polling
 from executions.models import Execution, Snapshot
-from executions.plannr import PlannrExecution, get_client
+from connections.clients import default_client
+from executions.plannr import PlannrExecution
 from tests.executions.polling_helpers import watch_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
@@ -17,7 +18,7 @@ def test_dispatch_claims_only_what_the_budget_still_allows_in_this_window(simula
     settings.PLANNR_RATE_LIMIT_PER_MINUTE = 5
     settings.PLANNR_BATCH_SIZE = 2
     watch_all(owner, simulator.create_many(20))
-    client = get_client()
+    client = default_client()
     for _ in range(3):  # requests already sent in this window, by any worker
         assert client.rate_limiter.try_acquire(client.token_fingerprint) == 0
 
@@ -54,7 +55,7 @@ def test_an_unchanged_payload_is_not_parsed(simulator, owner, monkeypatch):
 
 def test_get_payloads_answers_raw_payloads_keyed_by_normalised_uuid(simulator):
     uuids = simulator.create_many(2)
-    payloads = get_client().get_payloads([u.upper() for u in uuids])
+    payloads = default_client().get_payloads([u.upper() for u in uuids])
     assert sorted(payloads) == sorted(uuids)
     assert all(isinstance(p, dict) and p["uuid"] == u for u, p in payloads.items())
     assert payloads[uuids[0]]["account"]  # asked with include=account, as polling does

@@ -92,9 +92,9 @@ def test_an_empty_plannr_leaves_an_empty_watchlist(simulator):
 
 @pytest.mark.django_db
 def test_it_asks_plannr_through_the_client_and_its_shared_rate_budget(plannr_world, redis_client):
-    from executions.plannr import get_client
+    from connections.clients import default_client
 
-    client = get_client()
+    client = default_client()
     before = client.rate_limiter.used(client.token_fingerprint)
     _setup(count=12)
     assert client.rate_limiter.used(client.token_fingerprint) == before + 1

@@ -42,6 +42,20 @@ def test_healthy_answers_200_without_login(client, redis_url, broker_url):
 
 
 @pytest.mark.django_db
+def test_a_broken_plannr_connection_does_not_fail_healthz_which_says_what_it_covers(client, redis_url, broker_url):
+    from django.utils import timezone
+
+    from connections import services
+    from connections.defaults import ensure_default
+
+    broker_url(redis_url)
+    services.mark_broken(ensure_default().pk, "Unauthenticated.", timezone.now())
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert "this process" in response.json()["scope"] and "plannr_connection_up" in response.json()["scope"]
+
+
+@pytest.mark.django_db
 def test_broker_down_answers_503_and_names_no_secret(client, broker_url, closed_port):
     broker_url(f"redis://:hunter2-broker-secret@127.0.0.1:{closed_port}/0")
     started = time.monotonic()

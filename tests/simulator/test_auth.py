@@ -30,7 +30,7 @@ def test_unknown_path_is_404_json(simulator):
 
 
 def test_non_get_on_api_paths_is_405(simulator):
-    headers = {"Authorization": f"Bearer {simulator.token}"}
+    headers = {"Authorization": f"Bearer {simulator.token}", "X-PLANNR-ACCOUNT-UUID": simulator.account_uuid}
     response = requests.post(simulator.url + EXECUTIONS, json={}, headers=headers, timeout=5)
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import requests
 
+from simulator.tenancy import firm_account_uuid
+
 from tests.simulator.helpers import EXECUTIONS
 from tests.waiting import wait_for
 
@@ -37,9 +39,8 @@ def test_command_serves_the_seeded_world_and_stops_on_sigterm():
             url = banner.split("http://", 1)[1].split()[0]
             assert "serving 12 executions" in banner
             assert token not in banner and "token fingerprint" in banner
-            response = requests.get(
-                f"http://{url}{EXECUTIONS}", headers={"Authorization": f"Bearer {token}"}, timeout=5
-            )
+            headers = {"Authorization": f"Bearer {token}", "X-PLANNR-ACCOUNT-UUID": firm_account_uuid()}
+            response = requests.get(f"http://{url}{EXECUTIONS}", headers=headers, timeout=5)
             assert response.status_code == 200 and response.json()["meta"]["total"] == 12
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=15) == 0

@@ -21,7 +21,7 @@ def test_parallel_batches_while_executions_are_driven(simulator):
 
     def fetch(batch):
         with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {simulator.token}"
+            session.headers.update(simulator.headers())
             params = {"filter[uuid]": ",".join(batch), "per_page": 500}
             response = session.get(simulator.url + EXECUTIONS, params=params, timeout=30)
         assert response.status_code == 200

@@ -8,7 +8,7 @@ def test_a_small_answer_arrives_whole_in_the_first_read(simulator):
     host, port = simulator.url.removeprefix("http://").split(":")
     request = (
         f"GET /api/v1/automation-executions/{execution_uuid} HTTP/1.1\r\nHost: {host}\r\n"
-        f"Authorization: Bearer {simulator.token}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        f"Authorization: Bearer {simulator.token}\r\nX-PLANNR-ACCOUNT-UUID: {simulator.account_uuid}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
     ).encode()
     with socket.create_connection((host, int(port)), timeout=5) as conn:
         conn.sendall(request)

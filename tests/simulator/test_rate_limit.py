@@ -19,13 +19,17 @@ class FakeClock:
 @pytest.fixture
 def limited():
     clock = FakeClock()
-    server = SimulatorServer(World(executions=0), tokens=("a", "b"), rate_limit_per_minute=3, clock=clock)
+    server = SimulatorServer(
+        World(executions=0), tokens=("a", "a2"), second_token="b", rate_limit_per_minute=3, clock=clock
+    )
     with server:
         yield server, clock
 
 
 def get(server, token):
-    return requests.get(server.url + EXECUTIONS, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    user = server.second_user if token == "b" else server.user
+    headers = {"Authorization": f"Bearer {token}", "X-PLANNR-ACCOUNT-UUID": user.account_uuid}
+    return requests.get(server.url + EXECUTIONS, headers=headers, timeout=5)
 
 
 def test_remaining_counts_down_then_429_with_retry_after(limited):
@@ -54,11 +58,12 @@ def test_refused_requests_do_not_extend_the_window_and_it_resets_after_60s(limit
     assert fresh.status_code == 200 and fresh.headers["X-Ratelimit-Remaining"] == "2"
 
 
-def test_each_token_has_its_own_budget(limited):
+def test_each_user_has_its_own_budget_shared_by_all_their_tokens(limited):
     server, _ = limited
     for _ in range(3):
         get(server, "a")
     assert get(server, "a").status_code == 429
+    assert get(server, "a2").status_code == 429  # another token of the same Plannr user
     assert get(server, "b").status_code == 200
 
 

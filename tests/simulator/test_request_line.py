@@ -36,7 +36,7 @@ def test_a_larger_limit_accepts_an_18kb_line_even_past_the_stdlib_64kb_ceiling(s
 
 def test_the_connection_stays_usable_after_a_414(simulator):
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {simulator.token}"
+    session.headers.update(simulator.headers())
     simulator.set_max_request_line(100)
     assert session.get(simulator.url + EXECUTIONS, params={"x": "y" * 200}, timeout=5).status_code == 414
     assert session.get(simulator.url + EXECUTIONS, timeout=5).status_code == 200

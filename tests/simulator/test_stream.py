@@ -52,7 +52,7 @@ def test_the_list_serves_new_arrivals_with_plannrs_defaults():
     clock.t += 120
     with SimulatorServer(world, tokens=("t",)) as server:
         request = urllib.request.Request(
-            f"{server.url}/api/v1/automation-executions", headers={"Authorization": "Bearer t", "Accept": "application/json"}
+            f"{server.url}/api/v1/automation-executions", headers={"Authorization": "Bearer t", "Accept": "application/json", "X-PLANNR-ACCOUNT-UUID": server.user.account_uuid}
         )
         body = json.loads(urllib.request.urlopen(request, timeout=10).read())
     assert body["meta"]["per_page"] == 15 and body["meta"]["total"] == len(world) > 15

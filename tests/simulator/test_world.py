@@ -91,7 +91,8 @@ def test_served_payload_follows_the_clock_over_http():
 
         def fetch():
             url = f"{server.url}{EXECUTIONS}/{execution_uuid}"
-            return requests.get(url, headers={"Authorization": "Bearer t"}, timeout=5).json()
+            headers = {"Authorization": "Bearer t", "X-PLANNR-ACCOUNT-UUID": server.user.account_uuid}
+            return requests.get(url, headers=headers, timeout=5).json()
 
         before = fetch()
         clock.now += 10 * DAY

@@ -3,7 +3,8 @@
     channel add --user NAME --kind email|teams|slack|webhook|apprise --url URL [--name N] [--organisation]
         prints `channel <id>` and, for webhook, `secret <secret>`, each on its own line
     channel test ID      sends a test message through the outbox and waits for the outcome
-    channel rotate       re-encrypts every channel secret with the first FIELD_ENCRYPTION_KEYS key
+    channel rotate       re-encrypts every channel secret, and every Plannr connection's token, with the
+                         first FIELD_ENCRYPTION_KEYS key (one line each: channels, then connections)
 """
 
 import time
@@ -84,4 +85,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{message.state}{status}: {message.last_error} (the outbox keeps trying)")
 
     def _rotate(self, options):
+        from connections.services import rotate_keys as rotate_connection_keys
+
         self.stdout.write(f"re-encrypted {services.rotate_keys()} channel(s)")
+        self.stdout.write(f"re-encrypted {rotate_connection_keys()} Plannr connection(s)")

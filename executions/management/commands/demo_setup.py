@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import roles
 from executions.models import Execution
-from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError, get_client
+from connections.clients import default_client
+from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError
 from executions.watching import watch_executions
 
 DEMO_LABEL = "demo"
@@ -34,17 +35,20 @@ def fetch_recent_executions(limit, *, per_page=100):
     if not settings.PLANNR_API_TOKEN:
         raise CommandError("PLANNR_API_TOKEN is not set: cannot ask Plannr for executions.")
     try:
-        return get_client().list_recent_payloads(max(per_page, limit))
-    except (PlannrTimeout, TransportError) as exc:
-        raise CommandError(f"Plannr at {_where()} did not answer ({exc.api_message or type(exc).__name__}).") from None
-    except InvalidPayload:
-        raise CommandError(
-            f"Plannr at {_where()} sent an execution list that is not the documented JSON."
-        ) from None
+        return default_client().list_recent_payloads(max(per_page, limit))
     except PlannrError as exc:
-        raise CommandError(
-            f"Plannr at {_where()} answered HTTP {exc.status_code} to the execution list."
-        ) from None
+        raise plannr_error(exc) from None
+
+
+def plannr_error(exc):
+    """A CommandError saying what Plannr did, never with the token."""
+    if isinstance(exc, (PlannrTimeout, TransportError)):
+        return CommandError(f"Plannr at {_where()} did not answer ({exc.api_message or type(exc).__name__}).")
+    if isinstance(exc, InvalidPayload):
+        return CommandError(f"Plannr at {_where()} sent an answer that is not the documented JSON.")
+    if exc.status_code is None:  # no account to act for: the message lists the accounts
+        return CommandError(f"Plannr at {_where()}: {exc}")
+    return CommandError(f"Plannr at {_where()} answered HTTP {exc.status_code} ({exc.path}).")
 
 
 def _where():
@@ -95,6 +99,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo user {username!r} {'created' if created else 'ready'}.")
         self.stdout.write(f"Log in as: {username} / {password}")
 
+        self._connect()
         self._monitor_everything(user)
         self._expectations(user)
         if count <= 0:
@@ -111,6 +116,17 @@ class Command(BaseCommand):
         )
         if wait > 0:
             self._wait_for_first_poll(uuids, wait)
+
+    def _connect(self):
+        """The `default` connection, its account chosen through /api/v1/logins as a real user's would be."""
+        from connections import services
+        from connections.defaults import ensure_default
+
+        try:
+            connection = services.ensure_account(ensure_default())
+        except PlannrError as exc:
+            raise plannr_error(exc) from None
+        self.stdout.write(f"Connection {connection.name} acts for account {connection.account_label}.")
 
     def _monitor_everything(self, user):
         """An "everything" monitor for the demo user, so new executions keep arriving."""

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from connections.commands import connection_named
 from monitors import services
 from monitors.models import Monitor, Scope
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         scope.add_argument("--blueprint", metavar="UUID", help="one blueprint's executions")
         scope.add_argument("--client", metavar="UUID", action="append", help="a client's executions (repeatable)")
         add.add_argument("--name", default="", help="the monitor's name")
+        add.add_argument("--connection", default="default", metavar="NAME",
+                         help="the Plannr connection to discover through (default: default)")
         add.add_argument("--backfill-days", type=int, default=None, metavar="N",
                          help="also take executions of the last N days (default: from now on)")
         sub.add_parser("list", help="list monitors")
@@ -41,6 +44,7 @@ class Command(BaseCommand):
             spec = services.MonitorSpec(scope=Scope.CLIENTS, client_uuids=options["client"])
         spec.name = options["name"]
         spec.backfill_days = options["backfill_days"]
+        spec.connection = connection_named(options["connection"])
         try:
             monitor = services.create_monitor(spec, creator=user)
         except services.MonitorError as exc:

@@ -28,6 +28,21 @@ class Command(BaseCommand):
             help="accepted bearer token (repeatable); default PLANNR_API_TOKEN, else 'sim-token'",
         )
         parser.add_argument(
+            "--second-token",
+            metavar="T",
+            help="a second Plannr user's token, at another firm, with its own (empty) executions",
+        )
+        parser.add_argument(
+            "--oauth-client",
+            action="append",
+            default=[],
+            metavar="ID:SECRET",
+            help="an OAuth client that /oauth/authorize and /oauth/token accept (repeatable)",
+        )
+        parser.add_argument(
+            "--access-token-seconds", type=int, default=3600, help="lifetime of an OAuth access token"
+        )
+        parser.add_argument(
             "--new-per-minute",
             type=float,
             default=0.0,
@@ -54,6 +69,9 @@ class Command(BaseCommand):
         if options["executions"] < 0 or options["rate_limit"] < 1 or options["new_per_minute"] < 0:
             raise CommandError("--executions and --new-per-minute must be >= 0 and --rate-limit >= 1")
         tokens = options["tokens"] or [settings.PLANNR_API_TOKEN or DEV_TOKEN]
+        clients = dict(pair.partition(":")[::2] for pair in options["oauth_client"])
+        if any(not key or not secret for key, secret in clients.items()):
+            raise CommandError("--oauth-client takes ID:SECRET")
         try:
             world = World(
                 seed=options["seed"],
@@ -68,6 +86,9 @@ class Command(BaseCommand):
                 tokens=tokens,
                 rate_limit_per_minute=options["rate_limit"],
                 max_request_line=options["max_request_line"] or None,
+                second_token=options["second_token"],
+                oauth_clients=clients,
+                access_token_seconds=options["access_token_seconds"],
             )
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot start the simulator: {exc}") from exc
@@ -81,7 +102,8 @@ class Command(BaseCommand):
         ]
         self.stdout.write(
             f"Plannr simulator on {server.url} serving {len(world)} executions "
-            f"(seed {options['seed']}, {options['new_per_minute']:g} new a minute); accepts {', '.join(described)}. Ctrl-C stops it."
+            f"(seed {options['seed']}, {options['new_per_minute']:g} new a minute) for firm account "
+            f"{server.user.account_uuid}; accepts {', '.join(described)}. Ctrl-C stops it."
         )
         self.stdout.flush()
         server.serve_until(stop)

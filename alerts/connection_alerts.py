@@ -1,0 +1,77 @@
+"""A Plannr connection's state, told to the Admins: broken, still broken, restored, expiring.
+
+The `connection_event` receiver writes one outbox row per Admin's email address and
+per Admin's own chat/webhook channel (the channels outbox, channels/outbox.py: claimed,
+retried and swept like a test message), in the transaction that changed the
+connection, and queues them on commit. Nothing here is sent per execution or per
+incident: a break is one notice, however many executions wait for the connection.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.roles import ADMIN
+from channels.models import Channel, Kind, TestMessage
+
+from .models import AlertPreference
+
+SUBJECTS = {
+    "broken": "Plannr connection {name} is broken: executions are not being updated",
+    "reminder": "Plannr connection {name} is still broken",
+    "restored": "Plannr connection {name} is working again",
+    "expiring": "Plannr connection {name}: its token expires in {days} day(s)",
+}
+
+
+def admins():
+    return get_user_model().objects.filter(is_active=True, groups__name=ADMIN).distinct()
+
+
+def _addresses(users):
+    chosen = dict(AlertPreference.objects.filter(user__in=users).exclude(email="").values_list("user_id", "email"))
+    return sorted({chosen.get(u.pk) or u.email for u in users if chosen.get(u.pk) or u.email})
+
+
+def notice(connection, event, now, days=None):
+    """The rendered notice, as channels.messages.Notification fields."""
+    url = f"{settings.SITE_URL}{reverse('connections:list')}"
+    context = {
+        "connection": connection, "event": event, "days": days, "url": url, "site_url": settings.SITE_URL,
+        "reminder_hours": settings.CONNECTION_REMINDER_HOURS,
+        "executions": connection.executions.filter(next_poll_at__isnull=False).count(),
+    }
+    return {
+        "kind": f"connection_{event}",
+        "subject": SUBJECTS[event].format(name=connection.name, days=days),
+        "text": render_to_string("alerts/email/connection.txt", context),
+        "html": render_to_string("alerts/email/connection.html", context),
+        "url": url,
+    }
+
+
+def record(connection, event, now, enqueue, days=None):
+    """Write the Admins' notice rows; queue them once the transaction commits. Returns their ids."""
+    users = list(admins())
+    body = notice(connection, event, now, days)
+    rows = [TestMessage(address=a, notice=body, next_attempt_at=now, created_at=now) for a in _addresses(users)]
+    channels = Channel.objects.filter(owner__in=users, owner__is_active=True).exclude(kind=Kind.EMAIL)
+    rows += [TestMessage(channel=c, notice=body, next_attempt_at=now, created_at=now) for c in channels]
+    created = TestMessage.objects.bulk_create(rows)
+    ids = [row.pk for row in created if row.pk]
+    if not ids:  # SQLite before 3.35 gives no ids back; read them
+        ids = list(TestMessage.objects.filter(created_at=now, notice__kind=body["kind"]).values_list("pk", flat=True))
+    if ids and enqueue is not None:
+        transaction.on_commit(lambda: enqueue(ids), robust=True)
+    return ids
+
+
+def receiver(enqueue):
+    """The `connection_event` receiver (connected in AlertsConfig.ready), sending through `enqueue`."""
+
+    def on_event(sender, connection, event, now, days=None, **kwargs):
+        record(connection, event, now, enqueue, days)
+
+    return on_event

@@ -1,0 +1,37 @@
+"""Incident emails name the Plannr connection when there is more than one, and link out to Plannr."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts import sending
+from alerts.models import Delivery, OutboxState
+from executions.failures import detect_failures
+from incidents import grouping
+from tests.builders import make_connection
+
+from .builders import add_step, make_execution, watch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_incident_email_names_the_connection_and_links_out_when_there_are_several(owner, settings, smtp_server):
+    settings.INCIDENT_ALERT_WINDOW_SECONDS = 0
+    execution = make_execution()
+    add_step(execution, name="Send SMS")
+    watch(owner, execution)
+    now = timezone.now()
+    grouping.record(execution, detect_failures(execution.status, list(execution.steps.all())), now=now)
+    text = lambda: smtp_server.received()[-1].get_body(("plain",)).get_content()  # noqa: E731
+    [delivery] = Delivery.objects.all()
+    assert sending.send_delivery(delivery.pk, now=now + timedelta(seconds=1)) == OutboxState.SENT
+    assert "[default]" not in text() and "In Plannr" not in text()  # one connection: nothing to tell apart
+
+    other = make_connection("acme", execution_url_template="https://app.plannr.example/automations/{execution_uuid}")
+    execution.connection = other
+    execution.save(update_fields=["connection"])
+    Delivery.objects.update(state=OutboxState.PENDING, claim_token=None)
+    assert sending.send_delivery(delivery.pk, now=now + timedelta(seconds=2)) == OutboxState.SENT
+    assert "[acme]" in text()
+    assert f"In Plannr: https://app.plannr.example/automations/{execution.uuid}" in text()
