@@ -83,7 +83,8 @@ def assign(incident, by, to):
     if to is not None and not triagers().filter(pk=to.pk).exists():
         raise ValueError(f"{to.get_username()} cannot triage incidents: assign an Operator or an Admin.")
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().select_related("assignee").get(pk=incident.pk)
+        # select_for_update(of=("self",)): PostgreSQL cannot lock the nullable side of the join.
+        locked = Incident.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=incident.pk)
         before = locked.assignee
         if (before and before.pk) == (to and to.pk):
             return locked

@@ -251,10 +251,10 @@ def test_a_refused_target_shows_no_internal_address_on_the_channel_page(owner_cl
 
     from .builders import incident_notification
 
+    channel = make_channel(owner, Kind.WEBHOOK, "https://internal.example/hook")  # saved before it pointed inward
     monkeypatch.setattr(network.socket, "getaddrinfo",
                         lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.9.8.7", port))])
     settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
-    channel = make_channel(owner, Kind.WEBHOOK, "https://internal.example/hook")
     delivery.deliver(channel, incident_notification(), "k")
     page = owner_client.get(reverse("channels:detail", args=[channel.pk])).content.decode()
     log = owner_client.get(reverse("channels:log", args=[channel.pk])).content.decode()

@@ -203,10 +203,14 @@ def test_no_channel_kind_follows_a_redirect(owner, webhook_receiver, kind, path)
 
 def test_a_refusal_names_no_resolved_address(owner, settings, monkeypatch):
     """Operators read the error on the channel page: internal DNS stays internal."""
+    # Saved while the name still resolved elsewhere (the save-time check passed); it points
+    # inward by the time of the send.
+    channels = [make_channel(owner, kind, url) for kind, url in
+                ((Kind.WEBHOOK, "https://internal.example/hook"), (Kind.APPRISE, "json://internal.example/x"))]
     monkeypatch.setattr(network.socket, "getaddrinfo",
                         lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.30.40", port))])
     settings.ALLOW_PRIVATE_WEBHOOK_TARGETS = False
-    for kind, url in ((Kind.WEBHOOK, "https://internal.example/hook"), (Kind.APPRISE, "json://internal.example/x")):
-        result = senders.send(make_channel(owner, kind, url), incident_notification(), "k")
+    for channel in channels:
+        result = senders.send(channel, incident_notification(), "k")
         assert not result.ok and "a private address" in result.error, result.error
         assert "10.20.30.40" not in result.error
