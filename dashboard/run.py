@@ -305,6 +305,9 @@ def make_plan(environ, *, broker_force="auto"):
         "POLL_INTERVAL_SECONDS": "5",
         # New executions show up within seconds of the simulator's stream creating them.
         "DISCOVERY_INTERVAL_SECONDS": "10",
+        # glibc gives each thread its own malloc arena; the threaded web and Celery
+        # processes hold less memory with two (issue 20, point 23).
+        "MALLOC_ARENA_MAX": "2",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
@@ -326,9 +329,6 @@ def make_plan(environ, *, broker_force="auto"):
             "PLANNR_API_TOKEN": plannr.token,
             "WORKER_ARGS": worker_args(broker),
             "PYTHONUNBUFFERED": "1",
-            # glibc gives each thread its own malloc arena; the threaded web and Celery
-            # processes hold ~10-20 MB less each with two (issue 20, point 23).
-            "MALLOC_ARENA_MAX": "2",
             # The supervisor reads each line's level to keep routine ones off the terminal.
             "LOG_FORMAT": "json",
             # Noise on a newcomer's terminal: Celery's warning when run as root (containers,
