@@ -8,10 +8,11 @@ Production reserves capacity for polling with a worker per queue group; here a
 second worker process would cost ~100 MB, so the one process gives each queue
 its own threads instead (QueuePool, this app's worker pool): a
 receiver that never answers holds only the deliveries' threads, and polls still
-run. The Procfile also sets `--prefetch-multiplier=0`: one consumer reserves
-messages for every queue, and a limit shared by all of them would fill up with
-waiting deliveries and stop polls from being fetched at all. Unlimited prefetch
-is harmless here, as this is the only worker.
+run. Prefetch is unlimited: one consumer reserves messages for every queue, and
+a limit shared by all of them would fill up with waiting deliveries and stop
+polls from being fetched at all. That is harmless here, as this is the only
+worker. (Set here, not with `--prefetch-multiplier=0`, which Celery's command
+line reads as "not given".)
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -74,5 +75,7 @@ class ThreadedBeat(bootsteps.StartStopStep):
 app.steps["worker"].add(ThreadedBeat)
 # `celery --pool` takes only Celery's own names; the configured pool may be any class.
 app.conf.worker_pool = QueuePool
+app.conf.worker_concurrency = sum(THREADS.values())
+app.conf.worker_prefetch_multiplier = 0
 
 __all__ = ["app", "QueuePool"]
