@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.supervisor import die_with_parent
+
 from . import harness, table
 from .harness import POSTGRESQL, SQLITE, BenchError
 
@@ -114,7 +116,9 @@ class Child:
     def __init__(self, args, timeout):
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
-        self.popen = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=harness.ROOT)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "bench", *args], cwd=harness.ROOT, preexec_fn=die_with_parent()
+        )
 
     def wait(self):
         try:
@@ -322,6 +326,11 @@ def main(argv=None):
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    # SIGTERM (make, CI or a person giving up on the run) unwinds like Ctrl-C: the
+    # finally blocks stop the children, which stop the workers they started. Had
+    # the runner died at once, its children and their Celery workers would run on
+    # and take the next run's tasks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         if options.child:
             run_child(options.child, options.engine, options.quick, options.out)

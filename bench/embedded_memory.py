@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.supervisor import die_with_parent
+
 from .harness import PY, ROOT, BenchError, log_dir, run_dir
 from .table import row
 
@@ -89,7 +91,8 @@ def _embedded(var_dir, idle, say):
     env.update({"PORT": str(_free_port()), "SIMULATOR_PORT": str(_free_port())})
     log = open(log_dir() / "embedded-run.log", "w")
     popen = subprocess.Popen(
-        [PY, "-m", "dashboard.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [PY, "-m", "dashboard.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         deadline = time.monotonic() + 180
@@ -139,7 +142,7 @@ def _baseline(var_dir, idle, say):
             log = open(log_dir() / f"baseline-{name}.log", "w")
             started.append(
                 (subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True), log)
+                                  start_new_session=True, preexec_fn=die_with_parent()), log)
             )
         # Up means every process has finished importing: the count stops growing for 5 s.
         deadline, last, stable_since = time.monotonic() + 120, None, time.monotonic()

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from dashboard.supervisor import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -195,6 +197,8 @@ class Process:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Its own session (so a stop reaches its whole group), yet it dies with us.
+            preexec_fn=die_with_parent(),
         )
 
     def output(self):
@@ -313,6 +317,7 @@ class Simulator:
             stdout=subprocess.PIPE,
             stderr=self._log,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         self.url = self._read_url()
         self.control = SimulatorControl(self.url, token, timeout=120)

@@ -468,7 +468,12 @@ def main(argv=None):
     procfile = read_procfile()
     output = Output(plan.log_path)
     supervisor = Supervisor(
-        {name: procfile[name] for name in plan.processes}, env=plan.env, cwd=str(BASE_DIR), output=output
+        {name: procfile[name] for name in plan.processes},
+        env=plan.env,
+        cwd=str(BASE_DIR),
+        output=output,
+        # A worker that exits (say, after a broker outage) is started again.
+        restart={"worker"},
     )
     stop = threading.Event()
 
