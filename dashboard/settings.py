@@ -447,7 +447,10 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "dashboard.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "dashboard.logging.RedactSecretsFilter"},
+        "client_errors_on_one_line": {"()": "dashboard.logging.ClientErrorsOnOneLineFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -460,7 +463,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["redact_secrets"],
+            "filters": ["client_errors_on_one_line", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
