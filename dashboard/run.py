@@ -15,15 +15,13 @@ DEBUG off) that would break a local run.
 
 import argparse
 import os
-import secrets
+import base64
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,11 +177,16 @@ def choose_plannr(environ, *, simulator_port, token_file):
     return PlannrTarget(
         simulated=True,
         base_url=f"http://127.0.0.1:{simulator_port}",
-        token=read_or_create_secret(token_file, lambda: "sim-" + secrets.token_urlsafe(24)),
+        token=read_or_create_secret(token_file, lambda: "sim-" + token_urlsafe(24)),
     )
 
 
 # --- Small helpers ------------------------------------------------------------------------
+
+
+def token_urlsafe(nbytes):
+    """secrets.token_urlsafe without importing `secrets` (hashlib: ~5 MB in this process)."""
+    return base64.urlsafe_b64encode(os.urandom(nbytes)).rstrip(b"=").decode("ascii")
 
 
 def read_or_create_secret(path, make):
@@ -289,7 +292,7 @@ def make_plan(environ, *, broker_force="auto"):
         force=broker_force,
     )
     demo_password = environ.get("DEMO_PASSWORD", "").strip() or read_or_create_secret(
-        var_dir / "demo-password", lambda: secrets.token_urlsafe(12)
+        var_dir / "demo-password", lambda: token_urlsafe(12)
     )
 
     env = dict(environ)
@@ -297,7 +300,7 @@ def make_plan(environ, *, broker_force="auto"):
     defaults = {
         # As a firm will keep it running: real error pages, no URL listing. DEBUG=1 for development.
         "DEBUG": "false",
-        "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: secrets.token_urlsafe(50)),
+        "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: token_urlsafe(50)),
         "STATIC_MANIFEST": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(var_dir / "mail"),
@@ -367,20 +370,35 @@ def run_manage(plan, *args, capture=False, extra_env=None):
 
 
 def wait_http(url, *, timeout, headers=None, stop=None):
-    """Wait until `url` answers 200; return True, or False on timeout or stop."""
+    """Wait until `url` (plain http, on this machine) answers 200; True, or False on timeout or stop."""
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers=headers or {})
     while time.monotonic() < deadline:
         if stop is not None and stop.is_set():
             return False
-        try:
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
+        if http_status(url, headers or {}) == 200:
+            return True
         time.sleep(0.25)
     return False
+
+
+def http_status(url, headers, timeout=2.0):
+    """The status of a GET to a local plain-http `url`, or None.
+
+    Over a bare socket: urllib (through http.client and ssl) would cost this
+    supervisor ~10 MB for the whole run (issue 20, point 23).
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    lines = [f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.0", f"Host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as sock:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            status_line = sock.makefile("rb").readline(200).split()
+        return int(status_line[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def announce(plan, say, stop, relay=None):

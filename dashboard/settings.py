@@ -293,6 +293,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # -Q consumes every queue. Tasks not routed here go to "celery" (housekeeping).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in ("polling", "discovery", "deliveries", "celery")}
+# Workers and beat record a heartbeat this often; /healthz?deep=1 reports one not seen for
+# three periods (dashboard/heartbeat.py).
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULER = "dashboard.heartbeat:HeartbeatScheduler"
 CELERY_TASK_ROUTES = {
     "executions.tasks.*": {"queue": "polling"},
     "monitors.tasks.discover": {"queue": "discovery"},
