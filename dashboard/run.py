@@ -308,9 +308,6 @@ def make_plan(environ, *, broker_force="auto"):
         "POLL_INTERVAL_SECONDS": "5",
         # New executions show up within seconds of the simulator's stream creating them.
         "DISCOVERY_INTERVAL_SECONDS": "10",
-        # glibc gives each thread its own malloc arena; the threaded web and Celery
-        # processes hold less memory with two (issue 20, point 23).
-        "MALLOC_ARENA_MAX": "2",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
