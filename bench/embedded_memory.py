@@ -31,7 +31,7 @@ from .harness import PY, ROOT, BenchError, log_dir, run_dir
 from .table import row
 
 SECTION = "6. embedded run memory"
-TARGET_MB = 300
+TARGET_MB = 250
 
 
 def env(quick):

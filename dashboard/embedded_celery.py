@@ -26,7 +26,9 @@ from celery.concurrency.thread import TaskPool as ThreadTaskPool
 from dashboard.celery import app
 
 # Threads per queue (settings.CELERY_TASK_QUEUES); "celery" is the housekeeping queue.
-THREADS = {"polling": 2, "discovery": 1, "deliveries": 2, "celery": 1}
+# One each: a poll batch is one request for up to 200 executions, and each thread costs
+# memory (its own malloc arena, database connection...) on the 1 GB machine.
+THREADS = {"polling": 1, "discovery": 1, "deliveries": 1, "celery": 1}
 
 
 class QueuePool(ThreadTaskPool):

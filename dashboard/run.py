@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,13 +45,12 @@ class UsageError(Exception):
 # --- Broker --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BrokerChoice:
-    kind: str  # "redis", "private-redis" or "filesystem"
-    redis_url: str  # "" when there is no Redis at all
-    broker_url: str
-    message: str
-    private_port: int | None = None
+# Named tuples rather than dataclasses here: `dataclasses` imports inspect and ast,
+# ~3 MB that this supervisor would hold for the whole run (issue 20, point 23).
+class BrokerChoice(namedtuple("BrokerChoice", "kind redis_url broker_url message private_port", defaults=(None,))):
+    """kind: "redis", "private-redis" or "filesystem"; redis_url: "" when there is no Redis at all."""
+
+    __slots__ = ()
 
 
 _PING = """
@@ -154,11 +153,7 @@ def redact_url(url):
 # --- Plannr: the simulator or the real thing --------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlannrTarget:
-    simulated: bool
-    base_url: str
-    token: str
+PlannrTarget = namedtuple("PlannrTarget", "simulated base_url token")
 
 
 def choose_plannr(environ, *, simulator_port, token_file):
@@ -250,14 +245,8 @@ def read_procfile(path=PROCFILE):
 # --- The plan -------------------------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    var_dir: Path
-    web_port: int
-    broker: BrokerChoice
-    plannr: PlannrTarget
-    demo_password: str
-    env: dict = field(default_factory=dict)
+class Plan(namedtuple("Plan", "var_dir web_port broker plannr demo_password env")):
+    __slots__ = ()
 
     @property
     def url(self):
@@ -308,6 +297,9 @@ def make_plan(environ, *, broker_force="auto"):
         "POLL_INTERVAL_SECONDS": "5",
         # New executions show up within seconds of the simulator's stream creating them.
         "DISCOVERY_INTERVAL_SECONDS": "10",
+        # glibc gives each thread of the threaded web and Celery processes its own malloc
+        # arena, whose freed memory it keeps; two arenas per process (issue 20, point 23).
+        "MALLOC_ARENA_MAX": "2",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

@@ -17,7 +17,6 @@ child that exits stops everything.
 import ctypes
 import datetime
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -32,6 +31,8 @@ RESTART_DELAY = 1.0
 RESTART_LIMIT = 5
 RESTART_WINDOW = 300.0
 PR_SET_PDEATHSIG = 1
+# The logging module's numbers, without importing it (~2 MB this process would keep).
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -101,9 +102,9 @@ class Output:
             text += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         lines = [text] + str(record.get("exc_info") or "").splitlines()
         # An unknown level is shown rather than hidden.
-        loud = logging.getLevelNamesMapping().get(level, logging.WARNING)
+        loud = LEVELS.get(level, LEVELS["WARNING"])
         for part in lines:
-            self._emit(name, part, to_terminal=loud >= logging.WARNING)
+            self._emit(name, part, to_terminal=loud >= LEVELS["WARNING"])
 
     def _emit(self, name, text, *, to_terminal):
         stamp = datetime.datetime.now()
