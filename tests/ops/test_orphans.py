@@ -65,7 +65,8 @@ def test_make_run_restarts_a_worker_that_exits_and_its_children_die_with_it(tmp_
         wait_for(lambda: log.read_text().count("ready.") >= 2, timeout=60, message="the new worker to be ready")
 
         children = descendants(run.popen.pid)
-        assert any("celery" in command_of(p) for p in children) and any("gunicorn" in command_of(p) for p in children)
+        assert any("embedded_worker" in command_of(p) for p in children)
+        assert any("gunicorn" in command_of(p) for p in children)
         os.kill(run.popen.pid, signal.SIGKILL)  # the supervisor alone; no Ctrl-C to the group
         run.popen.wait(timeout=10)
         wait_for(lambda: not [p for p in children if _alive(p)], timeout=30,
