@@ -44,7 +44,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _children():
+def children_by_parent():
+    """{parent pid: [child pids]} of every process now, from /proc."""
     tree = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -58,7 +59,7 @@ def _children():
 
 def measure_tree(root_pids, exclude=r"plannr_simulator"):
     """(processes, RSS bytes, PSS bytes) of the trees under `root_pids`, minus `exclude`d commands."""
-    tree = _children()
+    tree = children_by_parent()
     todo, seen = list(root_pids), []
     while todo:
         pid = todo.pop()

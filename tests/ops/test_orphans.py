@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.embedded_memory import children_by_parent
 from tests.ops.processes import ROOT
 from tests.ops.test_embedded_run import VENV_BIN, EmbeddedRun, _alive, _env
 from tests.waiting import wait_for
@@ -24,14 +25,7 @@ pytestmark = pytest.mark.slow
 
 def descendants(root):
     """Every process under `root` now (children, grandchildren...)."""
-    tree = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
+    tree = children_by_parent()
     found, todo = [], list(tree.get(root, []))
     while todo:
         pid = todo.pop()
