@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard.supervisor import die_with_parent
+from dashboard.supervisor import die_with_parent, exit_with_parent
 
 from . import harness, table
 from .harness import POSTGRESQL, SQLITE, BenchError
@@ -331,6 +331,9 @@ def main(argv=None):
     # the runner died at once, its children and their Celery workers would run on
     # and take the next run's tasks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # make passes SIGTERM on to us; if whatever started us dies without doing so (make
+    # killed with SIGKILL, a shell in between), the parent-death signal does it.
+    exit_with_parent()
     try:
         if options.child:
             run_child(options.child, options.engine, options.quick, options.out)

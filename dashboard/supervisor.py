@@ -41,6 +41,16 @@ except (OSError, AttributeError):  # not Linux: children are stopped only by sto
     _prctl = None
 
 
+def exit_with_parent(sig=signal.SIGTERM):
+    """Ask for `sig` when the process that started this one dies (Linux; elsewhere nothing).
+
+    For a program run by make or a shell that may die without passing a signal on:
+    it would otherwise carry on, orphaned, with whatever it started.
+    """
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
 def die_with_parent(sig=signal.SIGTERM):
     """A Popen `preexec_fn`: the child gets `sig` when the process starting it dies.
 

@@ -69,12 +69,20 @@ def test_make_run_restarts_a_worker_that_exits_and_its_children_die_with_it(tmp_
         run.kill()
 
 
-def test_bench_stopped_with_sigterm_leaves_no_worker_running(tmp_path, redis_url):
+@pytest.mark.parametrize("stopped", ["runner", "make"])
+def test_bench_stopped_with_sigterm_leaves_no_worker_running(stopped, tmp_path, redis_url):
+    """`runner`: SIGTERM to `python -m bench` itself. `make`: to the make running it, as
+    `make bench` is stopped (make passes it on). Before, the runner died at once and its
+    benchmark process ran on with its workers."""
     env = dict(os.environ)
     env.update({"VAR_DIR": str(tmp_path / "var"), "BENCH_REDIS_URL": redis_url,
                 "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
-    runner = subprocess.Popen([sys.executable, "-m", "bench", "--quick", "--only", "shared_budget"], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "bench", "--quick", "--only", "shared_budget"]
+    if stopped == "make":
+        makefile = tmp_path / "Makefile"
+        makefile.write_text(f".PHONY: bench\nbench:\n\t{' '.join(command)}\n")
+        command = ["make", "--no-print-directory", "-f", str(makefile), "bench"]
+    runner = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         def workers_up():
             found = descendants(runner.pid)
@@ -85,9 +93,10 @@ def test_bench_stopped_with_sigterm_leaves_no_worker_running(tmp_path, redis_url
         assert runner.poll() is None, runner.stderr.read()
         everything = descendants(runner.pid)
         assert started
-        runner.send_signal(signal.SIGTERM)  # what make does with its child when it is stopped
+        runner.send_signal(signal.SIGTERM)
         runner.wait(timeout=120)
-        wait_for(lambda: not [p for p in everything if _alive(p)], timeout=60,
+        # Well before the benchmark would have ended by itself (about a minute).
+        wait_for(lambda: not [p for p in everything if _alive(p)], timeout=25,
                  message=f"the benchmark's processes to exit: "
                          f"{[command_of(p)[:80] for p in everything if _alive(p)]}")
     finally:
