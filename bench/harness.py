@@ -164,11 +164,14 @@ def bootstrap(engine, name, env):
 
 
 def purge_queue():
-    """Drop whatever an earlier, interrupted run left in the bench's Celery queue."""
+    """Drop whatever an earlier, interrupted run left in the bench's Celery queues."""
+    from django.conf import settings
+
     from dashboard.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in settings.CELERY_TASK_QUEUES:
+            conn.default_channel.queue_purge(queue)
 
 
 def forget_rate_budget(fingerprint):
