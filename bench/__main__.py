@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.supervisor import die_with_parent, exit_with_parent
+
 from . import harness, table
 from .harness import POSTGRESQL, SQLITE, BenchError
 
@@ -130,7 +132,9 @@ class Child:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.outcome = None
-        self.popen = subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=harness.ROOT)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "bench", *args], cwd=harness.ROOT, preexec_fn=die_with_parent()
+        )
 
     def wait(self):
         """The exit code, or why it was stopped; the same answer every time it is asked."""
@@ -354,6 +358,14 @@ def main(argv=None):
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    # SIGTERM (make, CI or a person giving up on the run) unwinds like Ctrl-C: the
+    # finally blocks stop the children, which stop the workers they started. Had
+    # the runner died at once, its children and their Celery workers would run on
+    # and take the next run's tasks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # make passes SIGTERM on to us; if whatever started us dies without doing so (make
+    # killed with SIGKILL, a shell in between), the parent-death signal does it.
+    exit_with_parent()
     try:
         if options.child:
             run_child(options.child, options.engine, options.quick, options.out)

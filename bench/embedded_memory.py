@@ -26,11 +26,13 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.supervisor import die_with_parent
+
 from .harness import PY, ROOT, BenchError, log_dir, run_dir
 from .table import row
 
 SECTION = "6. embedded run memory"
-TARGET_MB = 300
+TARGET_MB = 250
 
 
 def env(quick):
@@ -43,7 +45,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _children():
+def children_by_parent():
+    """{parent pid: [child pids]} of every process now, from /proc."""
     tree = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -57,7 +60,7 @@ def _children():
 
 def measure_tree(root_pids, exclude=r"plannr_simulator"):
     """(processes, RSS bytes, PSS bytes) of the trees under `root_pids`, minus `exclude`d commands."""
-    tree = _children()
+    tree = children_by_parent()
     todo, seen = list(root_pids), []
     while todo:
         pid = todo.pop()
@@ -90,7 +93,8 @@ def _embedded(var_dir, idle, say):
     env.update({"PORT": str(_free_port()), "SIMULATOR_PORT": str(_free_port())})
     log = open(log_dir() / "embedded-run.log", "w")
     popen = subprocess.Popen(
-        [PY, "-m", "dashboard.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [PY, "-m", "dashboard.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         deadline = time.monotonic() + 180
@@ -140,7 +144,7 @@ def _baseline(var_dir, idle, say):
             log = open(log_dir() / f"baseline-{name}.log", "w")
             started.append(
                 (subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True), log)
+                                  start_new_session=True, preexec_fn=die_with_parent()), log)
             )
         # Up means every process has finished importing: the count stops growing for 5 s.
         deadline, last, stable_since = time.monotonic() + 120, None, time.monotonic()

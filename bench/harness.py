@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from dashboard.supervisor import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -162,11 +164,14 @@ def bootstrap(engine, name, env):
 
 
 def purge_queue():
-    """Drop whatever an earlier, interrupted run left in the bench's Celery queue."""
+    """Drop whatever an earlier, interrupted run left in the bench's Celery queues."""
+    from django.conf import settings
+
     from dashboard.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in settings.CELERY_TASK_QUEUES:
+            conn.default_channel.queue_purge(queue)
 
 
 def forget_rate_budget(fingerprint):
@@ -195,6 +200,8 @@ class Process:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Its own session (so a stop reaches its whole group), yet it dies with us.
+            preexec_fn=die_with_parent(),
         )
 
     def output(self):
@@ -324,6 +331,7 @@ class Simulator:
             stdout=subprocess.PIPE,
             stderr=self._log,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         self.url = self._read_url()
         self.control = SimulatorControl(self.url, token, timeout=120)

@@ -10,6 +10,12 @@ never a URL, a host name, a password or a message that might hold one.
 Run as a module it is also the containers' healthcheck (slim images have no curl):
   python -m dashboard.health web    GET /healthz on the local gunicorn; 0 when it says 200
   python -m dashboard.health beat   0 when beat's schedule file was written recently
+                                     (--seen: and beat's heartbeat is recent)
+  python -m dashboard.health seen --queues polling
+                                    0 when a worker consuming each queue was seen recently
+
+/healthz?deep=1 adds the workers (one check per queue) and beat: each must have
+been seen within 3 × HEARTBEAT_SECONDS (dashboard/heartbeat.py).
 """
 
 import os
@@ -51,11 +57,41 @@ def _check_broker():
     return {"ok": True, "transport": transport}
 
 
+def _check_seen(names):
+    """{name: {"ok", "seen_s_ago"}}: seen within MISSED_BEATS heartbeat periods."""
+    from dashboard import heartbeat
+
+    limit = heartbeat.MISSED_BEATS * heartbeat.period()
+    try:
+        ages = heartbeat.last_seen(names)
+    except Exception as exc:
+        return {name: {"ok": False, "error": type(exc).__name__} for name in names}
+    return {
+        name: {"ok": age is not None and age <= limit, "seen_s_ago": None if age is None else round(age, 1)}
+        for name, age in ages.items()
+    }
+
+
+def deep_checks():
+    from django.conf import settings
+
+    return {
+        "workers": _check_seen(list(settings.CELERY_TASK_QUEUES)),
+        "beat": _check_seen(["beat"])["beat"],
+    }
+
+
+def _ok(check):
+    return check["ok"] if "ok" in check else all(_ok(c) for c in check.values())
+
+
 @never_cache
 @require_GET
 def healthz(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
-    healthy = all(c["ok"] for c in checks.values())
+    if request.GET.get("deep") == "1":
+        checks.update(deep_checks())
+    healthy = all(_ok(c) for c in checks.values())
     return JsonResponse(
         {
             "status": "ok" if healthy else "unavailable",
@@ -113,6 +149,18 @@ def probe_beat(schedule, max_age):
     return 0
 
 
+def probe_seen(names):
+    """0 when each of `names` (queues, or "beat") was seen recently; needs Django."""
+    import django
+
+    django.setup()
+    missing = {name: c for name, c in _check_seen(names).items() if not c["ok"]}
+    for name, check in missing.items():
+        what = "beat" if name == "beat" else f"no worker for the {name} queue"
+        print(f"{what}: not seen for {check.get('seen_s_ago') or 'ever'} s", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def main(argv=None):
     import argparse
 
@@ -123,10 +171,15 @@ def main(argv=None):
     beat = sub.add_parser("beat", help="check that beat's schedule file is fresh")
     beat.add_argument("--schedule", required=True)
     beat.add_argument("--max-age", type=float, default=240.0)
+    beat.add_argument("--seen", action="store_true", help="and check beat's heartbeat")
+    seen = sub.add_parser("seen", help="check that a worker consuming each queue was seen recently")
+    seen.add_argument("--queues", required=True, help="comma-separated queue names")
     args = parser.parse_args(argv)
     if args.probe == "web":
         return probe_web(args.port)
-    return probe_beat(args.schedule, args.max_age)
+    if args.probe == "seen":
+        return probe_seen(args.queues.split(","))
+    return probe_beat(args.schedule, args.max_age) or (probe_seen(["beat"]) if args.seen else 0)
 
 
 if __name__ == "__main__":

@@ -80,3 +80,16 @@ class RedactSecretsFilter(logging.Filter):
 
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class ClientErrorsOnOneLineFilter(logging.Filter):
+    """A 4xx is logged as one line: Django attaches the traceback of the PermissionDenied
+    (or Http404...) that produced it, which says nothing about a routine refusal and
+    filled `make run`'s terminal. 5xx keep theirs."""
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -15,16 +15,14 @@ DEBUG off) that would break a local run.
 
 import argparse
 import os
-import secrets
+import base64
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,27 +59,37 @@ class UsageError(Exception):
 # --- Broker --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BrokerChoice:
-    kind: str  # "redis", "private-redis" or "filesystem"
-    redis_url: str  # "" when there is no Redis at all
-    broker_url: str
-    message: str
-    private_port: int | None = None
+# Named tuples rather than dataclasses here: `dataclasses` imports inspect and ast,
+# ~3 MB that this supervisor would hold for the whole run (issue 20, point 23).
+class BrokerChoice(namedtuple("BrokerChoice", "kind redis_url broker_url message private_port", defaults=(None,))):
+    """kind: "redis", "private-redis" or "filesystem"; redis_url: "" when there is no Redis at all."""
+
+    __slots__ = ()
+
+
+_PING = """
+import sys, redis
+try:
+    client = redis.Redis.from_url(sys.argv[1], socket_connect_timeout=float(sys.argv[2]), socket_timeout=float(sys.argv[2]))
+    sys.exit(0 if client.ping() else 1)
+except (redis.RedisError, OSError, ValueError):
+    sys.exit(1)
+"""
 
 
 def redis_answers(url, timeout=1.0):
-    """True when a Redis server answers PING at `url`."""
-    import redis
+    """True when a Redis server answers PING at `url`.
 
+    Asked in a short-lived process: redis-py costs this supervisor ~20 MB of
+    memory for the whole run otherwise (issue 20, point 23).
+    """
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError):
+        done = subprocess.run(
+            [sys.executable, "-c", _PING, url, str(timeout)], capture_output=True, timeout=timeout + 10, check=False
+        )
+    except subprocess.TimeoutExpired:
         return False
+    return done.returncode == 0
 
 
 def choose_broker(redis_url, *, answers=redis_answers, find_redis_server=None, free_port=None, force="auto"):
@@ -159,11 +167,7 @@ def redact_url(url):
 # --- Plannr: the simulator or the real thing --------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlannrTarget:
-    simulated: bool
-    base_url: str
-    token: str
+PlannrTarget = namedtuple("PlannrTarget", "simulated base_url token")
 
 
 def choose_plannr(environ, *, simulator_port, token_file):
@@ -182,11 +186,16 @@ def choose_plannr(environ, *, simulator_port, token_file):
     return PlannrTarget(
         simulated=True,
         base_url=f"http://127.0.0.1:{simulator_port}",
-        token=read_or_create_secret(token_file, lambda: "sim-" + secrets.token_urlsafe(24)),
+        token=read_or_create_secret(token_file, lambda: "sim-" + token_urlsafe(24)),
     )
 
 
 # --- Small helpers ------------------------------------------------------------------------
+
+
+def token_urlsafe(nbytes):
+    """secrets.token_urlsafe without importing `secrets` (hashlib: ~5 MB in this process)."""
+    return base64.urlsafe_b64encode(os.urandom(nbytes)).rstrip(b"=").decode("ascii")
 
 
 def read_or_create_secret(path, make):
@@ -250,14 +259,8 @@ def read_procfile(path=PROCFILE):
 # --- The plan -------------------------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    var_dir: Path
-    web_port: int
-    broker: BrokerChoice
-    plannr: PlannrTarget
-    demo_password: str
-    env: dict = field(default_factory=dict)
+class Plan(namedtuple("Plan", "var_dir web_port broker plannr demo_password env")):
+    __slots__ = ()
 
     @property
     def url(self):
@@ -295,7 +298,7 @@ def make_plan(environ, *, broker_force="auto"):
     if not stream.isascii() or not stream.isdigit():
         raise UsageError(f"SIMULATOR_NEW_PER_MINUTE must be a whole number, got {stream!r}")
     demo_password = environ.get("DEMO_PASSWORD", "").strip() or read_or_create_secret(
-        var_dir / "demo-password", lambda: secrets.token_urlsafe(12)
+        var_dir / "demo-password", lambda: token_urlsafe(12)
     )
 
     env = dict(environ)
@@ -303,7 +306,7 @@ def make_plan(environ, *, broker_force="auto"):
     defaults = {
         # As a firm will keep it running: real error pages, no URL listing. DEBUG=1 for development.
         "DEBUG": "false",
-        "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: secrets.token_urlsafe(50)),
+        "SECRET_KEY": read_or_create_secret(var_dir / "secret-key", lambda: token_urlsafe(50)),
         "STATIC_MANIFEST": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(var_dir / "mail"),
@@ -311,6 +314,9 @@ def make_plan(environ, *, broker_force="auto"):
         "POLL_INTERVAL_SECONDS": "5",
         # New executions show up within seconds of the simulator's stream creating them.
         "DISCOVERY_INTERVAL_SECONDS": "10",
+        # glibc gives each thread of the threaded web and Celery processes its own malloc
+        # arena, whose freed memory it keeps; two arenas per process (issue 20, point 23).
+        "MALLOC_ARENA_MAX": "2",
     }
     if plannr.simulated:
         defaults["SIMULATOR_NEW_PER_MINUTE"] = stream
@@ -374,20 +380,35 @@ def run_manage(plan, *args, capture=False, extra_env=None):
 
 
 def wait_http(url, *, timeout, headers=None, stop=None):
-    """Wait until `url` answers 200; return True, or False on timeout or stop."""
+    """Wait until `url` (plain http, on this machine) answers 200; True, or False on timeout or stop."""
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers=headers or {})
     while time.monotonic() < deadline:
         if stop is not None and stop.is_set():
             return False
-        try:
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
+        if http_status(url, headers or {}) == 200:
+            return True
         time.sleep(0.25)
     return False
+
+
+def http_status(url, headers, timeout=2.0):
+    """The status of a GET to a local plain-http `url`, or None.
+
+    Over a bare socket: urllib (through http.client and ssl) would cost this
+    supervisor ~10 MB for the whole run (issue 20, point 23).
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    lines = [f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.0", f"Host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as sock:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            status_line = sock.makefile("rb").readline(200).split()
+        return int(status_line[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def announce(plan, say, stop, relay=None):
@@ -486,7 +507,12 @@ def main(argv=None):
     procfile = read_procfile()
     output = Output(plan.log_path)
     supervisor = Supervisor(
-        {name: procfile[name] for name in plan.processes}, env=plan.env, cwd=str(BASE_DIR), output=output
+        {name: procfile[name] for name in plan.processes},
+        env=plan.env,
+        cwd=str(BASE_DIR),
+        output=output,
+        # A worker that exits (say, after a broker outage) is started again.
+        restart={"worker"},
     )
     stop = threading.Event()
 

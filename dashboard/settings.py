@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "channels",
     "connections",
     "expectations",
+    # Creates the Celery app in every Django process (dashboard/apps.py).
+    "dashboard.apps.DashboardConfig",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +276,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
     }
+    if CELERY_BROKER_URL.startswith("redis://"):
+        # kombu's Redis transport, minus the crash that stopped a worker holding
+        # unacknowledged messages when Redis went away (dashboard/broker.py).
+        CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -283,6 +289,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Separate queues, so that no kind of work can hold up another: a receiver that never
+# answers holds a deliveries worker for its read timeout, never a polling one. Production
+# runs a worker per queue group (docker-compose.yml); the embedded run gives each queue
+# its own threads in one process (dashboard/embedded_celery.py). A worker started without
+# -Q consumes every queue. Tasks not routed here go to "celery" (housekeeping).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in ("polling", "discovery", "deliveries", "celery")}
+# Workers and beat record a heartbeat this often; /healthz?deep=1 reports one not seen for
+# three periods (dashboard/heartbeat.py).
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULER = "dashboard.heartbeat:HeartbeatScheduler"
+CELERY_TASK_ROUTES = {
+    "executions.tasks.*": {"queue": "polling"},
+    "monitors.tasks.discover": {"queue": "discovery"},
+    "alerts.tasks.send_*": {"queue": "deliveries"},
+    "channels.tasks.send_*": {"queue": "deliveries"},
+}
 
 # --- Plannr API -------------------------------------------------------------------------
 
@@ -454,7 +477,10 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "dashboard.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "dashboard.logging.RedactSecretsFilter"},
+        "client_errors_on_one_line": {"()": "dashboard.logging.ClientErrorsOnOneLineFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -467,7 +493,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["redact_secrets"],
+            "filters": ["client_errors_on_one_line", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -6,11 +6,17 @@ of ~33 MB per child). The children log one JSON object per line
 only warnings and errors, plus anything that is not a log record (a crash's
 traceback, a child's own message), reach the terminal. The supervisor is the
 log file's only writer, so it can rotate it safely.
+
+Children die with it: each is started with a parent-death signal (Linux), so a
+supervisor killed with SIGKILL (or a closed terminal) leaves no worker holding
+the broker and the database. A worker that exits by itself is started again
+(after RESTART_DELAY, at most RESTART_LIMIT times in RESTART_WINDOW); any other
+child that exits stops everything.
 """
 
+import ctypes
 import datetime
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -21,6 +27,47 @@ from pathlib import Path
 
 LOG_MAX_BYTES = 10 * 1024 * 1024  # then run.log becomes run.log.1 (one old file is kept)
 STOP_TIMEOUT = 15
+RESTART_DELAY = 1.0
+RESTART_LIMIT = 5
+RESTART_WINDOW = 300.0
+PR_SET_PDEATHSIG = 1
+# The logging module's numbers, without importing it (~2 MB this process would keep).
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _prctl = _libc.prctl
+except (OSError, AttributeError):  # not Linux: children are stopped only by stop()
+    _prctl = None
+
+
+def exit_with_parent(sig=signal.SIGTERM):
+    """Ask for `sig` when the process that started this one dies (Linux; elsewhere nothing).
+
+    For a program run by make or a shell that may die without passing a signal on:
+    it would otherwise carry on, orphaned, with whatever it started.
+    """
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
+def die_with_parent(sig=signal.SIGTERM):
+    """A Popen `preexec_fn`: the child gets `sig` when the process starting it dies.
+
+    Linux's PR_SET_PDEATHSIG; it survives exec (so `sh -c "exec ..."` keeps it), and
+    it fires when the *thread* that started the child ends, so start children from
+    a thread that lives as long as the process (the main thread). Elsewhere, None.
+    """
+    if _prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec():
+        _prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above
+            os.kill(os.getpid(), sig)
+
+    return preexec
 
 
 def read_procfile(path):
@@ -65,9 +112,9 @@ class Output:
             text += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         lines = [text] + str(record.get("exc_info") or "").splitlines()
         # An unknown level is shown rather than hidden.
-        loud = logging.getLevelNamesMapping().get(level, logging.WARNING)
+        loud = LEVELS.get(level, LEVELS["WARNING"])
         for part in lines:
-            self._emit(name, part, to_terminal=loud >= logging.WARNING)
+            self._emit(name, part, to_terminal=loud >= LEVELS["WARNING"])
 
     def _emit(self, name, text, *, to_terminal):
         stamp = datetime.datetime.now()
@@ -101,35 +148,41 @@ def _log_record(line):
 
 
 class Supervisor:
-    """Start every process, wait until one exits or Ctrl-C, then stop them all."""
+    """Start every process, restart the ones named in `restart`, stop them all on Ctrl-C or a crash."""
 
-    def __init__(self, commands, *, env, cwd, output):
+    def __init__(self, commands, *, env, cwd, output, restart=()):
         self.commands = commands
         self.env = env
         self.cwd = cwd
         self.output = output
+        self.restart = set(restart)
         self.children = {}
+        self.restarts = {name: [] for name in commands}
         self._exited = threading.Event()
         self._readers = []
         self.returncode = 0
 
     def start(self):
-        for name, command in self.commands.items():
-            popen = subprocess.Popen(
-                ["/bin/sh", "-c", command],
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-            )
-            self.children[name] = popen
-            self.output.say(f"{name} started (pid={popen.pid})", name="system")
-            reader = threading.Thread(target=self._read, args=(name, popen), daemon=True, name=f"read-{name}")
-            reader.start()
-            self._readers.append(reader)
+        for name in self.commands:
+            self._spawn(name)
+
+    def _spawn(self, name):
+        popen = subprocess.Popen(
+            ["/bin/sh", "-c", self.commands[name]],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            preexec_fn=die_with_parent(),
+        )
+        self.children[name] = popen
+        self.output.say(f"{name} started (pid={popen.pid})", name="system")
+        reader = threading.Thread(target=self._read, args=(name, popen), daemon=True, name=f"read-{name}")
+        reader.start()
+        self._readers.append(reader)
 
     def _read(self, name, popen):
         for line in popen.stdout:
@@ -138,19 +191,37 @@ class Supervisor:
         self.output.say(f"{name} stopped (rc={popen.returncode})", name="system")
         self._exited.set()
 
+    def _may_restart(self, name):
+        if name not in self.restart:
+            return False
+        now = time.monotonic()
+        recent = [t for t in self.restarts[name] if now - t < RESTART_WINDOW]
+        self.restarts[name] = recent + [now]
+        return len(recent) < RESTART_LIMIT
+
     def run(self, on_started=None):
-        """Returns 0 after Ctrl-C (or SIGTERM), 1 when a process exited by itself."""
+        """Returns 0 after Ctrl-C (or SIGTERM), 1 when a process exited by itself for good."""
         # Explicitly: a shell starting us in the background would have SIGINT ignored.
         previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.start()
             if on_started:
                 on_started()
-            while not self._exited.wait(0.5):
-                pass
+            while True:
+                while not self._exited.wait(0.5):
+                    pass
+                self._exited.clear()
+                exited = [name for name, popen in self.children.items() if popen.poll() is not None]
+                given_up = [name for name in exited if not self._may_restart(name)]
+                if given_up:
+                    break
+                for name in exited:
+                    # From this (the main) thread: the parent-death signal follows the thread.
+                    self.output.say(f"{name} exited: starting it again in {RESTART_DELAY:.0f} s.", name="system")
+                    time.sleep(RESTART_DELAY)
+                    self._spawn(name)
             self.returncode = 1
-            crashed = [name for name, popen in self.children.items() if popen.poll() is not None]
-            self.output.say(f"{', '.join(crashed)} exited: stopping everything.", name="system")
+            self.output.say(f"{', '.join(given_up)} exited: stopping everything.", name="system")
         except KeyboardInterrupt:
             self.output.say("Ctrl-C: stopping every process.", name="system")
         finally:

@@ -140,8 +140,8 @@ def test_pending_deliveries_are_queued_on_commit_not_before(owner, other_user, r
     watch(other_user, execution)
     with transaction.atomic():
         ingest_signal(execution)
-        assert redis_client.llen("celery") == 0, "queued before the transaction committed"
-    queued = [json.loads(m) for m in redis_client.lrange("celery", 0, -1)]
+        assert redis_client.llen("deliveries") == 0, "queued before the transaction committed"
+    queued = [json.loads(m) for m in redis_client.lrange("deliveries", 0, -1)]
     assert sorted(m["headers"]["task"] for m in queued) == ["alerts.tasks.send_delivery"] * 2
     ids = sorted(m["headers"]["argsrepr"] for m in queued)
     assert ids == sorted(f"({d.pk},)" for d in Delivery.objects.all())

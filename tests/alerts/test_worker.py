@@ -110,7 +110,7 @@ def test_two_workers_racing_and_tasks_run_many_times_still_send_one_email_each(
     for _ in range(4):  # every delivery's task queued four more times
         tasks.enqueue_deliveries(ids)
     wait_for(all_sent(12), timeout=60, message="all deliveries sent")
-    wait_for(lambda: redis_client.llen("celery") == 0, timeout=60, message="the queue to drain")
+    wait_for(lambda: redis_client.llen("deliveries") == 0, timeout=60, message="the queue to drain")
     assert len(smtp_server.received()) == 12
     assert len({header(m, "Message-ID") for m in smtp_server.received()}) == 12
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}

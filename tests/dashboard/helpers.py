@@ -6,10 +6,13 @@ import re
 HTMX = {"HX-Request": "true"}
 
 
-def queued_tasks(redis_client, queue="celery"):
-    """(task name, args) of every message waiting in a Celery queue on the real Redis broker."""
+def queued_tasks(redis_client, queue=None):
+    """(task name, args) of every message waiting in a Celery queue (default: in any) on the real Redis broker."""
+    from django.conf import settings
+
     found = []
-    for raw in redis_client.lrange(queue, 0, -1):
+    raws = [raw for name in ([queue] if queue else settings.CELERY_TASK_QUEUES) for raw in redis_client.lrange(name, 0, -1)]
+    for raw in raws:
         message = json.loads(raw)
         body = json.loads(__import__("base64").b64decode(message["body"]))
         found.append((message["headers"]["task"], body[0]))

@@ -14,8 +14,9 @@ from tests.ops.processes import ROOT, read_env_file
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker", "beat", "simulator"]
-LONG_RUNNING = ["postgres", "redis", "mailpit", "web", "worker", "beat", "simulator"]
+WORKERS = ["worker", "worker-deliveries", "worker-background"]
+APP_SERVICES = ["migrate", "web", *WORKERS, "beat", "simulator"]
+LONG_RUNNING = ["postgres", "redis", "mailpit", "web", *WORKERS, "beat", "simulator"]
 
 
 def command(name):
@@ -30,7 +31,7 @@ def healthcheck_argv(name):
 
 
 def test_the_stack_has_every_service():
-    assert set(SERVICES) == {"postgres", "redis", "mailpit", "migrate", "web", "worker", "beat", "simulator"}
+    assert set(SERVICES) == {"postgres", "redis", "mailpit", "migrate", "web", *WORKERS, "beat", "simulator"}
 
 
 def test_every_service_has_a_healthcheck():
@@ -57,9 +58,9 @@ def test_dependencies_wait_for_health_and_migrations_run_once_before_web():
 
     assert command("migrate")[:3] == ["python", "manage.py", "migrate"]
     assert SERVICES["migrate"]["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", *WORKERS, "beat"):
         assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
-    for name in ("web", "worker"):
+    for name in ("web", *WORKERS):
         assert SERVICES[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
@@ -99,13 +100,32 @@ def test_web_is_gunicorn_and_its_healthcheck_calls_healthz():
 
 
 def test_worker_and_beat_are_celery_of_this_app():
-    assert command("worker")[:4] == ["celery", "-A", "dashboard", "worker"]
+    for name in WORKERS:
+        assert command(name)[:4] == ["celery", "-A", "dashboard", "worker"]
+        # The worker's healthcheck pings exactly this container's node.
+        check = SERVICES[name]["healthcheck"]["test"]
+        assert check[0] == "CMD-SHELL"
+        assert "celery -A dashboard inspect ping" in check[1]
+        assert "celery@$$HOSTNAME" in check[1]  # $$: the container's variable, not compose's
     assert command("beat")[:4] == ["celery", "-A", "dashboard", "beat"]
-    # The worker's healthcheck pings exactly this container's node.
-    check = SERVICES["worker"]["healthcheck"]["test"]
-    assert check[0] == "CMD-SHELL"
-    assert "celery -A dashboard inspect ping" in check[1]
-    assert "celery@$$HOSTNAME" in check[1]  # $$: the container's variable, not compose's
+
+
+def test_polling_has_a_worker_of_its_own_and_every_queue_a_worker():
+    """Issue 20, point 31: a hung delivery cannot take the capacity polling needs."""
+    from django.conf import settings
+
+    def queues(name):
+        return set(next(a.split("=", 1)[1] for a in command(name) if a.startswith("--queues=")).split(","))
+
+    assert queues("worker") == {"polling"}
+    consumed = [q for name in WORKERS for q in queues(name)]
+    assert sorted(consumed) == sorted(settings.CELERY_TASK_QUEUES)  # each queue, by one group
+
+
+def test_workers_and_beat_are_restarted_when_they_exit():
+    """Issue 20, point 30: a worker that exits (e.g. after a broker outage) comes back."""
+    for name in (*WORKERS, "beat", "web"):
+        assert SERVICES[name]["restart"] in ("unless-stopped", "always"), name
 
 
 def test_exactly_one_beat_and_its_healthcheck_watches_its_own_schedule_file():

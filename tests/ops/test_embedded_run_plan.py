@@ -257,7 +257,8 @@ class TestPlan:
         assert "127.0.0.1:$PORT" in procfile["web"]
         # Sized for a 1 GB machine: one gunicorn worker, one Celery process with beat inside.
         assert "--workers 1 " in procfile["web"]
-        assert "-A dashboard.embedded_celery " in procfile["worker"] and "--pool=threads" in procfile["worker"]
+        # The embedded app (per-queue threads, beat inside), started without Celery's command line.
+        assert procfile["worker"].startswith("exec python -m dashboard.embedded_worker ")
 
     def test_banner_says_where_everything_is(self, tmp_path):
         plan = self._plan(tmp_path)
