@@ -163,7 +163,7 @@ INCIDENT_RESPONSES = {200: IncidentDetail, 404: ErrorOut, 422: ErrorOut, **AUTH_
 
 def _detail(request, incident, cursor=None, limit=50):
     page = cursor_page(
-        affected(request.user, incident).select_related("execution"),
+        affected(request.user, incident).select_related("execution__connection"),
         AFFECTED_ORDER,
         kind=f"incident:{incident.pk}",
         cursor=cursor,
