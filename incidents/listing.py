@@ -38,8 +38,8 @@ PLANNR_LINKS_SHOWN = 5
 
 
 def connections_context(incident, user):
-    """What the incident page says of its executions' connections, from one query of the
-    connections when there is one and it has no links out:
+    """What the incident page says of its executions' connections (a single connection
+    without links out costs one query):
 
     - `connections`: [(name, affected executions)] when there is more than one
       connection (with one, naming it says nothing);
@@ -61,11 +61,10 @@ def connections_context(incident, user):
         )
         for o in recent:
             e = o.execution
-            execution_url = e.connection.link("execution", execution_uuid=str(e.uuid))
-            client_url = e.connection.link("client", client_uuid=str(e.account_uuid or ""))
-            if execution_url or client_url:
+            links = e.connection.execution_links(e)
+            if links["execution"] or links["client"]:
                 context["plannr_links"].append({
                     "name": e.name or str(e.uuid), "client": e.account_name,
-                    "execution_url": execution_url, "client_url": client_url,
+                    "execution_url": links["execution"], "client_url": links["client"],
                 })
     return context
