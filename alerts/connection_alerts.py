@@ -1,9 +1,9 @@
 """A Plannr connection's state, told to the Admins: broken, still broken, restored, expiring.
 
-The `connection_event` receiver writes one outbox row per Admin's email address and
-per Admin's own chat/webhook channel (the channels outbox, channels/outbox.py: claimed,
-retried and swept like a test message), in the transaction that changed the
-connection, and queues them on commit. Nothing here is sent per execution or per
+The `connection_event` receiver writes one outbox row per Admin's email address, per
+Admin's own chat/webhook channel and per organisation channel (the channels outbox,
+channels/outbox.py: claimed, retried and swept like a test message), in the
+transaction that changed the connection, and queues them on commit. Nothing here is sent per execution or per
 incident: a break is one notice, however many executions wait for the connection.
 """
 
@@ -56,8 +56,15 @@ def record(connection, event, now, enqueue, days=None):
     """Write the Admins' notice rows; queue them once the transaction commits. Returns their ids."""
     users = list(admins())
     body = notice(connection, event, now, days)
-    rows = [TestMessage(address=a, notice=body, next_attempt_at=now, created_at=now) for a in _addresses(users)]
-    channels = Channel.objects.filter(owner__in=users, owner__is_active=True).exclude(kind=Kind.EMAIL)
+    addresses = _addresses(users)
+    rows = [TestMessage(address=a, notice=body, next_attempt_at=now, created_at=now) for a in addresses]
+    channels = list(Channel.objects.filter(owner__in=users, owner__is_active=True).exclude(kind=Kind.EMAIL))
+    # The organisation's channels too (the team's chat, a shared mailbox): a silent monitor
+    # concerns everyone. An email one an Admin's own address already gets is that destination.
+    channels += [
+        c for c in Channel.objects.filter(owner__isnull=True)
+        if not (c.kind == Kind.EMAIL and c.target.strip().lower() in {a.lower() for a in addresses})
+    ]
     rows += [TestMessage(channel=c, notice=body, next_attempt_at=now, created_at=now) for c in channels]
     created = TestMessage.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk]

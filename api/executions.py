@@ -59,7 +59,7 @@ class ExecutionQuery(WatchFilters):
 def list_executions(request, query: Query[ExecutionQuery]):
     now = timezone.now()
     params = watch_params(query)
-    qs = matching(request.user, params).select_related("execution")
+    qs = matching(request.user, params).select_related("execution__connection")
     if query.updated_since is not None:
         since = query.updated_since
         qs = qs.filter(

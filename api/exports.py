@@ -73,6 +73,7 @@ WATCHLIST_HEADER = [
     "muted",
     "watched_at",
     "url",
+    "connection",
 ]
 
 
@@ -86,7 +87,7 @@ def watchlist_csv(request, filters: Query[WatchFilters]):
     params = watch_params(filters)
     qs = (
         matching(request.user, params)
-        .select_related("execution")
+        .select_related("execution__connection")
         .order_by(*order_by(watch_order(params.sort)))
     )
 
@@ -109,6 +110,7 @@ def watchlist_csv(request, filters: Query[WatchFilters]):
                 "yes" if w.muted else "no",
                 w.created_at,
                 settings.SITE_URL + reverse("executions:detail", args=[e.uuid]),
+                e.connection.name,
             ]
 
     return stream_csv(WATCHLIST_HEADER, rows(), f"watchlist-{timezone.now():%Y%m%d-%H%M}.csv")

@@ -6,6 +6,7 @@ other incident answers 404. Acting needs `accounts.triage_incidents`, as on the 
 """
 
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Literal
 
 from django.conf import settings
@@ -163,7 +164,7 @@ INCIDENT_RESPONSES = {200: IncidentDetail, 404: ErrorOut, 422: ErrorOut, **AUTH_
 
 def _detail(request, incident, cursor=None, limit=50):
     page = cursor_page(
-        affected(request.user, incident).select_related("execution"),
+        affected(request.user, incident).select_related("execution__connection"),
         AFFECTED_ORDER,
         kind=f"incident:{incident.pk}",
         cursor=cursor,
@@ -273,7 +274,43 @@ INCIDENTS_CSV_HEADER = [
     "status_changed_at",
     "assignee",
     "url",
+    "connections",
 ]
+
+
+CSV_CHUNK = 500
+
+
+def _connection_names(incident_ids):
+    """{incident id: the names of its executions' connections, sorted}: one query per chunk of rows."""
+    names = {}
+    pairs = (
+        Occurrence.objects.filter(incident_id__in=incident_ids)
+        .values_list("incident_id", "execution__connection__name").distinct()
+    )
+    for incident_id, name in pairs:
+        names.setdefault(incident_id, []).append(name)
+    return {incident_id: sorted(found) for incident_id, found in names.items()}
+
+
+def _csv_row(i, connections):
+    return [
+        i.pk,
+        i.title,
+        i.status,
+        i.family,
+        i.blueprint_name,
+        i.step_name,
+        i.message,
+        i.occurrences,
+        i.clients,
+        i.first_seen,
+        i.last_seen,
+        i.status_changed_at,
+        i.assignee.get_username() if i.assignee_id else "",
+        settings.SITE_URL + reverse("incidents:detail", args=[i.pk]),
+        ", ".join(connections),
+    ]
 
 
 @exports_router.get(
@@ -287,22 +324,9 @@ def incidents_csv(request, filters: Query[IncidentFilters]):
     qs = _listed(request, filters).order_by(*order_by(INCIDENT_ORDER))
 
     def rows():
-        for i in qs.iterator(chunk_size=500):
-            yield [
-                i.pk,
-                i.title,
-                i.status,
-                i.family,
-                i.blueprint_name,
-                i.step_name,
-                i.message,
-                i.occurrences,
-                i.clients,
-                i.first_seen,
-                i.last_seen,
-                i.status_changed_at,
-                i.assignee.get_username() if i.assignee_id else "",
-                settings.SITE_URL + reverse("incidents:detail", args=[i.pk]),
-            ]
+        incidents = qs.iterator(chunk_size=CSV_CHUNK)
+        while chunk := list(islice(incidents, CSV_CHUNK)):
+            names = _connection_names([i.pk for i in chunk])
+            yield from (_csv_row(i, names.get(i.pk, ())) for i in chunk)
 
     return stream_csv(INCIDENTS_CSV_HEADER, rows(), f"incidents-{timezone.now():%Y%m%d-%H%M}.csv")

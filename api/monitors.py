@@ -279,7 +279,7 @@ class FoundPage(Schema):
 def _findings(monitor, filters):
     params = Params.from_query({"status": filters.status, "q": filters.q})
     return table_matching(Finding.objects.filter(monitor=monitor), FINDINGS, params).select_related(
-        "execution"
+        "execution__connection"
     )
 
 
@@ -319,6 +319,7 @@ MONITOR_CSV_HEADER = [
     "last_polled_at",
     "found_at",
     "url",
+    "connection",
 ]
 
 
@@ -349,6 +350,7 @@ def monitor_executions_csv(request, monitor_id: int, filters: Query[FindingFilte
                 e.last_polled_at,
                 f.found_at,
                 settings.SITE_URL + reverse("executions:detail", args=[e.uuid]),
+                e.connection.name,
             ]
 
     return stream_csv(MONITOR_CSV_HEADER, rows(), f"monitor-{monitor.pk}-{timezone.now():%Y%m%d-%H%M}.csv")

@@ -70,6 +70,7 @@ class ExecutionSummary(Schema):
     remote_updated_at: datetime | None
     updated_at: datetime
     url: str = Field(..., description="The execution's page.")
+    connection: str = Field(..., description="The name of the Plannr connection the execution belongs to.")
 
     @staticmethod
     def from_execution(e):
@@ -90,6 +91,7 @@ class ExecutionSummary(Schema):
             "remote_updated_at": e.remote_updated_at,
             "updated_at": e.updated_at,
             "url": reverse("executions:detail", args=[e.uuid]),
+            "connection": e.connection.name,
         }
 
 

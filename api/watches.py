@@ -47,7 +47,7 @@ def watch_order(sort):
 
 def own_watch(user, uuid):
     """The user's watch of this execution; anyone else's (or none) is a 404, as on the pages."""
-    watch = Watch.objects.select_related("execution").filter(user=user, execution__uuid=uuid).first()
+    watch = Watch.objects.select_related("execution__connection").filter(user=user, execution__uuid=uuid).first()
     if watch is None:
         raise not_found("watch")
     return watch
@@ -81,7 +81,7 @@ def list_watches(
     page_size: int = Query(50, ge=1, le=200),
 ):
     params = watch_params(filters)
-    qs = matching(request.user, params).select_related("execution")
+    qs = matching(request.user, params).select_related("execution__connection")
     result = numbered_page(qs, watch_order(params.sort), page=page, page_size=page_size)
     counts = watch_counts(request.user)
     return {

@@ -147,6 +147,14 @@ class Connection(models.Model):
             return ""
         return url if url.startswith(("https://", "http://")) else ""
 
+    def execution_links(self, execution):
+        """{"execution": URL, "client": URL} of one of this connection's executions in
+        Plannr's web app; "" where there is no template."""
+        return {
+            "execution": self.link("execution", execution_uuid=str(execution.uuid)),
+            "client": self.link("client", client_uuid=str(execution.account_uuid or "")),
+        }
+
     @property
     def account_label(self):
         """`UUID (ACCOUNT NAME, FIRM)`, as the commands print it."""

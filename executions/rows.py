@@ -88,7 +88,9 @@ def row_values(table, values, urls):
         title = "(no name)"
     else:
         title = "(not polled yet)"
-    trouble = poll_trouble(e["poll_state"])
+    # A broken connection's executions are waiting for it: that, not Plannr's refusal, is their state.
+    broken_since = values.get(table.f("connection__broken_since"))
+    trouble = poll_trouble(e["poll_state"]) and broken_since is None
     poll_label = _POLL_LABELS.get(e["poll_state"], e["poll_state"])
     return {
         **e,
@@ -101,6 +103,7 @@ def row_values(table, values, urls):
         "failing_badge": e["is_failing"] and kind != "failed",
         "next_name": step_name(e["next_step"]),
         "poll_trouble": trouble,
+        "connection_broken_since": broken_since,
         "poll_label": poll_label,
         "poll_title": e["last_poll_error"] or poll_label,
         "polling": values.get("polling", False),

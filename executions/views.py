@@ -244,10 +244,7 @@ def _live_context(watch, execution, state, **extra):
         # The connection is named when there is more than one; a broken one says so instead of stale states.
         "connection": connection,
         "many_connections": type(connection).objects.count() > 1,
-        "plannr_links": {
-            "execution": connection.link("execution", execution_uuid=str(e.uuid)),
-            "client": connection.link("client", client_uuid=str(e.account_uuid or "")),
-        },
+        "plannr_links": connection.execution_links(e),
         # Each step's HTML, mostly from the step cache: steps rarely change once run.
         "steps": rendered_steps(e),
         "history": history[:HISTORY_LIMIT],

@@ -350,13 +350,16 @@ def key_fields(table):
     trouble does not touch the execution's data. The exact last-poll time is left
     out: a routine poll moves it every few seconds on every running row, which
     would make every refresh a full render. The time bucket in table_page
-    re-renders at least every LAST_POLLED_RESOLUTION instead. (No timestamps: they
-    are the costliest values to load, on SQLite most of all.)
+    re-renders at least every LAST_POLLED_RESOLUTION instead. (Timestamps are the
+    costliest values to load, on SQLite most of all: the one here, the connection's
+    broken_since, is NULL but while a connection is broken.)
     """
     own = ("id",)
     if table.execution:
         own += (table.f("id"),) + ((table.label,) if table.label else ())
-    return own + (table.f("version"), table.f("poll_state"))
+    # A connection that breaks or is restored changes every row of its executions
+    # ("Connection broken since …"), without touching them: its state is in the key.
+    return own + (table.f("version"), table.f("poll_state"), table.f("connection__broken_since"))
 
 
 # What a row shows of its execution (executions/rows.py renders it).

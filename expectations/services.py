@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 import audit
+from connections.models import Connection
 from executions.plannr.types import normalise_uuid
 from monitors.models import Monitor
 from monitors.services import MonitorError, fetch_blueprint
@@ -56,6 +57,23 @@ def uuid_of(name):
         if found:
             return str(found)
     return None
+
+
+def plannr_link(name):
+    """The blueprint's page in Plannr's web app, or "" (uuid unknown, or no URL template).
+
+    A blueprint monitor knows its connection; an expectation does not, so its uuid links
+    out only when there is just one connection to read the template from.
+    """
+    monitor = (
+        Monitor.objects.filter(blueprint_name=name, blueprint_uuid__isnull=False)
+        .exclude(connection__blueprint_url_template="").select_related("connection").first()
+    )
+    if monitor is not None:
+        return monitor.connection.link("blueprint", blueprint_uuid=str(monitor.blueprint_uuid))
+    uuid = uuid_of(name)
+    only = list(Connection.objects.all()[:2]) if uuid else []
+    return only[0].link("blueprint", blueprint_uuid=uuid) if len(only) == 1 else ""
 
 
 def _minutes(value, what):

@@ -47,6 +47,7 @@ def blueprint(request, name):
         "hourly": data.hourly(name, request.user, now),
         "matrix": data.matrix(name, request.user),
         "can_manage": request.user.has_perm(MONITORS),
+        "blueprint_in_plannr": services.plannr_link(name),
         **_rows_context(request, name),
     }
     context["band"] = max((b for _, b in context["verdicts"] if b is not None), default="")

@@ -7,6 +7,9 @@ rows are rendered once by executions.rows. The table's rows are the incident's
 first" is newest detected, read along the (incident, -detected_at) index.
 """
 
+from django.db.models import Count
+
+from connections.models import Connection
 from executions.watchlist import Table, table_page
 
 from .models import Occurrence
@@ -28,3 +31,40 @@ def _counts_key(incident, user):
 def executions_page(incident, user, params, refresh=False):
     """The page of `incident`'s executions that `params` (watchlist.Params) asks for, fingerprinted."""
     return table_page(affected(incident, user), OCCURRENCES, params, _counts_key(incident, user), refresh=refresh)
+
+
+# Links out to Plannr for the incident's most recent affected executions.
+PLANNR_LINKS_SHOWN = 5
+
+
+def connections_context(incident, user):
+    """What the incident page says of its executions' connections (a single connection
+    without links out costs one query):
+
+    - `connections`: [(name, affected executions)] when there is more than one
+      connection (with one, naming it says nothing);
+    - `plannr_links`: the most recent affected executions whose connection has URL
+      templates for Plannr's web app, as [{name, client, execution_url, client_url}].
+    """
+    templates = list(Connection.objects.values_list("pk", "execution_url_template", "client_url_template"))
+    linking = [pk for pk, execution_t, client_t in templates if execution_t or client_t]
+    context = {"connections": [], "plannr_links": []}
+    if len(templates) > 1:
+        context["connections"] = list(
+            affected(incident, user).values_list("execution__connection__name").annotate(n=Count("id"))
+            .order_by("-n", "execution__connection__name")
+        )
+    if linking:
+        recent = (
+            affected(incident, user).filter(execution__connection__in=linking)
+            .select_related("execution__connection").order_by("-detected_at", "-pk")[:PLANNR_LINKS_SHOWN]
+        )
+        for o in recent:
+            e = o.execution
+            links = e.connection.execution_links(e)
+            if links["execution"] or links["client"]:
+                context["plannr_links"].append({
+                    "name": e.name or str(e.uuid), "client": e.account_name,
+                    "execution_url": links["execution"], "client_url": links["client"],
+                })
+    return context

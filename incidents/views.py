@@ -29,7 +29,7 @@ from executions.watchlist import Params
 from monitors.models import Monitor
 
 from . import charts, services
-from .listing import affected, executions_page
+from .listing import affected, connections_context, executions_page
 from .models import Incident, Occurrence, Status
 
 PAGE_SIZE = 50
@@ -179,6 +179,7 @@ def detail(request, pk):
             "raw_sample": incident.sample_info[:RAW_SHOWN],
             "raw_cut": max(len(incident.sample_info) - RAW_SHOWN, 0),
             "timeline": charts.timeline(incident.pk, timezone.now()),
+            **connections_context(incident, request.user),
         }
     )
     return render(request, "incidents/detail.html", context)

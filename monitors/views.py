@@ -205,6 +205,7 @@ def monitor_detail(request, pk):
         "nav": "monitors",
         "subscription": subscriptions.subscription_of(monitor, request.user),
         "paused": monitor.is_paused(timezone.now()),
+        "blueprint_in_plannr": monitor.connection.link("blueprint", blueprint_uuid=str(monitor.blueprint_uuid or "")),
         **_perms(request.user),
         **_rows_context(request, monitor),
     }

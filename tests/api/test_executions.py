@@ -129,3 +129,18 @@ def test_another_users_execution_is_a_404(owner_api, owner, other_user):
     assert owner_api.get(f"executions/{theirs.execution.uuid}/history").status_code == 404
     listed = {i["uuid"] for i in owner_api.get("executions").json()["items"]}
     assert str(theirs.execution.uuid) not in listed and len(listed) == 1
+
+
+def test_every_execution_shape_names_its_connection(owner_api, owner):
+    from tests.builders import make_connection
+
+    acme = make_connection("acme")
+    watch(owner, name="On acme", connection=acme)
+    watch(owner, name="On default")
+    listed = owner_api.get("executions", {"sort": "name"}).json()["items"]
+    assert [(e["name"], e["connection"]) for e in listed] == [("On acme", "acme"), ("On default", "default")]
+    watches = owner_api.get("watches", {"sort": "name"}).json()["items"]
+    assert [w["execution"]["connection"] for w in watches] == ["acme", "default"]
+    uuid = listed[0]["uuid"]
+    assert owner_api.get(f"executions/{uuid}").json()["connection"] == "acme"
+    assert owner_api.get(f"watches/{uuid}").json()["execution"]["connection"] == "acme"

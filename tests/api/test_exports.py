@@ -43,3 +43,13 @@ def test_the_watchlist_as_csv(owner_api, owner, other_user):
 def test_the_csv_needs_auth(client):
     response = client.get("/api/v1/exports/watchlist.csv")
     assert response.status_code == 401
+
+
+def test_the_watchlist_csv_names_each_rows_connection_in_a_last_column(owner_api, owner):
+    from tests.builders import make_connection
+
+    watch(owner, name="On acme", connection=make_connection("acme"))
+    watch(owner, name="On default")
+    table = rows(owner_api.get("exports/watchlist.csv", {"sort": "name"}))
+    assert table[0][-2:] == ["url", "connection"]
+    assert [(r[1], r[-1]) for r in table[1:]] == [("On acme", "acme"), ("On default", "default")]

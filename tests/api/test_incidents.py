@@ -106,3 +106,21 @@ def test_the_incidents_list_as_csv(owner_api, owner):
     table = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert table[0][:3] == ["id", "title", "status"]
     assert len(table) == 2 and table[1][1].startswith("'=Send SMS")
+
+
+def test_the_incidents_csv_names_each_incidents_connections_in_a_last_column(owner_api, owner):
+    from executions.models import Execution
+    from tests.builders import make_connection
+
+    acme = make_connection("acme")
+    both, _ = watched_incident(owner, step="Send SMS")
+    on_acme = failing(step="Send SMS", client="Ann")
+    Execution.objects.filter(pk=on_acme.pk).update(connection=acme)
+    Watch.objects.create(user=owner, execution=on_acme)
+    default_only, _ = watched_incident(owner, step="Send email")
+    table = list(csv.reader(io.StringIO(
+        b"".join(owner_api.get("exports/incidents.csv").streaming_content).decode("utf-8-sig")
+    )))
+    assert table[0][-2:] == ["url", "connections"]
+    by_id = {int(r[0]): r[-1] for r in table[1:]}
+    assert by_id == {both.pk: "acme, default", default_only.pk: "default"}

@@ -128,3 +128,16 @@ def test_a_monitors_executions_as_csv(owner_api, admin):
     assert table[0][:3] == ["uuid", "name", "status"]
     assert [r[1] for r in table[1:]] == ["'=cmd|calc", "Review"]
     assert owner_api.get(f"monitors/{monitor.pk + 1000}/executions.csv").status_code == 404
+
+
+def test_a_monitors_executions_name_their_connection_in_json_and_csv(owner_api, admin):
+    from tests.builders import make_connection
+
+    monitor = everything(admin)
+    find(monitor, make_execution(name="On acme", connection=make_connection("acme")))
+    find(monitor, make_execution(name="On default"))
+    items = owner_api.get(f"monitors/{monitor.pk}/executions", {"sort": "name"}).json()["items"]
+    assert [(e["name"], e["connection"]) for e in items] == [("On acme", "acme"), ("On default", "default")]
+    response = owner_api.get(f"monitors/{monitor.pk}/executions.csv", {"sort": "name"})
+    table = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert table[0][-1] == "connection" and [r[-1] for r in table[1:]] == ["acme", "default"]

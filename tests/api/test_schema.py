@@ -110,3 +110,12 @@ def test_an_unknown_endpoint_answers_in_the_error_shape(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_every_execution_shape_in_the_schema_has_its_connections_name(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    shapes = [name for name, s in schemas.items() if {"uuid", "poll_state", "url"} <= set(s.get("properties", {}))]
+    assert {"ExecutionSummary", "ExecutionOut", "ExecutionDetail", "FoundExecution", "AffectedExecution"} <= set(shapes)
+    for name in shapes:
+        assert schemas[name]["properties"]["connection"]["type"] == "string", name
+        assert "connection" in schemas[name]["required"], name

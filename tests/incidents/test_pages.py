@@ -285,3 +285,43 @@ def test_the_execution_page_and_watchlist_link_a_failure_to_its_incident(owner, 
     assert response.status_code == 302 and response["Location"] == reverse("incidents:detail", args=[incident.pk])
     client.force_login(outsider)
     assert client.get(link)["Location"] == LIST
+
+
+def test_the_incident_page_names_its_connections_only_when_there_are_several(owner, owner_client):
+    from executions.models import Execution
+    from tests.builders import make_connection
+
+    first = mine(owner)
+    url = reverse("incidents:detail", args=[first.pk])
+    assert 'id="incident-connections"' not in owner_client.get(url).content.decode()  # only `default`
+    acme = make_connection("acme")
+    assert 'id="incident-connections"' in owner_client.get(url).content.decode()
+    from executions.models import Watch
+
+    second = failing(client="Ann")
+    Execution.objects.filter(pk=second.pk).update(connection=acme)
+    Watch.objects.create(user=owner, execution=second)
+    assert Incident.objects.get(occurrence_rows__execution=second) == first
+    shown = unescape(re.sub(r"<[^>]+>", "", owner_client.get(url).content.decode()))
+    assert re.search(r"Connections: acme\s*× 1, default\s*× 1", shown)
+
+
+def test_the_incident_page_links_out_to_plannr_only_when_the_connection_has_templates(owner, owner_client):
+    import uuid as uuid_lib
+
+    from executions.models import Execution
+    from tests.builders import make_connection
+
+    client_uuid = str(uuid_lib.uuid4())
+    incident = mine(owner, account_uuid=client_uuid)
+    execution = Execution.objects.get(incident_occurrences__incident=incident)
+    url = reverse("incidents:detail", args=[incident.pk])
+    assert "In Plannr" not in owner_client.get(url).content.decode()  # empty templates: no link
+    acme = make_connection(
+        "acme", execution_url_template="https://app.plannr.example/automations/{execution_uuid}",
+        client_url_template="https://app.plannr.example/clients/{client_uuid}",
+    )
+    Execution.objects.filter(pk=execution.pk).update(connection=acme)
+    page = owner_client.get(url).content.decode()
+    assert f'href="https://app.plannr.example/automations/{execution.uuid}"' in page
+    assert f'href="https://app.plannr.example/clients/{client_uuid}"' in page

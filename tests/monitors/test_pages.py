@@ -364,3 +364,23 @@ def test_the_overviews_counts_stop_at_the_cap(client, owner, monkeypatch):
     monkeypatch.setattr(summary, "COUNT_CAP", 10)
     page = client.get(reverse("monitors:overview")).content.decode()
     assert 'Failing now <span class="count">4</span>' in page and 'Running <span class="count">7</span>' in page
+
+
+def test_a_blueprint_monitor_and_its_blueprint_page_link_out_to_plannr_when_a_template_is_set(client, owner, simulator):
+    from connections.defaults import ensure_default
+
+    client.force_login(grant(owner, "add"))
+    blueprint = stories.BLUEPRINTS[1]
+    client.post(reverse("monitors:new"), {"scope": "blueprint", "blueprint_uuid": blueprint.uuid})
+    monitor = Monitor.objects.get()
+    monitor_url = reverse("monitors:detail", args=[monitor.pk])
+    blueprint_url = reverse("expectations:blueprint", args=[monitor.blueprint_name])
+    for url in (monitor_url, blueprint_url):
+        assert 'id="blueprint-in-plannr"' not in client.get(url).content.decode()  # empty template: no link
+    connection = ensure_default()
+    connection.blueprint_url_template = "https://app.plannr.example/automations/blueprints/{blueprint_uuid}"
+    connection.save()
+    link = f'href="https://app.plannr.example/automations/blueprints/{blueprint.uuid}"'
+    for url in (monitor_url, blueprint_url):
+        page = client.get(url).content.decode()
+        assert link in page and 'id="blueprint-in-plannr"' in page
