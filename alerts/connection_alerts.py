@@ -10,12 +10,12 @@ incident: a break is one notice, however many executions wait for the connection
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.roles import ADMIN
 from channels.models import Channel, Kind, TestMessage
 
+from .emails import render_body
 from .models import AlertPreference
 
 SUBJECTS = {
@@ -46,8 +46,9 @@ def notice(connection, event, now, days=None):
     return {
         "kind": f"connection_{event}",
         "subject": SUBJECTS[event].format(name=connection.name, days=days),
-        "text": render_to_string("alerts/email/connection.txt", context),
-        "html": render_to_string("alerts/email/connection.html", context),
+        # The account, firm and refusal are Plannr's text: bidi controls stripped, as in every alert.
+        "text": render_body("alerts/email/connection.txt", context),
+        "html": render_body("alerts/email/connection.html", context),
         "url": url,
     }
 

@@ -120,6 +120,13 @@ def test_every_email_and_message_template_is_sent_without_bidi_controls(admin, w
     messages.append(emails.failure_email(Delivery(user=admin, event=event), preference, "a@example.com"))
     messages.append(emails.digest_email(Digest(user=admin, window=window),
                                         [delivery, Delivery(user=admin, event=event)], preference, "a@example.com"))
+    from alerts import connection_alerts
+
+    connection = world["execution"].connection
+    connection.account_name, connection.broken_reason = f"Acme {RLO}Ltd", f"401: token {RLO}revoked"
+    connection.broken_since = now
+    note = connection_alerts.notice(connection, "broken", now)
+    messages.append(SimpleNamespace(subject=note["subject"], body=note["text"], alternatives=[(note["html"], "text/html")]))
     for message in messages:
         for body in [message.subject, message.body, *[content for content, _ in message.alternatives]]:
             assert not any(c in body for c in BIDI_CONTROLS), body[:400]

@@ -3,6 +3,8 @@ Chromium: nothing scrolls sideways at 390 px, axe-core finds nothing serious or 
 every control the keyboard reaches shows a focus ring. Each page is visited once.
 """
 
+from urllib.parse import quote
+
 import pytest
 from django.utils import timezone
 
@@ -72,6 +74,7 @@ def _page_data(admin):
         "incident": Incident.objects.order_by("pk").first().pk,
         "channel": channel.pk,
         "execution": execution.uuid,
+        "blueprint": quote(execution.name),
     }
 
 
@@ -98,10 +101,12 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_focus(transactional_db, br
         "/incidents/", f"/incidents/{ids['incident']}/", "/alerts/", "/alerts/settings/",
         "/channels/", "/channels/add/", "/channels/add/?kind=webhook", f"/channels/{ids['channel']}/",
         "/api-tokens/", "/accounts/profile/", "/accounts/2fa/", "/poll-health/", "/audit/",
-        f"/executions/{ids['execution']}/", "/api/v1/docs",
+        f"/executions/{ids['execution']}/", "/connections/",
+        f"/blueprint/{ids['blueprint']}", "/api/v1/docs",
     ]
     for path in paths:
-        page.goto(f"{live_server.url}{path}")
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.ok, (path, response.status)
         page.wait_for_load_state("load")
         if path == "/api/v1/docs":
             page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI drew the operations
