@@ -54,7 +54,7 @@ def record(verdicts, now):
         if v.breached and v.expectation.kind == Kind.VOLUME
         and (keys[v.expectation.pk] not in incidents or incidents[keys[v.expectation.pk]].status == Status.RESOLVED)
     ]
-    anchors = _last_executions({v.expectation.blueprint_name for v in to_open})
+    anchors = _last_executions([v.expectation for v in to_open])
     serialise()
     cleared = []
     for verdict in watched:
@@ -67,11 +67,17 @@ def record(verdicts, now):
         Occurrence.objects.filter(pk__in=cleared).update(cleared_at=now)
 
 
-def _last_executions(names):
-    if not names:
+def _last_executions(expectations):
+    """The last stored execution of each blueprint, within its expectation's connection."""
+    if not expectations:
         return {}
-    last = Execution.objects.filter(name__in=names).values("name").annotate(last=Max("id"))
-    return {row["name"]: row["last"] for row in last}
+    last = (
+        Execution.objects.filter(
+            name__in={e.blueprint_name for e in expectations}, connection_id__in={e.connection_id for e in expectations}
+        )
+        .values("connection_id", "name").annotate(last=Max("id")).order_by()
+    )
+    return {(row["connection_id"], row["name"]): row["last"] for row in last}
 
 
 def _volume(verdict, incident, keys, anchors, now):
@@ -79,12 +85,12 @@ def _volume(verdict, incident, keys, anchors, now):
     if verdict.breached:
         if incident is not None and incident.status != Status.RESOLVED:
             return  # the episode is already an incident
-        anchor = anchors.get(expectation.blueprint_name)
+        anchor = anchors.get((expectation.connection_id, expectation.blueprint_name))
         if anchor is None:
             verdict.reason += " (no incident: no execution of this blueprint is stored yet)"
             return
         add_occurrence(
-            Execution(pk=anchor, name=expectation.blueprint_name), keys[expectation.pk], now,
+            Execution(pk=anchor, name=expectation.blueprint_name, connection_id=expectation.connection_id), keys[expectation.pk], now,
             step="", family=Family.MISSING, message=expectation.fingerprint_message(), kind=MISSING,
             step_uuid="", status="", messages=[verdict.reason], raw_info="", occurred_at=verdict.since,
             title=f"{expectation.blueprint_name}: {verdict.reason}",
