@@ -114,6 +114,25 @@ def test_late_executions_are_the_occurrences_of_a_late_incident_that_resolves_wh
     assert incident.occurrence_rows.get().cleared_at is not None
 
 
+def test_a_breach_with_no_stored_execution_says_it_raised_nothing_until_one_is_stored():
+    from expectations.breaches import NO_EXECUTION
+
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        expectation = volume(at_least=1, within=60)
+    with time_machine.travel(MONDAY_10, tick=False):
+        [verdict] = evaluation.evaluate()
+    assert verdict.state == State.BREACHED and not Incident.objects.exists()
+    assert state_of(expectation) == State.BREACHED
+    assert expectation.reason == "0 executions since 09:00, expected at least 1 per hour" + NO_EXECUTION
+    # A sweep then stores an old execution: the breach gets its incident, the note goes.
+    arrived(MONDAY_10 - timedelta(hours=2))
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=1), tick=False):
+        evaluation.evaluate()
+    assert Incident.objects.get().family == Family.MISSING
+    assert state_of(expectation) == State.BREACHED and NO_EXECUTION not in expectation.reason
+
+
 def test_an_unaccepted_suggestion_is_never_checked():
     blueprint_monitor()
     suggestion = volume(at_least=3, within=60)
