@@ -197,3 +197,21 @@ def test_the_evaluation_takes_the_same_number_of_queries_at_two_sizes():
         assert len(verdicts) == 2 * size and all(v.state == State.OK for v in verdicts)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_expectations_the_default_connection():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("expectations", "0001_initial_expect")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("expectations", "Expectation")
+        made = old.objects.create(blueprint_uuid=new_uuid(), blueprint_name=BLUEPRINT, kind="deadline",
+                                  finish_within_minutes=30)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Expectation.objects.select_related("connection").get(pk=made.pk).connection.name == "default"
