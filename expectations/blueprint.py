@@ -39,7 +39,7 @@ def executions_page(name, user, params, refresh=False):
 
 def verdicts(name, now):
     """Each expectation of the blueprint with a verdict as of now (no write), suggestions apart."""
-    expectations = list(Expectation.objects.filter(blueprint_name=name))
+    expectations = list(Expectation.objects.filter(blueprint_name=name).select_related("connection"))
     accepted = [e for e in expectations if not e.suggested]
     monitors = list(Monitor.objects.all())
     created, running = evaluation.read_rows(accepted, now) if accepted else ({}, {})
