@@ -51,6 +51,11 @@ def execution_url(execution_uuid):
         return absolute(reverse("executions:watchlist"))
 
 
+def blueprint_url(name):
+    """The blueprint's page, where every email links its name; none for an unnamed blueprint."""
+    return absolute(reverse("expectations:blueprint", args=[name])) if name else ""
+
+
 def unsubscribe_url(preference):
     return absolute(reverse("alerts:unsubscribe", kwargs={"token": preference.unsubscribe_token}))
 
@@ -99,6 +104,7 @@ def event_context(event):
         "kind_label": EventKind(event.kind).label,
         "is_hidden": event.kind == EventKind.HIDDEN_FAILURE,
         "blueprint": event.blueprint_name or "Unnamed blueprint",
+        "blueprint_url": blueprint_url(event.blueprint_name),
         "step": event.step_name
         or ("(execution)" if event.kind == EventKind.EXECUTION_FAILED else "Unnamed step"),
         "client": event.client_name or "unknown client",
@@ -252,8 +258,7 @@ def incident_context(delivery, preference):
         "incident": incident,
         "headline": headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
-        "blueprint_url": absolute(reverse("expectations:blueprint", args=[incident.blueprint_name]))
-        if incident.blueprint_name else "",
+        "blueprint_url": blueprint_url(incident.blueprint_name),
         "subject_count": count,
         "messages": messages,
         "raw_info": raw,
@@ -298,6 +303,7 @@ def digest_item(delivery):
         "kind_label": AlertKind(delivery.alert.kind).label,
         "is_hidden": incident.family == "hidden",
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
+        "blueprint_url": blueprint_url(incident.blueprint_name),
         "step": incident.step_name or "(execution)",
         "client": f"{incident.clients} client{'s' if incident.clients != 1 else ''}",
         "messages": [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]],

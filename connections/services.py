@@ -226,6 +226,7 @@ def delete(connection, *, move_to=None, actor=None):
 
     Execution = apps.get_model("executions", "Execution")
     Monitor = apps.get_model("monitors", "Monitor")
+    Expectation = apps.get_model("expectations", "Expectation")
     with transaction.atomic():
         executions = Execution.objects.filter(connection=connection)
         count = executions.count()
@@ -235,9 +236,11 @@ def delete(connection, *, move_to=None, actor=None):
             executions.filter(uuid__in=clash).delete()
             executions.update(connection=move_to)
             Monitor.objects.filter(connection=connection).update(connection=move_to)
+            Expectation.objects.filter(connection=connection).update(connection=move_to)
         else:
             executions.delete()
             Monitor.objects.filter(connection=connection).delete()
+            Expectation.objects.filter(connection=connection).delete()
         audit.record("connection.delete", actor=actor, target=f"connection:{connection.pk}",
                      before={"name": connection.name, "executions": count},
                      after={"moved_to": move_to.name if move_to else None})

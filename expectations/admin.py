@@ -5,5 +5,5 @@ from .models import Expectation
 
 @admin.register(Expectation)
 class ExpectationAdmin(admin.ModelAdmin):
-    list_display = ("id", "blueprint_name", "kind", "state", "suggested", "last_checked")
-    list_filter = ("kind", "state", "suggested")
+    list_display = ("id", "blueprint_name", "connection", "kind", "state", "suggested", "last_checked")
+    list_filter = ("kind", "state", "suggested", "connection")

@@ -16,7 +16,7 @@ from executions.models import Execution, Step
 from executions.watchlist import EXECUTIONS, table_page
 from monitors.models import Monitor
 
-from . import evaluation
+from . import breaches, evaluation
 from .models import Expectation, Kind
 
 MATRIX_RUNS = 50
@@ -39,11 +39,12 @@ def executions_page(name, user, params, refresh=False):
 
 def verdicts(name, now):
     """Each expectation of the blueprint with a verdict as of now (no write), suggestions apart."""
-    expectations = list(Expectation.objects.filter(blueprint_name=name))
+    expectations = list(Expectation.objects.filter(blueprint_name=name).select_related("connection"))
     accepted = [e for e in expectations if not e.suggested]
     monitors = list(Monitor.objects.all())
     created, running = evaluation.read_rows(accepted, now) if accepted else ({}, {})
     judged = [evaluation.judge(e, monitors, created, running, now) for e in accepted]
+    breaches.note_unanchored(judged)
     return judged, [e for e in expectations if e.suggested]
 
 

@@ -22,6 +22,12 @@ from .models import Kind, State
 
 MISSING = "missing"
 LATE = "late"
+# Incidents, their alerts, recipients and visibility all hang on occurrences of stored
+# executions (alerts.recipients.for_executions): with none stored, a breach is shown, not alerted.
+NO_EXECUTION = (
+    " — no incident and no alert: no execution of this blueprint is stored for this connection yet, "
+    "and an incident is raised on the blueprint's last execution"
+)
 ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
 
@@ -54,7 +60,7 @@ def record(verdicts, now):
         if v.breached and v.expectation.kind == Kind.VOLUME
         and (keys[v.expectation.pk] not in incidents or incidents[keys[v.expectation.pk]].status == Status.RESOLVED)
     ]
-    anchors = _last_executions({v.expectation.blueprint_name for v in to_open})
+    anchors = last_executions([v.expectation for v in to_open])
     serialise()
     cleared = []
     for verdict in watched:
@@ -67,11 +73,17 @@ def record(verdicts, now):
         Occurrence.objects.filter(pk__in=cleared).update(cleared_at=now)
 
 
-def _last_executions(names):
-    if not names:
+def last_executions(expectations):
+    """The last stored execution of each blueprint, within its expectation's connection."""
+    if not expectations:
         return {}
-    last = Execution.objects.filter(name__in=names).values("name").annotate(last=Max("id"))
-    return {row["name"]: row["last"] for row in last}
+    last = (
+        Execution.objects.filter(
+            name__in={e.blueprint_name for e in expectations}, connection_id__in={e.connection_id for e in expectations}
+        )
+        .values("connection_id", "name").annotate(last=Max("id")).order_by()
+    )
+    return {(row["connection_id"], row["name"]): row["last"] for row in last}
 
 
 def _volume(verdict, incident, keys, anchors, now):
@@ -79,18 +91,28 @@ def _volume(verdict, incident, keys, anchors, now):
     if verdict.breached:
         if incident is not None and incident.status != Status.RESOLVED:
             return  # the episode is already an incident
-        anchor = anchors.get(expectation.blueprint_name)
+        anchor = anchors.get((expectation.connection_id, expectation.blueprint_name))
         if anchor is None:
-            verdict.reason += " (no incident: no execution of this blueprint is stored yet)"
+            verdict.reason += NO_EXECUTION
             return
         add_occurrence(
-            Execution(pk=anchor, name=expectation.blueprint_name), keys[expectation.pk], now,
+            Execution(pk=anchor, name=expectation.blueprint_name, connection_id=expectation.connection_id),
+            keys[expectation.pk], now,
             step="", family=Family.MISSING, message=expectation.fingerprint_message(), kind=MISSING,
             step_uuid="", status="", messages=[verdict.reason], raw_info="", occurred_at=verdict.since,
             title=f"{expectation.blueprint_name}: {verdict.reason}",
         )
     elif incident is not None and incident.status in ACTIVE:
         _resolve(incident, now, f"Executions arrived again: {verdict.reason}")
+
+
+def note_unanchored(verdicts):
+    """For a page's fresh verdicts: say which volume breaches have no execution to raise an incident on."""
+    breached = [v for v in verdicts if v.breached and v.expectation.kind == Kind.VOLUME]
+    anchors = last_executions([v.expectation for v in breached])
+    for verdict in breached:
+        if (verdict.expectation.connection_id, verdict.expectation.blueprint_name) not in anchors:
+            verdict.reason += NO_EXECUTION
 
 
 def _deadline(verdict, incident, keys, uncleared, now):

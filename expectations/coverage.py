@@ -1,7 +1,8 @@
 """Which monitors watch a blueprint: an expectation is only checked where one does.
 
-A monitor covers a blueprint when its scope is everything or that blueprint, and its
-name narrowing (if any) lets the blueprint's name through. A clients monitor covers
+A monitor covers a blueprint only within its own connection (a blueprint uuid, and its
+executions, belong to one Plannr account): when it belongs to the expectation's
+connection, its scope is everything or that blueprint, and its name narrowing (if any) lets the blueprint's name through. A clients monitor covers
 only some of a blueprint's executions, so it does not count. The answer is worked
 out from one list of every monitor, read once per evaluation.
 """
@@ -24,7 +25,9 @@ class Coverage:
     in_maintenance: bool = False
 
 
-def covers(monitor, blueprint_uuid, blueprint_name):
+def covers(monitor, connection_id, blueprint_uuid, blueprint_name):
+    if monitor.connection_id != connection_id:
+        return False
     if monitor.scope == Scope.EVERYTHING:
         pass
     elif monitor.scope == Scope.BLUEPRINT:
@@ -35,8 +38,8 @@ def covers(monitor, blueprint_uuid, blueprint_name):
     return not monitor.name_contains or monitor.name_contains.lower() in blueprint_name.lower()
 
 
-def coverage(monitors, blueprint_uuid, blueprint_name, now):
-    mine = [m for m in monitors if covers(m, blueprint_uuid, blueprint_name)]
+def coverage(monitors, connection_id, blueprint_uuid, blueprint_name, now):
+    mine = [m for m in monitors if covers(m, connection_id, blueprint_uuid, blueprint_name)]
     active = [m for m in mine if not m.is_paused(now)]
     if active:
         since = min(_active_since(m, now) for m in active)

@@ -48,7 +48,7 @@ def _plural(n, word):
 
 def judge(expectation, monitors, created_by_name, running, now):
     """The verdict on one expectation, from rows already read."""
-    cover = coverage(monitors, expectation.blueprint_uuid, expectation.blueprint_name, now)
+    cover = coverage(monitors, expectation.connection_id, expectation.blueprint_uuid, expectation.blueprint_name, now)
     if not cover.watched:
         if cover.in_maintenance:
             until = f"{cover.since:%Y-%m-%d} {_clock(cover.since, expectation)} {expectation.time_zone}"
@@ -71,7 +71,7 @@ def judge(expectation, monitors, created_by_name, running, now):
 def _judge_volume(expectation, created_by_name, now, starts):
     window = timedelta(minutes=expectation.within_minutes)
     since = max([now - window, *starts])
-    created = created_by_name.get(expectation.blueprint_name, [])
+    created = created_by_name.get(_blueprint(expectation), [])
     count = len(created) - bisect.bisect_left(created, since)
     expected = f"expected at least {expectation.at_least} per {_per(expectation)}"
     if count >= expectation.at_least:
@@ -99,7 +99,7 @@ def _per(expectation):
 
 def _judge_deadline(expectation, running, now):
     limit = timedelta(minutes=expectation.finish_within_minutes)
-    late = [e for e in running.get(expectation.blueprint_name, []) if now - e.remote_created_at > limit]
+    late = [e for e in running.get(_blueprint(expectation), []) if now - e.remote_created_at > limit]
     if not late:
         return Verdict(expectation, State.OK, f"No execution running longer than {expectation.finish_within_minutes} min.")
     return Verdict(
@@ -109,32 +109,49 @@ def _judge_deadline(expectation, running, now):
     )
 
 
+def _blueprint(expectation):
+    """What the rows are keyed by: a blueprint's executions are those of its connection only."""
+    return (expectation.connection_id, expectation.blueprint_name)
+
+
 def read_rows(expectations, now):
-    """The executions every verdict needs, in two queries: volume windows and running ones."""
+    """The executions every verdict needs, in two queries: volume windows and running ones.
+
+    Both are keyed by (connection id, blueprint name): each query reads the expectations'
+    names in their connections, and a row of a name in another of those connections is
+    dropped here rather than costing a query per connection.
+    """
     volume = [e for e in expectations if e.kind == Kind.VOLUME]
     created_by_name = {}
     if volume:
+        wanted = {_blueprint(e) for e in volume}
         earliest = now - timedelta(minutes=max(e.within_minutes for e in volume))
         rows = (
             Execution.objects.filter(
-                name__in={e.blueprint_name for e in volume}, remote_created_at__gte=earliest,
-                remote_created_at__lte=now,
+                name__in={name for _, name in wanted}, connection_id__in={c for c, _ in wanted},
+                remote_created_at__gte=earliest, remote_created_at__lte=now,
             )
             .order_by("remote_created_at")
-            .values_list("name", "remote_created_at")
+            .values_list("connection_id", "name", "remote_created_at")
         )
-        for name, created in rows:
-            created_by_name.setdefault(name, []).append(created)
+        for connection_id, name, created in rows:
+            if (connection_id, name) in wanted:
+                created_by_name.setdefault((connection_id, name), []).append(created)
     running = {}
-    deadlines = [e.finish_within_minutes for e in expectations if e.kind == Kind.DEADLINE]
+    deadlines = [e for e in expectations if e.kind == Kind.DEADLINE]
     if deadlines:
-        latest = now - timedelta(minutes=min(deadlines))
+        wanted = {_blueprint(e) for e in deadlines}
+        latest = now - timedelta(minutes=min(e.finish_within_minutes for e in deadlines))
         rows = Execution.objects.filter(
             is_finished=False, remote_created_at__lt=latest,
-            name__in={e.blueprint_name for e in expectations if e.kind == Kind.DEADLINE},
-        ).exclude(status="").only("id", "name", "remote_created_at", "account_uuid", "account_name", "status")
+            name__in={name for _, name in wanted}, connection_id__in={c for c, _ in wanted},
+        ).exclude(status="").only(
+            "id", "connection_id", "name", "remote_created_at", "account_uuid", "account_name", "status"
+        )
         for execution in rows.order_by("remote_created_at", "id"):
-            running.setdefault(execution.name, []).append(execution)
+            key = (execution.connection_id, execution.name)
+            if key in wanted:
+                running.setdefault(key, []).append(execution)
     return created_by_name, running
 
 
@@ -165,7 +182,9 @@ def _save(verdicts, now):
     for verdict in verdicts:
         expectation = verdict.expectation
         expectation.last_checked = now
-        if expectation.state != verdict.state:
+        # A breach that gets its incident once an execution is stored drops the note saying it had none.
+        note_changed = (breaches.NO_EXECUTION in expectation.reason) != (breaches.NO_EXECUTION in verdict.reason)
+        if expectation.state != verdict.state or (verdict.breached and note_changed):
             expectation.state, expectation.reason = verdict.state, verdict.reason[:500]
             changed.append(expectation)
     if changed:

@@ -1,7 +1,9 @@
 """Expectations: what a blueprint should do, so that silence and slowness are failures too.
 
-An `Expectation` belongs to a blueprint (its Plannr uuid; executions carry only the
-blueprint's name, kept here from when the expectation was made). Two kinds:
+An `Expectation` belongs to a blueprint within a Plannr connection (the blueprint's uuid
+in that connection's account; executions carry only the blueprint's name, kept here from
+when the expectation was made). Only that connection's executions and monitors count for
+it. Two kinds:
 
 - volume: at least `at_least` executions within every window of `within_minutes`,
   optionally only inside business `hours` ("mon-fri 08:00-18:00") in `time_zone`;
@@ -14,6 +16,8 @@ writes `state`, `reason` and `last_checked`.
 
 from django.conf import settings
 from django.db import models
+
+from connections.models import default_connection_id
 
 
 class Kind(models.TextChoices):
@@ -47,6 +51,10 @@ class ExpectationQuerySet(models.QuerySet):
 
 class Expectation(models.Model):
     name = models.CharField(max_length=200, blank=True)
+    # The Plannr connection (account) whose blueprint this is; PROTECT as for monitors.
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="expectations", default=default_connection_id
+    )
     blueprint_uuid = models.UUIDField()
     blueprint_name = models.CharField(max_length=500)
     kind = models.CharField(max_length=10, choices=Kind.choices)

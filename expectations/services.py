@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 import audit
+from connections.defaults import ensure_default
 from connections.models import Connection
 from executions.plannr.types import normalise_uuid
 from monitors.models import Monitor
@@ -29,21 +30,31 @@ class ExpectationSpec:
     hours: str = ""
     time_zone: str = "Europe/London"
     name: str = ""
+    # The Plannr connection whose blueprint it is; None: the `default` connection.
+    connection: object = None
 
 
-def blueprint_name(blueprint_uuid):
-    """The name executions carry: a blueprint monitor already knows it, else Plannr is asked once."""
+def blueprint_name(blueprint_uuid, connection=None):
+    """The name executions carry: a blueprint monitor already knows it, else Plannr is asked once.
+
+    A blueprint uuid names a blueprint within one connection's account, so only that
+    connection's monitors and expectations, or its Plannr account, are asked.
+    """
+    connection = connection or ensure_default()
     known = (
-        Monitor.objects.filter(blueprint_uuid=blueprint_uuid).exclude(blueprint_name="")
+        Monitor.objects.filter(blueprint_uuid=blueprint_uuid, connection=connection).exclude(blueprint_name="")
         .values_list("blueprint_name", flat=True).first()
     )
     if known:
         return known
-    known = Expectation.objects.for_blueprint(blueprint_uuid).values_list("blueprint_name", flat=True).first()
+    known = (
+        Expectation.objects.for_blueprint(blueprint_uuid).filter(connection=connection)
+        .values_list("blueprint_name", flat=True).first()
+    )
     if known:
         return known
     try:
-        return fetch_blueprint(blueprint_uuid)["blueprint_name"]
+        return fetch_blueprint(blueprint_uuid, connection)["blueprint_name"]
     except MonitorError as exc:
         raise ExpectationError(str(exc)) from None
 
@@ -108,7 +119,8 @@ def _fields(spec):
 
 def create(spec, by=None, *, suggested=False):
     fields = _fields(spec)
-    fields["blueprint_name"] = blueprint_name(fields["blueprint_uuid"])
+    fields["connection"] = spec.connection or ensure_default()
+    fields["blueprint_name"] = blueprint_name(fields["blueprint_uuid"], fields["connection"])
     with transaction.atomic():
         expectation = Expectation.objects.create(created_by=by, suggested=suggested, **fields)
         if not suggested:
@@ -117,4 +129,6 @@ def create(spec, by=None, *, suggested=False):
 
 
 def _audited(expectation):
-    return {"blueprint": str(expectation.blueprint_uuid), "kind": expectation.kind, "rule": expectation.rule_text()}
+    return {
+        "blueprint": str(expectation.blueprint_uuid), "connection": expectation.connection.name, "kind": expectation.kind, "rule": expectation.rule_text(),
+    }

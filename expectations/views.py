@@ -44,6 +44,8 @@ def blueprint(request, name):
         .needing_attention_first()[:INCIDENTS_SHOWN],
         "verdicts": [(v, data.band_per_hour(v.expectation)) for v in verdicts],
         "suggestions": suggestions,
+        # The same blueprint name in several connected accounts: say whose each expectation is.
+        "many_connections": len({v.expectation.connection_id for v in verdicts}) > 1,
         "hourly": data.hourly(name, request.user, now),
         "matrix": data.matrix(name, request.user),
         "can_manage": request.user.has_perm(MONITORS),

@@ -8,7 +8,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from alerts import sending
-from alerts.models import AlertPreference, Delivery
+from alerts.models import AlertPreference, Delivery, FailureEvent
 from executions.models import Step, Watch
 from incidents.models import Incident
 from tests.fixtures.smtp import body, header, subject
@@ -60,6 +60,32 @@ def test_an_incident_email_names_the_incident_and_lists_the_users_executions_wit
     assert "Gareth's welcome" in text and "Gareth&#x27;s welcome" in html  # the user's label
     assert INFO_ERROR in text  # the raw info, verbatim, in the text body
     assert "&quot;[{errors : &quot;the account_uuid field is required&quot; }]&quot;" in html
+
+
+def test_every_email_about_a_blueprint_links_its_name_to_the_blueprint_page(owner, smtp_server, site):
+    """Incident, per-failure (from before incidents) and digest emails, in both bodies."""
+    from tests.alerts.test_throttle import Clock, fail, sweep
+
+    site.ALERT_EMAILS_PER_HOUR = 1
+    clock = Clock()
+    execution = make_execution(name="Annual review/pack")
+    watch(owner, execution)
+    [first] = fail(execution, "Send SMS", clock.now)
+    sending.send_delivery(first.pk, now=clock.now)  # the incident email
+    [held] = fail(execution, "Create task", clock.advance(minutes=1))
+    assert held.state == "held"
+    [digest] = sweep(clock.advance(hours=1))["digests"]
+    sending.send_digest(digest, now=clock.now)
+    event = FailureEvent.objects.filter(execution=execution).first()
+    legacy = Delivery.objects.create(event=event, user=owner)  # a per-failure email, as before incidents
+    sending.send_delivery(legacy.pk, now=clock.now)
+
+    url = "https://monitor.example.com/blueprint/Annual%20review/pack"
+    messages = smtp_server.wait_for_count(3)
+    for message in messages:
+        text, html = body(message, "plain"), body(message, "html")
+        assert url in text, subject(message)
+        assert f'<a href="{url}"' in html, subject(message)
 
 
 def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server, site):

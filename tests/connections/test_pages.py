@@ -10,6 +10,8 @@ from django.urls import reverse
 from connections.models import Connection
 from executions.models import Execution
 from executions.watching import watch_executions
+from expectations.models import Expectation
+from tests.expectations.builders import blueprint_monitor, deadline
 from tests.fixtures.simulator import OAUTH_CLIENT, SECOND_TOKEN
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
@@ -83,13 +85,19 @@ def test_delete_says_how_many_and_moves_or_deletes_them(admin_client, simulator,
     add(admin_client, simulator, name="beta", token=SECOND_TOKEN)
     acme, beta = Connection.objects.get(name="acme"), Connection.objects.get(name="beta")
     watch_executions(admin, simulator.create_many(2), connection=acme)
+    blueprint_monitor(connection=acme)
+    expectation = deadline(connection=acme)
     page = admin_client.get(reverse("connections:delete", args=[acme.pk])).content.decode()
-    assert "<strong>2</strong> execution(s)" in page and "Move them (and its monitors) to beta" in page
+    assert "<strong>2</strong> execution(s)" in page
+    assert "Move them (and its monitors and expectations) to beta" in page
     admin_client.post(reverse("connections:delete", args=[acme.pk]), {"executions": str(beta.pk)})
     assert not Connection.objects.filter(name="acme").exists()
     assert Execution.objects.filter(connection=beta).count() == 2
+    expectation.refresh_from_db()
+    assert expectation.connection == beta
     admin_client.post(reverse("connections:delete", args=[beta.pk]), {"executions": "delete"})
     assert not Execution.objects.filter(connection=beta).exists()
+    assert not Expectation.objects.exists()
 
 
 def test_connect_with_plannr_runs_the_oauth_code_flow(admin_client, simulator, settings):

@@ -57,6 +57,27 @@ def test_expectations_show_their_state_and_the_chart_its_band(owner_client, owne
     assert "expected at least 4.0 per hour" in html
 
 
+def test_a_breach_with_no_stored_execution_says_on_the_page_that_nothing_was_raised(admin_client):
+    blueprint_monitor(start_at=timezone.now() - timedelta(hours=2))
+    volume(at_least=1, within=30)
+    html = admin_client.get(reverse("expectations:blueprint", args=[BLUEPRINT])).content.decode()
+    assert "no incident and no alert: no execution of this blueprint is stored for this connection yet" in html
+
+
+def test_the_same_blueprint_in_two_connections_names_each_expectations_connection(admin_client):
+    from tests.builders import make_connection
+
+    other = make_connection("Second firm")
+    blueprint_monitor()
+    blueprint_monitor(connection=other)
+    volume(at_least=1, within=30)
+    html = admin_client.get(reverse("expectations:blueprint", args=[BLUEPRINT])).content.decode()
+    assert "expectation-connection" not in html  # one connection: nothing to tell apart
+    volume(at_least=1, within=30, connection=other)
+    html = admin_client.get(reverse("expectations:blueprint", args=[BLUEPRINT])).content.decode()
+    assert re.findall(r'class="muted expectation-connection">connection ([^<]+)<', html) == ["default", "Second firm"]
+
+
 def test_blueprint_names_link_to_the_page_from_rows_incidents_and_the_overview(owner_client, owner):
     from expectations.models import Expectation, State
     from tests.incidents.test_grouping import failing

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from expectations.models import Expectation
-from tests.builders import make_execution
+from tests.builders import make_connection, make_execution
 from tests.expectations.builders import BLUEPRINT, BLUEPRINT_UUID, blueprint_monitor
 from tests.incidents.test_command import run as incidents
 
@@ -33,7 +33,7 @@ def test_add_list_and_check_follow_the_contract():
     listed = {e["id"]: e for e in json.loads(expect("list", "--json"))}
     assert listed[volume_id] == {
         "id": volume_id, "name": "Reviews", "blueprint": {"uuid": BLUEPRINT_UUID, "name": BLUEPRINT},
-        "kind": "volume", "rule": "at least 5 per hour", "state": "pending", "last_checked": None,
+        "connection": "default", "kind": "volume", "rule": "at least 5 per hour", "state": "pending", "last_checked": None,
     }
     assert listed[deadline_id]["rule"] == "every execution finishes within 30 min"
     checked = expect("check")
@@ -41,6 +41,19 @@ def test_add_list_and_check_follow_the_contract():
     assert json.loads(expect("list", "--json"))[0]["state"] == "breached"
     [incident] = json.loads(incidents("--json"))
     assert incident["family"] == "missing"
+
+
+def test_add_takes_the_blueprint_within_a_named_connection_and_refuses_an_unknown_one():
+    other = make_connection("second")
+    blueprint_monitor(connection=other)
+    added = int(expect("add", "--blueprint", BLUEPRINT_UUID, "--finish-within", "30", "--connection", "second").split()[1])
+    expectation = Expectation.objects.get(pk=added)
+    # The name came from the second connection's monitor: Plannr was not asked.
+    assert expectation.connection == other and expectation.blueprint_name == BLUEPRINT
+    assert json.loads(expect("list", "--json"))[0]["connection"] == "second"
+    with pytest.raises(CommandError, match="no connection named 'third' \\(connections: "):
+        expect("add", "--blueprint", BLUEPRINT_UUID, "--finish-within", "30", "--connection", "third")
+    assert Expectation.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from connections.defaults import ensure_default
 from expectations import evaluation
 from expectations.models import Expectation, State
 from incidents.models import Family, Incident, Status
-from tests.builders import make_execution
+from tests.builders import make_connection, make_execution
 from tests.expectations.builders import BLUEPRINT, blueprint_monitor, deadline, new_uuid, volume
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,25 @@ def test_late_executions_are_the_occurrences_of_a_late_incident_that_resolves_wh
     assert incident.occurrence_rows.get().cleared_at is not None
 
 
+def test_a_breach_with_no_stored_execution_says_it_raised_nothing_until_one_is_stored():
+    from expectations.breaches import NO_EXECUTION
+
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        expectation = volume(at_least=1, within=60)
+    with time_machine.travel(MONDAY_10, tick=False):
+        [verdict] = evaluation.evaluate()
+    assert verdict.state == State.BREACHED and not Incident.objects.exists()
+    assert state_of(expectation) == State.BREACHED
+    assert expectation.reason == "0 executions since 09:00, expected at least 1 per hour" + NO_EXECUTION
+    # A sweep then stores an old execution: the breach gets its incident, the note goes.
+    arrived(MONDAY_10 - timedelta(hours=2))
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=1), tick=False):
+        evaluation.evaluate()
+    assert Incident.objects.get().family == Family.MISSING
+    assert state_of(expectation) == State.BREACHED and NO_EXECUTION not in expectation.reason
+
+
 def test_an_unaccepted_suggestion_is_never_checked():
     blueprint_monitor()
     suggestion = volume(at_least=3, within=60)
@@ -121,22 +141,55 @@ def test_an_unaccepted_suggestion_is_never_checked():
     assert state_of(suggestion) == State.PENDING
 
 
-def _population(n, now):
+def test_only_the_expectations_own_connection_counts_its_monitors_and_executions():
+    other = make_connection("second")
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        # The same blueprint name and uuid in another account: its monitor covers nothing here.
+        blueprint_monitor(connection=other)
+        mine = blueprint_monitor()  # names the blueprint for `create`, then goes
+        expectation = volume(at_least=1, within=60)
+        late = deadline(minutes=30)
+        mine.delete()
+        assert expectation.connection.name == "default" and late.connection.name == "default"
+    with time_machine.travel(MONDAY_10, tick=False):
+        evaluation.evaluate()
+    assert state_of(expectation) == State.NOT_WATCHED
+    assert expectation.reason == "Not watched: no active monitor covers this blueprint."
+
+    with time_machine.travel(MONDAY_10 - timedelta(hours=3), tick=False):
+        blueprint_monitor()
+        mine = arrived(MONDAY_10 - timedelta(hours=2))
+    # The other account runs the blueprint and hangs one run: neither is this connection's.
+    arrived(MONDAY_10 - timedelta(minutes=5), connection=other)
+    make_execution(name=BLUEPRINT, remote_created_at=MONDAY_10 - timedelta(hours=1), connection=other)
+    with time_machine.travel(MONDAY_10, tick=False):
+        verdicts = {v.expectation.pk: v for v in evaluation.evaluate()}
+    assert verdicts[expectation.pk].state == State.BREACHED
+    assert verdicts[late.pk].state == State.OK
+    incident = Incident.objects.get()
+    assert incident.family == Family.MISSING
+    # The missing incident hangs on this connection's last execution, not the other's newer one.
+    assert incident.occurrence_rows.get().execution == mine
+
+
+def _population(n, now, connections):
     for i in range(n):
         name = f"Blueprint {i}"
         blueprint_uuid = new_uuid()
-        blueprint_monitor(blueprint_uuid=blueprint_uuid, name=name)
+        connection = connections[i % len(connections)]
+        blueprint_monitor(blueprint_uuid=blueprint_uuid, name=name, connection=connection)
         for j in range(3):
-            arrived(now - timedelta(minutes=10 * j), name=name)
-        make_execution(name=name, remote_created_at=now - timedelta(minutes=5))
-        volume(at_least=1, within=60, blueprint_uuid=blueprint_uuid)
-        deadline(minutes=60, blueprint_uuid=blueprint_uuid)
+            arrived(now - timedelta(minutes=10 * j), name=name, connection=connection)
+        make_execution(name=name, remote_created_at=now - timedelta(minutes=5), connection=connection)
+        volume(at_least=1, within=60, blueprint_uuid=blueprint_uuid, connection=connection)
+        deadline(minutes=60, blueprint_uuid=blueprint_uuid, connection=connection)
 
 
 def test_the_evaluation_takes_the_same_number_of_queries_at_two_sizes():
     counts = []
+    connections = (ensure_default(), make_connection("second"))
     for size in (2, 12):
-        _population(size - len(counts) * 2, MONDAY_10)  # the second round adds ten more
+        _population(size - len(counts) * 2, MONDAY_10, connections)  # the second round adds ten more
         with time_machine.travel(MONDAY_10, tick=False):
             evaluation.evaluate()  # first states written
             with CaptureQueriesContext(connection) as queries:
@@ -144,3 +197,21 @@ def test_the_evaluation_takes_the_same_number_of_queries_at_two_sizes():
         assert len(verdicts) == 2 * size and all(v.state == State.OK for v in verdicts)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_expectations_the_default_connection():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("expectations", "0001_initial_expect")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("expectations", "Expectation")
+        made = old.objects.create(blueprint_uuid=new_uuid(), blueprint_name=BLUEPRINT, kind="deadline",
+                                  finish_within_minutes=30)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Expectation.objects.select_related("connection").get(pk=made.pk).connection.name == "default"

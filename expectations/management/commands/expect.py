@@ -4,6 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from connections.commands import connection_named
 from expectations import evaluation, services, suggestions
 from expectations.models import Expectation
 
@@ -13,6 +14,7 @@ def as_json(expectation):
         "id": expectation.pk,
         "name": expectation.name,
         "blueprint": {"uuid": str(expectation.blueprint_uuid), "name": expectation.blueprint_name},
+        "connection": expectation.connection.name,
         "kind": expectation.kind,
         "rule": expectation.rule_text(),
         "state": expectation.state,
@@ -34,6 +36,8 @@ class Command(BaseCommand):
         add.add_argument("--hours", default="", help='business hours, e.g. "mon-fri 08:00-18:00"')
         add.add_argument("--tz", default="Europe/London", metavar="ZONE", help="the hours' time zone")
         add.add_argument("--name", default="", metavar="TEXT")
+        add.add_argument("--connection", default="default", metavar="NAME",
+                         help="the Plannr connection whose blueprint it is (default: default)")
         listing = sub.add_parser("list", help="list expectations with their state")
         listing.add_argument("--json", action="store_true", help="print a JSON list")
         sub.add_parser("check", help="evaluate every expectation now and print each breach")
@@ -50,7 +54,7 @@ class Command(BaseCommand):
         spec = services.ExpectationSpec(
             blueprint_uuid=options["blueprint"], at_least=options["at_least"], within_minutes=options["within"],
             finish_within_minutes=options["finish_within"], hours=options["hours"], time_zone=options["tz"],
-            name=options["name"],
+            name=options["name"], connection=connection_named(options["connection"]),
         )
         try:
             expectation = services.create(spec)
@@ -59,7 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"expectation {expectation.pk}")
 
     def _list(self, options):
-        expectations = Expectation.objects.accepted()
+        expectations = Expectation.objects.accepted().select_related("connection")
         if options["json"]:
             self.stdout.write(json.dumps([as_json(e) for e in expectations], ensure_ascii=False))
             return
@@ -67,7 +71,7 @@ class Command(BaseCommand):
         for e in expectations:
             rows += 1
             self.stdout.write(
-                f"#{e.pk} {e.blueprint_name} ({e.blueprint_uuid}) | {e.kind}: {e.rule_text()} | {e.state}"
+                f"#{e.pk} {e.blueprint_name} ({e.blueprint_uuid}, {e.connection.name}) | {e.kind}: {e.rule_text()} | {e.state}"
                 f"{': ' + e.reason if e.reason else ''}"
             )
         if not rows:
