@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from connections.models import Connection
 from dashboard.htmx import fingerprint
 
 from .models import PollState
@@ -67,9 +68,13 @@ def _render(table, rows):
     template = get_template(ROW_TEMPLATE)
     urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
     blueprint = reverse("expectations:blueprint", args=["x"])[:-1]
+    # Rows name their connection only when there are several (one small query per render
+    # of missed rows; a row cached before a second connection came shows it within a minute).
+    names = dict(Connection.objects.values_list("pk", "name"))
     html = {}
     for values in rows:
         row = row_values(table, values, urls)
+        row["connection_name"] = names.get(row["connection_id"], "") if len(names) > 1 else ""
         row["blueprint_url"] = f"{blueprint}{quote(row['name'])}" if row["name"] else ""
         html[values["id"]] = plain(template.render({"row": row}))
     return html

@@ -365,7 +365,7 @@ def key_fields(table):
 # What a row shows of its execution (executions/rows.py renders it).
 DISPLAY_FIELDS = (
     "uuid", "name", "status", "triggered_by", "account_name", "steps_count", "steps_done", "next_step",
-    "is_failing", "failure_message", "poll_state", "last_polled_at", "last_poll_error",
+    "is_failing", "failure_message", "poll_state", "last_polled_at", "last_poll_error", "connection_id",
 )
 
 

@@ -2,6 +2,7 @@
 changes when the connection breaks and when it is restored (its state is in the row's key)."""
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,3 +35,21 @@ def test_rows_say_connection_broken_since_instead_of_plannrs_refusal_until_resto
     assert services.test(ensure_default())[0]
     page = client.get(url).content.decode()
     assert "Connection broken since" not in page
+
+
+def test_rows_name_their_connection_only_when_there_are_several(admin, client):
+    from tests.builders import make_connection, watch
+
+    client.force_login(admin)
+    watch(admin, name="Welcome pack")
+    url = reverse("executions:watchlist")
+    assert 'class="connection"' not in client.get(url).content.decode()  # one connection: nothing to tell apart
+
+    acme = make_connection("acme-network")
+    watch(admin, name="Annual review", connection=acme)
+    # A row cached before the second connection came shows it when it is next rendered,
+    # within a minute (rows.ROW_CACHE_SECONDS): that minute, passed.
+    caches["fragments"].clear()
+    page = client.get(url).content.decode()
+    assert page.count('class="connection"') == 2
+    assert ">acme-network</span>" in page and f">{ensure_default().name}</span>" in page
