@@ -71,7 +71,10 @@ class ThreadedBeat(bootsteps.StartStopStep):
     label = "ThreadedBeat"
 
     def create(self, worker):
-        return EmbeddedService(worker.app, thread=True, schedule_filename=worker.schedule_filename)
+        # Celery's Service defaults to PersistentScheduler, not the configured one: without
+        # it, beat's heartbeat (dashboard/heartbeat.py) is never written and ?deep=1 fails.
+        return EmbeddedService(worker.app, thread=True, schedule_filename=worker.schedule_filename,
+                               scheduler_cls=worker.app.conf.beat_scheduler)
 
 
 app.steps["worker"].add(ThreadedBeat)

@@ -45,3 +45,15 @@ def test_deep_health_reports_a_worker_and_a_beat_not_seen_for_three_periods(clie
     assert body["checks"]["workers"]["polling"]["seen_s_ago"] >= 3
     assert body["checks"]["beat"]["ok"] is True
     assert health.probe_seen(["polling"]) == 1
+
+
+def test_the_embedded_run_is_seen_whole_by_the_deep_check(client, celery_processes, settings):
+    """`make run`'s one process (beat a thread inside the worker) writes beat's heartbeat too."""
+    settings.HEARTBEAT_SECONDS = 1
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL,
+        "KEY_PREFIX": "plannr-monitor"}}
+    celery_processes.worker(name="embedded", embedded=True, extra_env=FAST)
+    status, body = wait_for(lambda: (r := deep(client))[0] == 200 and r, timeout=60,
+                            message="the embedded worker and its beat thread to be seen")
+    assert body["checks"]["beat"]["ok"] is True
