@@ -16,6 +16,7 @@ line reads as "not given".)
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from celery import bootsteps
 from celery.beat import EmbeddedService
@@ -71,6 +72,9 @@ class ThreadedBeat(bootsteps.StartStopStep):
     label = "ThreadedBeat"
 
     def create(self, worker):
+        # Beat's schedule file lives in var/, which a fresh checkout does not have yet:
+        # without it the beat thread dies on its first tick and nothing is dispatched.
+        Path(worker.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
         # Celery's Service defaults to PersistentScheduler, not the configured one: without
         # it, beat's heartbeat (dashboard/heartbeat.py) is never written and ?deep=1 fails.
         return EmbeddedService(worker.app, thread=True, schedule_filename=worker.schedule_filename,

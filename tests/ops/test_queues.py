@@ -65,9 +65,11 @@ def test_polling_keeps_its_interval_while_a_receiver_hangs(
         celery_processes.worker(name="embedded", embedded=True, extra_env=WORKER_ENV)
 
     watch_all(owner, simulator.create_many(3))
-    # Start-up (a worker process, its beat thread, the default connection's first look at
-    # /api/v1/logins) took up to 30 s once in a full CI run; the interval is measured after it.
-    wait_for(lambda: simulator.stats.list_requests >= 2, timeout=60, message="polling to start")
+    try:
+        wait_for(lambda: simulator.stats.list_requests >= 2, timeout=30, message="polling to start")
+    except Exception:
+        print("\n".join(proc.output()[-4000:] for proc in celery_processes.started))
+        raise
 
     webhook_receiver.hang()
     for n in range(SENDS):
