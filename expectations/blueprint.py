@@ -33,7 +33,8 @@ def executions_of(name, user):
 
 
 def executions_page(name, user, params, refresh=False):
-    counts_key = f"blueprint:counts:{blueprint_key(name)}:{'staff' if user.is_staff else user.pk}"
+    # Counts differ per viewer (each sees only what they may see): one cache entry per user.
+    counts_key = f"blueprint:counts:{blueprint_key(name)}:{user.pk}"
     return table_page(executions_of(name, user), EXECUTIONS, params, counts_key, refresh=refresh)
 
 
