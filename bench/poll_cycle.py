@@ -91,7 +91,6 @@ class _Raw:
 
     def __init__(self, sim, token):
         from executions.plannr.client import EXECUTIONS_PATH
-    from simulator.tenancy import firm_account_uuid
         from simulator.tenancy import firm_account_uuid
 
         self.url = sim.url + EXECUTIONS_PATH
