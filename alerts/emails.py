@@ -180,7 +180,8 @@ def incident_url(incident):
 
 def alert_scope(alert):
     """The occurrences an alert is about: its episode, or for a reminder those since the last alert."""
-    occurrences = Occurrence.objects.filter(incident_id=alert.incident_id)
+    # Only occurrences with an execution are listed: a missing incident of a blueprint that never ran has none.
+    occurrences = Occurrence.objects.filter(incident_id=alert.incident_id).of_executions()
     if alert.kind == AlertKind.REMINDER:
         return occurrences.filter(detected_at__gt=alert.since)
     return occurrences.filter(detected_at__gte=alert.incident.opened_at)

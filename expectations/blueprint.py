@@ -16,7 +16,7 @@ from executions.models import Execution, Step
 from executions.watchlist import EXECUTIONS, table_page
 from monitors.models import Monitor
 
-from . import breaches, evaluation
+from . import evaluation
 from .models import Expectation, Kind
 
 MATRIX_RUNS = 50
@@ -45,7 +45,6 @@ def verdicts(name, now):
     monitors = list(Monitor.objects.all())
     created, running = evaluation.read_rows(accepted, now) if accepted else ({}, {})
     judged = [evaluation.judge(e, monitors, created, running, now) for e in accepted]
-    breaches.note_unanchored(judged)
     return judged, [e for e in expectations if e.suggested]
 
 

@@ -19,7 +19,8 @@ OCCURRENCES = Table(name="occurrence", execution="execution__", newest="detected
 
 def affected(incident, user):
     """The incident's occurrences on executions `user` may see (staff see all, as with incidents)."""
-    occurrences = Occurrence.objects.filter(incident=incident)
+    # The table lists executions: an occurrence without one (a missing incident) has no row.
+    occurrences = Occurrence.objects.filter(incident=incident).of_executions()
     return occurrences if user.is_staff else occurrences.visible_to(user)
 
 

@@ -57,11 +57,15 @@ def test_expectations_show_their_state_and_the_chart_its_band(owner_client, owne
     assert "expected at least 4.0 per hour" in html
 
 
-def test_a_breach_with_no_stored_execution_says_on_the_page_that_nothing_was_raised(admin_client):
+def test_a_breach_with_no_stored_execution_lists_its_missing_incident_on_the_page(admin_client):
+    from expectations import evaluation
+
     blueprint_monitor(start_at=timezone.now() - timedelta(hours=2))
     volume(at_least=1, within=30)
+    evaluation.evaluate()
     html = admin_client.get(reverse("expectations:blueprint", args=[BLUEPRINT])).content.decode()
-    assert "no incident and no alert: no execution of this blueprint is stored for this connection yet" in html
+    assert f"{BLUEPRINT}: 0 executions since" in html and "expected at least 1 per 30 min" in html
+    assert "no incident and no alert" not in html
 
 
 def test_the_same_blueprint_in_two_connections_names_each_expectations_connection(admin_client):
