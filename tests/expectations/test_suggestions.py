@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from connections.defaults import ensure_default
 from executions.models import Execution
 from expectations import evaluation, suggestions
 from expectations.models import Expectation, State
@@ -36,12 +37,12 @@ def test_history_gives_business_hours_and_a_margin_and_nothing_is_checked_until_
     blueprint_monitor()
     office_history()
     with time_machine.travel(NOW, tick=False):
-        suggestion = suggestions.suggest(BLUEPRINT_UUID, BLUEPRINT)
+        suggestion = suggestions.suggest(ensure_default(), BLUEPRINT_UUID, BLUEPRINT)
         assert (suggestion.at_least, suggestion.within_minutes, suggestion.hours) == (2, 60, "mon-fri 09:00-17:00")
         assert suggestion.suggested and "usually 4 an hour" in suggestion.reason
         assert evaluation.evaluate() == []
         client.force_login(admin)
-        page = client.get(reverse("expectations:blueprint", args=[BLUEPRINT])).content.decode()
+        page = client.get(reverse("expectations:blueprint", args=[ensure_default().pk, BLUEPRINT])).content.decode()
         assert "Suggested from history" in page and "at least 2 per hour, mon-fri 09:00-17:00" in page
         response = client.post(reverse("expectations:accept", args=[suggestion.pk]),
                                {"at_least": "3", "within": "60", "hours": "mon-fri 09:00-17:00"})
@@ -55,7 +56,7 @@ def test_history_gives_business_hours_and_a_margin_and_nothing_is_checked_until_
 def test_thin_history_gives_no_suggestion_and_says_why():
     with time_machine.travel(NOW, tick=False):
         with pytest.raises(suggestions.NoSuggestion, match="Not enough history to learn from: 0 executions"):
-            suggestions.suggest(BLUEPRINT_UUID, BLUEPRINT)
+            suggestions.suggest(ensure_default(), BLUEPRINT_UUID, BLUEPRINT)
     assert not Expectation.objects.exists()
 
 
@@ -63,7 +64,7 @@ def test_a_viewer_cannot_accept(owner_client):
     blueprint_monitor()
     office_history()
     with time_machine.travel(NOW, tick=False):
-        suggestion = suggestions.suggest(BLUEPRINT_UUID, BLUEPRINT)
+        suggestion = suggestions.suggest(ensure_default(), BLUEPRINT_UUID, BLUEPRINT)
     assert owner_client.post(reverse("expectations:accept", args=[suggestion.pk])).status_code == 403
     suggestion.refresh_from_db()
     assert suggestion.suggested
@@ -72,11 +73,11 @@ def test_a_viewer_cannot_accept(owner_client):
 def test_the_page_says_why_there_is_no_suggestion_and_refuses_bad_hours(admin, client):
     blueprint_monitor()
     client.force_login(admin)
-    page = client.post(reverse("expectations:suggest", args=[BLUEPRINT]), follow=True).content.decode()
+    page = client.post(reverse("expectations:suggest", args=[ensure_default().pk, BLUEPRINT]), follow=True).content.decode()
     assert "Not enough history to learn from: 0 executions in the last 28 days" in page
     office_history()
     with time_machine.travel(NOW, tick=False):
-        client.post(reverse("expectations:suggest", args=[BLUEPRINT]))
+        client.post(reverse("expectations:suggest", args=[ensure_default().pk, BLUEPRINT]))
     suggestion = Expectation.objects.suggestions().get()
     page = client.post(reverse("expectations:accept", args=[suggestion.pk]), {"hours": "weekdays"},
                        follow=True).content.decode()
