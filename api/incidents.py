@@ -48,7 +48,8 @@ def visible_incident(request, incident_id):
 
 
 def affected(user, incident):
-    occurrences = Occurrence.objects.filter(incident=incident)
+    # Executions only: a missing incident of a blueprint that never ran has an occurrence without one.
+    occurrences = Occurrence.objects.filter(incident=incident).of_executions()
     return occurrences if user.is_staff else occurrences.visible_to(user)
 
 
@@ -285,7 +286,7 @@ def _connection_names(incident_ids):
     """{incident id: the names of its executions' connections, sorted}: one query per chunk of rows."""
     names = {}
     pairs = (
-        Occurrence.objects.filter(incident_id__in=incident_ids)
+        Occurrence.objects.filter(incident_id__in=incident_ids).of_executions()
         .values_list("incident_id", "execution__connection__name").distinct()
     )
     for incident_id, name in pairs:
