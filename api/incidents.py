@@ -48,8 +48,7 @@ def visible_incident(request, incident_id):
 
 
 def affected(user, incident):
-    occurrences = Occurrence.objects.filter(incident=incident)
-    return occurrences if user.is_staff else occurrences.visible_to(user)
+    return Occurrence.objects.filter(incident=incident).visible_to(user)
 
 
 # --- shapes ---------------------------------------------------------------------------
