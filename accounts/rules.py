@@ -27,7 +27,7 @@ USERS = "accounts.manage_users"
 AUDIT = "accounts.view_audit_log"
 
 # What only Admins may do that is no URL of its own, each named after the Admin permission
-# that carries it (roles.py; superusers have every permission). Nothing asks `is_staff`:
+# that carries it (roles.py; superusers have every permission). Nothing asks the staff flag:
 # that flag only lets Admins into the Django admin site (roles.sync_staff).
 SEE_ALL_INCIDENTS = MONITORS  # every incident and all its executions (visibility.py)
 ADD_APPRISE_CHANNELS = ORG_CHANNELS  # an Apprise URL can reach anything
