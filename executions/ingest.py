@@ -20,8 +20,8 @@ from django.db.models import F
 from . import scheduling, sql
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
-from .plannr.text import clean_payload, clean_text, escaped_json, is_storable
-from .plannr.types import PlannrExecution, normalise_uuid
+from plannr.text import clean_payload, clean_text, escaped_json, is_storable
+from plannr.types import PlannrExecution, normalise_uuid
 from .signals import failures_detected
 
 logger = logging.getLogger("executions.ingest")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from executions import ingest
 from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
 from executions.models import Execution, FailureKind, PollState, Snapshot, Step
-from executions.plannr import PlannrExecution
+from plannr import PlannrExecution
 from executions.signals import failures_detected
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from executions.plannr import (
+from plannr import (
     InvalidPayload,
     NotFound,
     PlannrClient,
@@ -33,7 +33,7 @@ from executions.plannr import (
     Unauthorized,
     UnexpectedStatus,
 )
-from executions.plannr.errors import DEFAULT_RETRY_AFTER, parse_retry_after
+from plannr.errors import DEFAULT_RETRY_AFTER, parse_retry_after
 
 BASE = "https://plannr.test"
 TOKEN = "tok-SECRET-4f1c2b9e8d7a6c5b"
@@ -269,7 +269,7 @@ def test_unreadable_items_are_skipped_and_counted(caplog):
         return (200, {"data": [execution_payload(uuids[0]), {"uuid": "junk"}, "text", None]})
 
     client, _ = make_client(handler)
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
+    with caplog.at_level(logging.WARNING, logger="plannr"):
         result = client.get_executions(uuids)
     assert list(result) == [uuids[0]]
     assert any("Skipped 3 unreadable" in r.getMessage() for r in caplog.records)
@@ -326,7 +326,7 @@ def test_pagination_stops_on_an_empty_page():
 def test_too_long_splits_and_remembers_smaller_batch(status, caplog):
     uuids = make_uuids(450)
     client, adapter = make_client(list_server(max_uuids=120, too_long_status=status), batch_size=500)
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
+    with caplog.at_level(logging.WARNING, logger="plannr"):
         result = client.get_executions(uuids)
     assert set(result) == set(uuids)
     assert client.batch_size <= 120
@@ -602,10 +602,10 @@ def test_no_exception_or_log_line_holds_the_token(caplog):
 
 def test_debug_line_per_request(caplog):
     client, adapter = make_client(list_server(), batch_size=2)
-    with caplog.at_level(logging.DEBUG, logger="executions.plannr"):
+    with caplog.at_level(logging.DEBUG, logger="plannr"):
         client.get_executions(make_uuids(3))
     lines = [
-        r.getMessage() for r in caplog.records if r.name == "executions.plannr" and r.levelno == logging.DEBUG
+        r.getMessage() for r in caplog.records if r.name == "plannr" and r.levelno == logging.DEBUG
     ]
     assert len(lines) == len(adapter.requests) == 2
     assert lines[0].startswith(f"GET {LIST_PATH} -> 200 in ")

@@ -5,7 +5,7 @@ import uuid as uuid_lib
 
 import pytest
 
-from executions.plannr import (
+from plannr import (
     InvalidPayload,
     NotFound,
     PlannrClient,
@@ -66,7 +66,7 @@ def test_414_splits_and_lowers_batch_size(simulator, caplog):
     uuids = simulator.create_many(450)
     client = client_for(simulator, batch_size=500)
     simulator.reset_stats()
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
+    with caplog.at_level(logging.WARNING, logger="plannr"):
         result = client.get_executions(uuids)
     assert set(result) == set(uuids)
     assert client.batch_size < 450

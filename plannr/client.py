@@ -21,7 +21,7 @@ import orjson
 import requests
 import urllib3.exceptions
 
-from metrics.recording import record_plannr_response
+from . import hooks
 
 from .errors import (
     DEFAULT_RETRY_AFTER,
@@ -38,7 +38,7 @@ from .errors import (
 )
 from .types import PlannrExecution, normalise_uuid
 
-logger = logging.getLogger("executions.plannr")
+logger = logging.getLogger("plannr")
 
 EXECUTIONS_PATH = "/api/v1/automation-executions"
 LOGINS_PATH = "/api/v1/logins"
@@ -64,7 +64,7 @@ def _decode(content):
     """orjson first (3x faster); the standard parser for what orjson refuses but JSON allows.
 
     orjson rejects `\\ud800`-style lone surrogate escapes; they are valid JSON, and
-    storing them is ingest's business (executions/plannr/text.py).
+    storing them is ingest's business (plannr/text.py).
     """
     try:
         return orjson.loads(content)
@@ -391,7 +391,7 @@ class PlannrClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self._observe(response, retry_after)
-        record_plannr_response(path, status, self.ratelimit_remaining, self.ratelimit_limit)
+        hooks.notify_response(path, status, self.ratelimit_remaining, self.ratelimit_limit)
         if 200 <= status < 300:
             try:
                 return _decode(response.content)
