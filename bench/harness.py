@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from dashboard.supervisor import die_with_parent
+from ops.supervisor import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable

@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "channels",
     "connections",
     "expectations",
+    # Running the product: `manage.py demo_setup` (ops/management/commands/).
+    "ops",
     # Creates the Celery app in every Django process (dashboard/apps.py).
     "dashboard.apps.DashboardConfig",
 ]
@@ -292,7 +294,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Separate queues, so that no kind of work can hold up another: a receiver that never
 # answers holds a deliveries worker for its read timeout, never a polling one. Production
 # runs a worker per queue group (docker-compose.yml); the embedded run gives each queue
-# its own threads in one process (dashboard/embedded_celery.py). A worker started without
+# its own threads in one process (ops/embedded_celery.py). A worker started without
 # -Q consumes every queue. Tasks not routed here go to "celery" (housekeeping).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in ("polling", "discovery", "deliveries", "celery")}
