@@ -16,8 +16,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from accounts.rules import TRIAGE, VIEW
+from executions.models import FailureKind
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 
 from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
@@ -35,8 +36,8 @@ MAX_SNOOZE_OCCURRENCES = 1_000_000
 MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 StatusName = Literal[tuple(Status.values)]
-# The one family enum (incidents.models.Family), as the schema names it.
-FamilyName = Literal[tuple(Family.values)]
+# The one failure-kind enum (executions.models.FailureKind), as the schema names it.
+FamilyName = Literal[tuple(FailureKind.values)]
 
 
 def visible_incident(request, incident_id):

@@ -25,10 +25,21 @@ class PollState(models.TextChoices):
 
 
 class FailureKind(models.TextChoices):
-    NONE = "", "No failure"
+    """How a failure showed itself: the one vocabulary of steps, occurrences and incidents.
+
+    A step is failed or hidden (blank: no failure); an incident and each of its
+    occurrences carry any of the five. Where it happened is the occurrence's step
+    (none: the execution itself), not a kind of its own.
+    """
+
     FAILED = "failed", "Failed"
     # Marked completed by Plannr, but its info reports errors.
     HIDDEN = "hidden", "Hidden failure"
+    # Running, but waiting for its next step far longer than that step usually takes (incidents/stalls.py).
+    STALLED = "stalled", "Stalled"
+    # An expectation's breach (expectations/): too few executions, or executions too slow.
+    MISSING = "missing", "Missing"
+    LATE = "late", "Late"
 
 
 def _found_by_monitors():
@@ -170,7 +181,7 @@ class Step(models.Model):
     info = models.TextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
     failure_kind = models.CharField(
-        max_length=10, choices=FailureKind.choices, default=FailureKind.NONE, blank=True
+        max_length=10, choices=FailureKind.choices, default="", blank=True
     )
     executed_at = models.DateTimeField(null=True, blank=True)
     remote_created_at = models.DateTimeField(null=True, blank=True)

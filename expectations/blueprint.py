@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 
-from executions.models import Execution, Step
+from executions.models import Execution, FailureKind, Step
 from executions.watchlist import EXECUTIONS, table_page
 from monitors.models import Monitor
 
@@ -82,10 +82,8 @@ class Matrix:
 
 
 def outcome(status, failure_kind):
-    if failure_kind == "failed":
-        return "failed"
-    if failure_kind == "hidden":
-        return "hidden"
+    if failure_kind in (FailureKind.FAILED, FailureKind.HIDDEN):
+        return str(failure_kind)
     return {"completed": "completed", "in_progress": "running", "pending": "pending"}.get((status or "").lower(),
                                                                                           "completed")
 

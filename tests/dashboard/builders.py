@@ -10,7 +10,7 @@ from tests.builders import add_snapshot, make_execution, many_watches, watch  # 
 
 
 def add_step(
-    execution, position, name, status="completed", info="", messages=(), failure_kind=FailureKind.NONE,
+    execution, position, name, status="completed", info="", messages=(), failure_kind="",
     executed_at=None,
 ):
     return builders.add_step(

@@ -7,9 +7,9 @@ import pytest
 from django.apps import apps
 
 from alerts.models import FailureEvent
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 from tests.alerts.builders import add_step, ingest_signal, make_execution
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_failures_differing_only_in_embedded_values_make_one_incident():
     failing(message=f"Client {uuid_lib.uuid4()} (al@example.org) has no adviser since 2025-11-30", client="Ann")
     incident = Incident.objects.get()
     assert incident.occurrences == 2 and incident.clients == 2
-    assert incident.family == Family.FAILED and incident.step_name == "Send SMS"
+    assert incident.family == FailureKind.FAILED and incident.step_name == "Send SMS"
     assert incident.title.startswith("Send SMS: Client ")
     assert incident.message == "client <uuid> (<email>) has no adviser since <date>"
 

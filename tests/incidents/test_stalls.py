@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import stalls
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 from tests.dashboard.builders import add_step, make_execution
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_an_execution_held_past_the_learned_threshold_is_a_stalled_incident_and_
 
     assert stalls.detect(now) == (1, 0)
     incident = Incident.objects.get()
-    assert (incident.family, incident.step_name, incident.title) == (Family.STALLED, "Send SMS", "Stalled before Send SMS")
+    assert (incident.family, incident.step_name, incident.title) == (FailureKind.STALLED, "Send SMS", "Stalled before Send SMS")
     assert Occurrence.objects.get().execution == stuck
     assert stalls.detect(now + timedelta(minutes=1)) == (0, 0)  # still stalled: still one occurrence
 
