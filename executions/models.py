@@ -14,7 +14,8 @@ from connections.models import default_connection_id
 
 
 class PollState(models.TextChoices):
-    PENDING = "pending", "Not polled yet"
+    # Not "pending": that is one of Plannr's own statuses, and a status is not a poll state.
+    NOT_POLLED = "not_polled", "Not polled yet"
     OK = "ok", "OK"
     NOT_FOUND = "not_found", "Not found"
     UNAUTHORIZED = "unauthorized", "Unauthorized"
@@ -122,7 +123,7 @@ class Execution(models.Model):
     failure_message = models.TextField(blank=True)
 
     # Poll bookkeeping.
-    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.PENDING)
+    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.NOT_POLLED)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # Null means "not scheduled": unwatched, or finished and confirmed.
     next_poll_at = models.DateTimeField(null=True, blank=True)

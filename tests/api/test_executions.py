@@ -1,5 +1,6 @@
 """/api/v1/executions: the watchlist's filters and sort, cursor paging, incremental sync, detail, history."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -103,6 +104,18 @@ def test_detail_has_steps_and_parsed_messages(owner_api, owner):
     assert body["steps"][1]["failure_kind"] == "hidden"
     assert body["steps"][1]["messages"] == ["the account_uuid field is required"]
     assert body["next_step"]["name"] == "Send SMS"
+
+
+def test_detail_says_client_uuid_and_keeps_account_uuid_as_a_deprecated_alias(owner_api, owner, client):
+    w = watch(owner)
+    Execution.objects.filter(pk=w.execution.pk).update(account_uuid=uuid.uuid4())
+    w.execution.refresh_from_db()
+    body = owner_api.get(f"executions/{w.execution.uuid}").json()
+    assert body["client_uuid"] == body["account_uuid"] == str(w.execution.account_uuid)
+    detail = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ExecutionDetail"]
+    assert detail["properties"]["account_uuid"]["deprecated"] is True
+    assert "deprecated" not in detail["properties"]["client_uuid"]
+    assert "client_uuid" in detail["required"] and "account_uuid" not in detail["required"]
 
 
 def test_history_pages_newest_first(owner_api, owner):
