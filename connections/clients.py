@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from plannr import PlannrClient, Unauthorized
 from plannr.client import USER_AGENT
+from plannr.wire import token_fingerprint
 
 from . import oauth
-from .models import AuthKind, Connection, token_fingerprint
+from .models import AuthKind, Connection
 
 logger = logging.getLogger("connections")
 

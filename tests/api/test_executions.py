@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from executions.models import Execution, FailureKind, Watch
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -88,11 +88,11 @@ def test_a_cursor_is_tied_to_its_sort(owner_api, owner):
 
 def test_detail_has_steps_and_parsed_messages(owner_api, owner):
     w = watch(owner, label="vip", status="failed", is_failing=True)
-    add_step(w.execution, 1, "Create client folder", executed_at=timezone.now())
+    add_step(w.execution, position=1, name="Create client folder", executed_at=timezone.now())
     add_step(
         w.execution,
-        2,
         "Send SMS",
+        position=2,
         status="completed",
         info='"[{errors : "the account_uuid field is required" }]"',
         messages=["the account_uuid field is required"],

@@ -9,7 +9,7 @@ from django.utils import timezone
 from executions.models import Execution, FailureKind
 from incidents import stalls
 from incidents.models import Incident, Occurrence, Status
-from tests.dashboard.builders import add_step, make_execution
+from tests.builders import add_step, make_execution
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ def history(now, runs=6):
         start = now - timedelta(days=10 + i)
         execution = make_execution(name=BLUEPRINT, status="completed", is_finished=True, next_poll_at=None,
                                    remote_created_at=start)
-        add_step(execution, 0, "Create task", executed_at=start)
-        add_step(execution, 1, "Send SMS", executed_at=start + timedelta(seconds=50 + i * 5))
-        add_step(execution, 2, "Send follow-up", executed_at=start + timedelta(days=2, minutes=i))
+        add_step(execution, position=0, name="Create task", executed_at=start)
+        add_step(execution, position=1, name="Send SMS", executed_at=start + timedelta(seconds=50 + i * 5))
+        add_step(execution, position=2, name="Send follow-up", executed_at=start + timedelta(days=2, minutes=i))
 
 
 def waiting(now, previous, next_step, waited):
