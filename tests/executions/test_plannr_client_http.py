@@ -58,7 +58,7 @@ def test_450_uuids_at_batch_200_take_exactly_3_list_requests(simulator):
     assert stats.requests == 3
     assert stats.list_uuid_counts == [200, 200, 50]
     assert client.request_count == 3
-    assert all(e.account is not None for e in result.values())
+    assert all(payload.get("account") is not None for payload in result.values())
 
 
 def test_414_splits_and_lowers_batch_size(simulator, caplog):
