@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from audit import context as audit_context
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 from . import rules
 

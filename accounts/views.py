@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api import tokens as api_tokens
 from api.models import ApiToken
 from audit import record
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 from . import roles
 from .forms import ProfileForm

@@ -15,10 +15,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.rules import MONITORS, VIEW
-from executions.watchlist import Params, table_matching
 from monitors import services
 from monitors.listing import FINDINGS
 from monitors.models import Finding, Monitor
+from ui.params import Params
+from ui.table import matching as table_matching
 
 from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 from . import tokens
 from .forms import TokenForm

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 from .models import AuditEvent
 

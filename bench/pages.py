@@ -115,7 +115,8 @@ def _requests(client, owner, big):
     from django.db.models import F
 
     from executions.models import Execution, Watch
-    from executions.watchlist import Params, watchlist_page
+    from ui.params import Params
+    from ui.watchlist import watchlist_page
 
     def get(url, expect, **kwargs):
         response = client.get(url, **kwargs)

@@ -7,7 +7,7 @@ The trivial view goes through the same middleware and login check as the pages
 from django.http import HttpResponse
 from django.urls import include, path
 
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 
 @login_required

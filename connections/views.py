@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels import crypto
-from dashboard.htmx import login_required
+from ui.htmx import login_required
 
 from . import oauth, services
 from .forms import AddForm, LinksForm, RenameForm, RotateForm

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "executions",
+    "ui",
     "alerts",
     "monitors",
     "incidents",
@@ -133,7 +134,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "dashboard.htmx.VaryOnHtmx",
+    "ui.htmx.VaryOnHtmx",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

@@ -24,6 +24,20 @@ class PollState(models.TextChoices):
     INVALID = "invalid_payload", "Invalid response"
 
 
+# Poll trouble is about reaching Plannr, not about the execution: kept apart from failure
+# (the tables' "Poll trouble" filter, the monitors' summaries).
+TROUBLE_STATES = frozenset(
+    {
+        PollState.NOT_FOUND,
+        PollState.UNAUTHORIZED,
+        PollState.RATE_LIMITED,
+        PollState.SERVER_ERROR,
+        PollState.TIMEOUT,
+        PollState.INVALID,
+    }
+)
+
+
 class FailureKind(models.TextChoices):
     NONE = "", "No failure"
     FAILED = "failed", "Failed"

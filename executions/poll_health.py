@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
+from ui.htmx import fingerprint, login_required, refresh_context, unchanged
 
 from connections.models import Connection
 

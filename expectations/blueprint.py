@@ -1,4 +1,4 @@
-"""A blueprint's page data: its executions (the watchlist's table), expectations with a fresh
+"""A blueprint's page data: its executions (a table: ui/table.py), expectations with a fresh
 verdict and an hourly chart against the expected band, and the run × step matrix.
 
 Executions carry only their blueprint's name, so the page is keyed by it; expectations
@@ -13,8 +13,8 @@ from django.db.models import Count
 from django.db.models.functions import TruncHour
 
 from executions.models import Execution, Step
-from executions.watchlist import EXECUTIONS, table_page
 from monitors.models import Monitor
+from ui.table import Table
 
 from . import breaches, evaluation
 from .models import Expectation, Kind
@@ -32,10 +32,18 @@ def executions_of(name, user):
     return Execution.objects.filter(name=name).visible_to(user)
 
 
-def executions_page(name, user, params, refresh=False):
+# The blueprint's executions, as `user` may see them; rows are the executions themselves.
+EXECUTIONS = Table(
+    name="execution",
+    rows=lambda name, user: executions_of(name, user),
     # Counts differ per viewer (each sees only what they may see): one cache entry per user.
-    counts_key = f"blueprint:counts:{blueprint_key(name)}:{user.pk}"
-    return table_page(executions_of(name, user), EXECUTIONS, params, counts_key, refresh=refresh)
+    counts_key=lambda name, user: f"blueprint:counts:{blueprint_key(name)}:{user.pk}",
+    page_url="expectations:blueprint",
+    rows_url="expectations:blueprint_rows",
+    url_args=lambda name: [name],
+    execution="",
+    empty_text="No execution of this blueprint is stored.",
+)
 
 
 def verdicts(name, now):

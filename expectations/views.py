@@ -2,35 +2,19 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.rules import MONITORS
-
-from dashboard.htmx import login_required, refresh_context, unchanged
-from executions.rows import rendered_rows
-from executions.watchlist import Params
 from incidents.models import Incident
+from ui.htmx import login_required
+from ui.owned import live_table, table_context
 
 from . import blueprint as data
 from . import hours, services, suggestions
 from .models import Expectation
 
 INCIDENTS_SHOWN = 20
-
-
-def _rows_context(request, name, refresh=False):
-    page = data.executions_page(name, request.user, Params.from_query(request.GET), refresh=refresh)
-    return {
-        "blueprint_name": name,
-        "data": page,
-        "params": page.params,
-        "owner_pk": f"{data.blueprint_key(name)}",
-        "page_url": reverse("expectations:blueprint", args=[name]),
-        "rows_url": reverse("expectations:blueprint_rows", args=[name]),
-        **refresh_context(),
-    }
 
 
 @require_GET
@@ -50,26 +34,17 @@ def blueprint(request, name):
         "matrix": data.matrix(name, request.user),
         "can_manage": request.user.has_perm(MONITORS),
         "blueprint_in_plannr": services.plannr_link(name),
-        **_rows_context(request, name),
+        "blueprint_name": name,
+        **table_context(request, data.EXECUTIONS, name),
     }
     context["band"] = max((b for _, b in context["verdicts"] if b is not None), default="")
-    context["rows"] = rendered_rows(context["data"])
     return render(request, "expectations/blueprint.html", context)
 
 
 @require_GET
 @login_required
 def blueprint_rows(request, name):
-    known = request.GET.get("known")
-    context = _rows_context(request, name, refresh=bool(known))
-    if not_modified := unchanged(request, context["data"].fingerprint):
-        return not_modified
-    context["rows"] = rendered_rows(context["data"])
-    response = render(request, "expectations/_executions.html", context)
-    if not known:
-        query = context["params"].query_string()
-        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
-    return response
+    return live_table(request, data.EXECUTIONS, name)
 
 
 @require_POST

@@ -9,10 +9,9 @@ from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subque
 from django.utils import timezone
 
 from connections.models import Connection
-from dashboard.htmx import fingerprint
-from executions.models import Execution, PollState, Watch
-from executions.watchlist import TROUBLE_STATES
+from executions.models import TROUBLE_STATES, Execution, PollState, Watch
 from incidents.models import Incident, Status
+from ui.htmx import fingerprint
 
 from .models import Finding, Monitor, Subscription
 

@@ -8,8 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from executions.failures import is_failure_status, is_running_status
-from executions.models import FailureKind, PollState
-from executions.watchlist import TROUBLE_STATES
+from executions.models import TROUBLE_STATES, FailureKind, PollState
 
 register = template.Library()
 
@@ -175,3 +174,9 @@ def query(context, **changes):
 
 def _with_mark(query_string):
     return f"?{query_string}" if query_string else ""
+
+
+@register.simple_tag
+def chip_count(counts, chip):
+    """How many rows a table's filter chip (ui.table.Filter) keeps."""
+    return counts.by_filter.get(chip.key, 0)
