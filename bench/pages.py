@@ -8,7 +8,7 @@ middleware stack, the same signed-in user:
 - the partial as the page's poller asks for it when rows changed: before each of
   these requests (untimed) two rows of the first page get a new version, as a poll
   that changed them would do, so the answer is rendered with two fresh rows and the
-  rest from the row cache (executions/rows.py);
+  rest from the row cache (ui/rows.py);
 - the partial when nothing changed (the current fingerprint: 204, nothing rendered),
   which is what most refreshes are;
 - the execution page of an execution with 600 steps and 100 history entries, as a

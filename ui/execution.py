@@ -154,7 +154,7 @@ def _live_html(request, watch, execution, state):
 
     The fingerprint covers everything the region shows, so a page with hundreds of
     steps is rendered once per change, not once per visitor or refresh (and then
-    mostly from the step cache: executions/steps.py). Kept encoded: it is sent as it is.
+    mostly from the step cache: ui/steps.py). Kept encoded: it is sent as it is.
     """
     awaiting_ts = f"{state.awaiting.timestamp():.3f}" if state.awaiting else ""
     key = "live-utf8:" + fingerprint(

@@ -143,7 +143,7 @@ def duetime(value, empty="never"):
 @register.simple_tag
 def abstime(value, empty="—", now=None):
     """An absolute time; its tooltip says how long ago, measured from `now` when given
-    (a cached fragment is keyed by that wording: executions/steps.py)."""
+    (a cached fragment is keyed by that wording: ui/steps.py)."""
     return _time_tag(value, empty, relative=False, now=now)
 
 
