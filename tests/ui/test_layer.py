@@ -1,13 +1,15 @@
-"""ui/ is the layer between the domain (executions, connections) and the apps that declare
-tables (monitors, incidents, expectations): it imports the domain, never those apps, so
-a Table declared in them never makes an import cycle. Function-level imports count."""
+"""ui/ is the layer between the domain (executions, connections, and accounts' access
+decision) and the apps that declare tables (monitors, incidents, expectations): it imports
+the domain, never those apps, so a Table declared in them never makes an import cycle.
+Function-level imports count."""
 
 import ast
 from pathlib import Path
 
 import ui
 
-ALLOWED = {"ui", "executions", "connections", "django", "django_htmx", "kombu"}
+# accounts: the access decision (accounts/visibility.py) pages ask.
+ALLOWED = {"ui", "accounts", "executions", "connections", "django", "django_htmx", "kombu"}
 
 
 def imported_packages(path):
