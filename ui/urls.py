@@ -3,9 +3,7 @@ namespace every template, email and test links with (URL paths and names are a c
 
 from django.urls import path
 
-from executions import poll_health
-
-from . import execution, views
+from . import execution, poll_health, views
 
 app_name = "executions"
 

@@ -35,3 +35,15 @@ def _stdlib(package):
     import sys
 
     return package in sys.stdlib_module_names
+
+
+def test_executions_never_imports_the_pages():
+    import executions
+
+    root = Path(executions.__file__).parent
+    pages = {
+        str(path.relative_to(root.parent))
+        for path in root.rglob("*.py")
+        if "ui" in set(imported_packages(path))
+    }
+    assert pages == set()
