@@ -28,7 +28,7 @@ from executions import tasks, watching
 from executions.models import Execution, PollState, Watch
 
 from .forms import LabelForm
-from .htmx import fingerprint, login_required, refresh_context, unchanged
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
 from .page import minute_bucket
 from .steps import rendered_steps
 from .watchlist import forget_counts

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.shortcuts import render
 from django.urls import reverse
 
-from .htmx import fingerprint, push_url, refresh_context, unchanged
+from dashboard.htmx import fingerprint, push_url, refresh_context, unchanged
 from .page import table_page
 from .params import Params
 from .rows import rendered_rows

@@ -20,7 +20,7 @@ from django.db.models import F
 
 from executions import sql
 
-from .htmx import fingerprint
+from dashboard.htmx import fingerprint
 from .params import PAGE_SIZES, Params, default_page_size
 from .table import (
     Table, StatusCounts, key_fields, matching, matching_count, row_fields, severity_of, severity_q,

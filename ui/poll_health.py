@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from executions import polling
 from executions.health import poll_health as current_health
 
-from .htmx import fingerprint, login_required, refresh_context, unchanged
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
 
 
 def _fingerprint(health):

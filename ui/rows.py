@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from connections.models import Connection
 from executions.models import PollState
 
-from .htmx import fingerprint
+from dashboard.htmx import fingerprint
 from .page import LAST_POLLED_RESOLUTION, minute_bucket
 from .table import DISPLAY_FIELDS
 from .templatetags.execution_tags import poll_trouble, status_kind, status_text, step_name

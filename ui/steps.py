@@ -26,7 +26,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from .htmx import fingerprint
+from dashboard.htmx import fingerprint
 from .rows import plain
 from .templatetags.execution_tags import relative_text
 

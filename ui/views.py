@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 from executions import watching
 
 from .forms import WatchPasteForm
-from .htmx import login_required
+from dashboard.htmx import login_required
 from .owned import live_table, table_context
 from .watchlist import WATCHES, forget_counts
 
