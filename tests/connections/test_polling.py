@@ -82,7 +82,7 @@ def admin_with_channel(admin):
 
 
 def send_all():
-    for pk in Delivery.objects.alert_emails().filter(channel__isnull=True).values_list("pk", flat=True):
+    for pk in Delivery.objects.filter(topic="notice", channel__isnull=True).values_list("pk", flat=True):
         channel_outbox.send(pk)
 
 
@@ -102,7 +102,7 @@ def test_revoke_tells_the_admins_once_then_restore_once_and_polling_resumes(simu
         assert run_dispatch() == []
     health.check()
     services.test(connection)
-    notices = Delivery.objects.alert_emails().filter(notice__kind="connection", notice__event="broken")
+    notices = Delivery.objects.filter(notice__kind="connection", notice__event="broken")
     assert sorted((m.address, m.channel_id) for m in notices) == [("", chat.pk), ("admin@firm.example", None)]
     send_all()
     assert len(mail.outbox) == 1
@@ -115,9 +115,9 @@ def test_revoke_tells_the_admins_once_then_restore_once_and_polling_resumes(simu
     simulator.server.tenancy.restore(simulator.user)
     ok, _ = services.test(connection)
     assert ok and ensure_default().state() == "ok"
-    assert Delivery.objects.alert_emails().filter(notice__kind="connection", notice__event="restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2
     services.test(connection)
-    assert Delivery.objects.alert_emails().filter(notice__kind="connection", notice__event="restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2
     send_all()
     assert len(mail.outbox) == 2 and "working again" in mail.outbox[1].subject
     assert sum(len(ids) for _, ids in run_dispatch()) == 3  # everything that waited, at the next dispatch
@@ -133,7 +133,7 @@ def test_a_broken_connection_is_reminded_every_reminder_hours(simulator, admin, 
     assert health.check(now + timezone.timedelta(hours=24))["reminders"] == 1
     assert health.check(now + timezone.timedelta(hours=25))["reminders"] == 0
     assert health.check(now + timezone.timedelta(hours=48))["reminders"] == 1
-    assert Delivery.objects.alert_emails().filter(notice__kind="connection", notice__event="reminder").count() == 4  # 2 x (email + chat)
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="reminder").count() == 4  # 2 x (email + chat)
 
 
 def test_no_success_for_three_intervals_while_due_is_degraded_and_a_success_restores(simulator, admin, settings):
@@ -151,4 +151,4 @@ def test_no_success_for_three_intervals_while_due_is_degraded_and_a_success_rest
     services._success_written.clear()
     polling.run_cycle()
     assert ensure_default().broken_since is None
-    assert Delivery.objects.alert_emails().filter(notice__kind="connection", notice__event="restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2
