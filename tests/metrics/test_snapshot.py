@@ -66,8 +66,8 @@ def test_alert_deliveries_are_counted_per_channel_kind(client, metrics_token, op
         operator, Kind.SLACK, "ops", "https://hooks.slack.com/services/T000/B000/XXXX"
     )
     hook, _ = channel_services.create_channel(operator, Kind.WEBHOOK, "hook", "https://example.com/hook")
-    Delivery.objects.to_channels().create(alert=alert, channel=slack, state=DeliveryState.FAILED)
-    Delivery.objects.to_channels().create(alert=alert, channel=hook, state=DeliveryState.SENT)
+    Delivery.objects.create(alert=alert, channel=slack, kind=Kind.SLACK, state=DeliveryState.FAILED)
+    Delivery.objects.create(alert=alert, channel=hook, kind=Kind.WEBHOOK, state=DeliveryState.SENT)
     exposition.refresh()
     values = scrape(client)
     deliveries = f"{NS}_alert_deliveries"
