@@ -24,11 +24,10 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.utils import timezone
 
-from incidents.grouping import serialise
-from incidents.models import QUIET, Incident, Occurrence, Status
-
 from channels.models import Delivery, DeliveryState, Kind
 from channels.outbox import queue_on_commit
+from incidents.grouping import serialise
+from incidents.models import QUIET, Incident, Occurrence, Status
 
 from . import channel_alerts, recipients, throttle
 from .models import Alert, AlertEvent
