@@ -22,11 +22,12 @@ from typing import Callable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from . import notices, senders
 from .delivery import deliver
-from .messages import Notification
+from .messages import Notification, test_notification
 from .models import Channel, Delivery, DeliveryState, Kind, Topic
 
 logger = logging.getLogger("channels")
@@ -51,6 +52,8 @@ class Message:
 
 @dataclass
 class Cancel:
+    """The row is no longer wanted (alerts turned off, the incident triaged): `reason` is shown."""
+
     reason: str
 
 
@@ -64,12 +67,9 @@ def register(topic, compose):
 
 
 def _compose_notice(row, now):
+    """A notice was rendered when it was written; a test message says what it is when sent."""
     if row.notice:
         return Message(Notification(**row.notice), address=row.address)
-    from django.urls import reverse
-
-    from .messages import test_notification
-
     channel_url = f"{settings.SITE_URL}{reverse('channels:detail', args=[row.channel_id])}"
     return Message(test_notification(row.channel, settings.SITE_URL, channel_url), address=row.address)
 
