@@ -11,7 +11,7 @@ from channels.models import Delivery, DeliveryState
 from channels.outbox import Cancel, Message, fail_held
 from incidents.models import Status
 
-from . import channel_alerts, emails
+from . import channel_alerts, emails, recipients
 from .models import AlertPreference
 from .preferences import lock_preferences
 
@@ -43,7 +43,7 @@ def compose_alert(row, now):
         return Cancel("Alerts were turned off before this alert was sent.")
     if reason := _incident_reason(row.alert):
         return Cancel(reason)
-    if not emails.affected_for(row)[1]:
+    if not emails.affected_for(row)[1] and not recipients.hears_without_execution(row.user_id, row.alert.incident):
         return Cancel("None of the executions it is about is watched (unmuted) any more.")
     return Message(emails.incident_notification(row, preference), address=preference.address)
 
