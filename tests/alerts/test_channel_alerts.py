@@ -145,3 +145,18 @@ def test_one_new_incident_reaches_email_teams_slack_and_webhook_exactly_once(own
     assert len(webhook_receiver.requests()) == 3 and len(smtp_server.received()) == 1
     assert Delivery.objects.to_channels().filter(state=DeliveryState.SENT).count() == 3
     assert Delivery.objects.to_channels().filter(channel__in=[teams, hook]).count() == 2
+
+
+def test_channel_rows_are_queued_on_commit_due_when_the_fold_window_ends(owner, wired, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    from channels import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.send_delivery, "apply_async",
+                        lambda args, countdown=None, **kwargs: queued.append((args[0], countdown)))
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_found(owner, timezone.now(), wired["monitor"])
+    channel_rows = set(Delivery.objects.to_channels().values_list("pk", flat=True))
+    assert len(channel_rows) == 3 and channel_rows <= {pk for pk, _ in queued}
+    # Not before the 30 s fold window ends: the sweeper is only the backstop.
+    assert all(countdown and countdown >= 30 for pk, countdown in queued if pk in channel_rows)
