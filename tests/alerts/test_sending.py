@@ -12,7 +12,7 @@ from alerts.models import AlertPreference
 from channels.models import DeliveryState
 from executions.models import Watch
 
-from .builders import recorded_delivery
+from tests.builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 

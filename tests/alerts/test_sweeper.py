@@ -8,7 +8,7 @@ from django.utils import timezone
 from channels import outbox
 from channels.models import Delivery, DeliveryState
 
-from .builders import recorded_delivery
+from tests.builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 

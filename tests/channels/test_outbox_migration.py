@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, FailureEvent, ThrottleWindow
 from channels.models import Delivery, DeliveryAttempt, Kind
-from tests.alerts.builders import add_step, make_execution, watch
+from tests.builders import failed_step, make_execution, watch
 
 from .builders import make_channel
 
@@ -53,7 +53,7 @@ def _fill_old_schema(apps, user, alert, channel, event, legacy_event, now):
 def test_the_migration_moves_every_outbox_row_with_its_state(owner):
     now = timezone.now()
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     from tests.builders import ingest_signal
 
