@@ -10,7 +10,7 @@ from django.utils import timezone
 import audit
 from accounts.rules import ADD_APPRISE_CHANNELS
 
-from . import crypto
+from dashboard import crypto
 from .forms import PERMISSION, validate_target
 from .models import Channel, Kind, new_signing_secret
 
