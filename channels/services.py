@@ -51,12 +51,6 @@ def delete_channel(channel):
         channel.delete()
 
 
-def may_manage(user, channel):
-    if channel.owner_id is None:
-        return user.has_perm(PERMISSION)
-    return channel.owner_id == user.pk
-
-
 def attach_monitors(channel, monitors):
     """An organisation channel gets the incidents of executions these monitors find."""
     if not channel.is_organisation:
