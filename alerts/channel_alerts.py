@@ -32,9 +32,16 @@ def channels_for(user_ids, execution_ids):
     return Channel.objects.filter(own | organisation).distinct()
 
 
-def record(alert, user_ids, execution_ids, now, enqueue=None, told=()):
+def candidates(user_ids, execution_ids, routed=None):
+    """The channels to tell: a route's own (`routed`, a list of ids), else `channels_for`."""
+    if routed is not None:
+        return Channel.objects.filter(pk__in=list(routed))
+    return channels_for(user_ids, execution_ids)
+
+
+def record(alert, user_ids, execution_ids, now, enqueue=None, told=(), routed=None):
     """Write the alert's channel deliveries (none for a channel in `told`); queue them on commit."""
-    channel_ids = set(channels_for(user_ids, execution_ids).values_list("pk", flat=True)) - set(told)
+    channel_ids = set(candidates(user_ids, execution_ids, routed).values_list("pk", flat=True)) - set(told)
     rows = [
         ChannelDelivery(alert=alert, channel_id=pk, next_attempt_at=alert.fold_until, created_at=now)
         for pk in sorted(channel_ids)
@@ -88,7 +95,7 @@ def send(pk, now=None, enqueue=None):
 def _scope_of(row):
     """The occurrences a channel hears about: its owner's, or all of the alert's for an organisation channel."""
     occurrences = emails.alert_scope(row.alert)
-    if row.channel.owner_id:
+    if row.channel.owner_id and not row.alert.route_id:
         occurrences = occurrences.filter(execution_id__in=recipients.executions_of(row.channel.owner_id))
     return occurrences
 

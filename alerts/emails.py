@@ -24,6 +24,7 @@ from channels.messages import Notification
 from connections.models import Connection
 from executions.models import Watch
 from incidents.models import Occurrence
+from routing import actions as action_links
 
 from . import recipients
 from .models import AlertKind, EventKind
@@ -188,7 +189,9 @@ def alert_scope(alert):
 
 def affected_for(delivery, limit=EMAIL_EXECUTIONS):
     """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label."""
-    mine = alert_scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
+    mine = alert_scope(delivery.alert)
+    if not delivery.alert.route_id:
+        mine = mine.filter(execution_id__in=recipients.executions_of(delivery.user_id))
     label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
     rows = list(
         mine.select_related("execution__connection").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit]
@@ -271,6 +274,8 @@ def incident_context(delivery, preference):
         "since": when(alert.since, zone) if alert.since else "",
         "zone": zone.key,
         "incident_url": incident_url(incident),
+        "action_links": action_links.links(incident.pk),
+        "action_link_hours": settings.ACTION_LINK_HOURS,
         "_rows": rows,
     }
 

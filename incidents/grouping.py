@@ -15,6 +15,8 @@ from django.utils import timezone
 import audit
 from executions.failures import EXECUTION_FAILED
 from executions.models import Step
+from routing import severity
+from routing.hooks import status_changed
 
 from . import fingerprint as fp
 from .models import Incident, Occurrence, Status, StatusChange
@@ -152,6 +154,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     incident.occurrences += 1
     incident.clients += 1 if new_client else 0
     incident.last_seen = max(incident.last_seen, now)
+    incident.severity = severity.of_incident(incident)
     if incident.status == Status.RESOLVED:
         event = "regressed"
         set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.", automatic=True)
@@ -184,6 +187,8 @@ def set_status(incident, status, by, now, note="", *, automatic=False):
         "incident.status", actor=by, actor_name=audit.SYSTEM if automatic else "",
         target=f"incident:{incident.pk}", before={"status": incident.status}, after=after,
     )
+    # Acknowledging, resolving, snoozing or ignoring stops the escalation and tells PagerDuty.
+    status_changed(incident, status, now)
     incident.status = status
     incident.status_changed_at = now
     incident.status_changed_by = by

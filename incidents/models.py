@@ -52,6 +52,11 @@ class IncidentQuerySet(models.QuerySet):
     def with_status(self, status):
         return self.filter(status=status) if status else self
 
+    def at_least(self, severity):
+        from routing.severity import at_least
+
+        return self.filter(severity__in=at_least(severity)) if severity else self
+
     def for_blueprint(self, name):
         return self.filter(blueprint_name=name) if name else self
 
@@ -111,6 +116,8 @@ class Incident(models.Model):
 
     occurrences = models.PositiveIntegerField(default=0)
     clients = models.PositiveIntegerField(default=0)
+    # critical, high, normal or low (routing.models.Severity), set by routing.severity.
+    severity = models.CharField(max_length=10, default="normal", db_index=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     # Bumped on every change a page shows (the htmx fingerprint).

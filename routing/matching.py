@@ -1,0 +1,60 @@
+"""Which route an incident takes: the first, in order, whose conditions all hold.
+
+`route_for(incident, execution_ids)` answers with a constant number of queries (the
+routes with their targets, the monitors that found the executions, the blueprint uuids
+of those monitors), whatever the number of routes. None: the default route.
+"""
+
+import uuid
+
+from monitors.models import Finding
+
+from .models import RANK, Route
+
+
+def _uuid(text):
+    try:
+        return uuid.UUID(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def matches(route, incident, monitor_ids, blueprint_uuids):
+    if route.monitor_id and route.monitor_id not in monitor_ids:
+        return False
+    if route.blueprint:
+        as_uuid = _uuid(route.blueprint)
+        if as_uuid is not None:
+            if as_uuid not in blueprint_uuids:
+                return False
+        elif route.blueprint != incident.blueprint_name:
+            return False
+    if route.family and route.family != incident.family:
+        return False
+    if route.min_severity and RANK[incident.severity or "normal"] < RANK[route.min_severity]:
+        return False
+    return True
+
+
+def route_for(incident, execution_ids):
+    routes = list(Route.objects.prefetch_related("targets", "steps"))
+    if not routes:
+        return None
+    found = Finding.objects.filter(execution_id__in=list(execution_ids)).values_list(
+        "monitor_id", "monitor__blueprint_uuid"
+    )
+    monitor_ids, blueprint_uuids = set(), set()
+    for monitor_id, blueprint_uuid in found:
+        monitor_ids.add(monitor_id)
+        if blueprint_uuid:
+            blueprint_uuids.add(blueprint_uuid)
+    for route in routes:
+        if matches(route, incident, monitor_ids, blueprint_uuids):
+            return route
+    return None
+
+
+def targets_of(route):
+    """(user ids, channel ids) a route tells at once."""
+    targets = list(route.targets.all())
+    return [t.user_id for t in targets if t.user_id], [t.channel_id for t in targets if t.channel_id]
