@@ -27,6 +27,7 @@ from dashboard.htmx import is_partial, login_required, push_url, refresh_context
 from executions.rows import rendered_rows
 from executions.watchlist import Params
 from monitors.models import Monitor
+from routing.models import Severity
 
 from . import charts, services
 from .listing import affected, connections_context, executions_page
@@ -37,6 +38,8 @@ CLIENTS_SHOWN = 20
 HISTORY_SHOWN = 50
 RAW_SHOWN = 10_000
 BULK_ACTIONS = {"acknowledge": services.acknowledge, "resolve": services.resolve, "ignore": services.ignore}
+# The severity filter: at least this severity, most severe first.
+SEVERITIES = Severity.values
 
 
 def _clean(value, limit=200):
@@ -51,8 +54,12 @@ def _filters(request):
     monitor = _clean(request.GET.get("monitor"), 20)
     if monitor:
         ids([monitor], "the monitor")
+    severity = _clean(request.GET.get("severity"), 10)
+    if severity not in SEVERITIES:
+        severity = ""
     return {
         "status": status,
+        "severity": severity,
         "blueprint": _clean(request.GET.get("blueprint"), 500),
         "monitor": monitor,
         "q": _clean(request.GET.get("q")),
@@ -63,6 +70,7 @@ def _listed(user, filters):
     return (
         Incident.objects.visible_to(user)
         .with_status(filters["status"])
+        .at_least(filters["severity"])
         .for_blueprint(filters["blueprint"])
         .for_monitor(filters["monitor"])
         .search(filters["q"])
@@ -97,6 +105,7 @@ def incident_list(request):
         "filter_query": filter_query,
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
+        "severities": SEVERITIES,
         "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
         "fingerprint": fp,
         "bulk_actions": list(BULK_ACTIONS),
