@@ -76,7 +76,12 @@ class IncidentQuerySet(models.QuerySet):
         """Incidents with an occurrence on an execution the user may see (staff see all)."""
         if user.is_staff:
             return self
-        return self.filter(pk__in=Occurrence.objects.visible_to(user).values("incident_id"))
+        from routing.access import told_incidents
+
+        # Or a route, or its escalation, told them of it (routing/): they are who should act on it.
+        return self.filter(
+            Q(pk__in=Occurrence.objects.visible_to(user).values("incident_id")) | Q(pk__in=told_incidents(user))
+        )
 
     def snooze_over(self, now):
         """Snoozed incidents whose time is up, or whose occurrence budget is spent."""

@@ -57,9 +57,9 @@ def test_trigger_acknowledge_resolve_share_one_dedup_key(celery_processes, pager
     events = pagerduty.wait_for_actions(["trigger", "acknowledge", "resolve"])
     assert {e["dedup_key"] for e in events} == {incident.fingerprint}
     assert pagerduty.invalid() == []
-    # Each is in the channel's delivery log.
-    assert sorted(channel.attempts.values_list("notification_kind", flat=True)) == [
-        "incident_acknowledged", "incident_opened", "incident_resolved"]
+    # Each is in the channel's delivery log (written once the answer is read).
+    wait_for(lambda: sorted(channel.attempts.values_list("notification_kind", flat=True)) == [
+        "incident_acknowledged", "incident_opened", "incident_resolved"], timeout=30, message="three logged attempts")
 
 
 @pytest.mark.parametrize("ours, theirs", [("critical", "critical"), ("high", "error"), ("normal", "warning"),
