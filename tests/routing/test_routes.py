@@ -130,3 +130,52 @@ def test_route_add_says_what_is_wrong(owner, args, message):
     with pytest.raises(CommandError, match=message):
         route("add", *args)
     assert not Route.objects.exists()
+
+
+def test_escalation_reads_a_constant_number_of_queries(owner, operator, django_assert_num_queries):
+    """Finding what is due, with the routes and steps, costs the same however many incidents
+    are due; the rest is each step's own writes (its alert, history and audit rows)."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from routing import escalation
+    from routing.models import Escalation
+
+    for n in range(6):
+        route("add", "--name", f"r{n}", "--blueprint", f"B{n}", "--user", "owner",
+              "--escalate", "15:user:operator", "--escalate", "30:operators")
+    with django_assert_num_queries(1):
+        assert escalation.take_due(lambda *a, **k: None, now=timezone.now()) == 0
+    for n in range(6):
+        failing(f"B{n}")
+
+    def reads(due):
+        Escalation.objects.update(next_at=None)
+        Escalation.objects.filter(pk__in=list(Escalation.objects.values_list("pk", flat=True)[:due])).update(
+            next_at=timezone.now() - timedelta(minutes=1), taken=0)
+        with CaptureQueriesContext(connection) as queries:
+            assert escalation.take_due(lambda *a, **k: None, now=timezone.now()) == due
+        routing_reads = [q["sql"] for q in queries.captured_queries
+                         if q["sql"].startswith("SELECT") and '"routing_' in q["sql"].split(" WHERE ")[0]]
+        return len(routing_reads)
+
+    assert reads(1) == reads(6) == 2  # the due rows (joined to incident and route), and their routes' steps
+
+
+def test_admins_mark_blueprints_and_see_routes_on_the_page(admin, operator, client):
+    route("add", "--name", "paraplanning", "--blueprint", PARAPLANNING, "--user", "operator",
+          "--escalate", "15:operators")
+    incident = failing(PARAPLANNING)
+    client.force_login(admin)
+    page = client.get("/routing/routes/").content.decode()
+    assert "paraplanning" in page and "after 15 min: everyone with the Operator role" in page
+    response = client.post("/routing/routes/severity/", {"blueprint": PARAPLANNING, "severity": "critical"})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.severity == "critical"  # open incidents rise at once
+    assert AuditEvent.objects.filter(action="blueprint.severity", actor=admin).exists()
+    client.force_login(operator)
+    assert client.get("/routing/routes/").status_code == 403
