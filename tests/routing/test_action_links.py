@@ -109,3 +109,37 @@ def test_every_alert_body_carries_both_links(incident):
         incident_id, action, _ = actions.read(body["links"][name].rstrip("/").rsplit("/", 1)[1])
         assert (incident_id, action) == (incident.pk, name)
     assert body["fingerprint"] == incident.fingerprint and body["severity"] == "normal"
+
+
+def test_teams_slack_and_webhook_payloads_carry_both_links(incident):
+    from datetime import UTC, datetime
+
+    from channels import payloads
+    from channels.messages import Notification
+
+    body = incident_body(incident, [], 0, "http://testserver/incidents/1/", "http://testserver")
+    notification = Notification("incident_opened", "subject", "text", "", "http://testserver/incidents/1/", body)
+    card = payloads.teams(notification)["attachments"][0]["content"]
+    assert [(a["title"], a["url"]) for a in card["actions"][1:]] == [
+        ("Acknowledge", body["links"]["acknowledge"]), ("Resolve", body["links"]["resolve"])]
+    [buttons] = [b for b in payloads.slack(notification)["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in buttons["elements"]] == ["Open in Plannr monitor", "Acknowledge", "Resolve"]
+    webhook = payloads.webhook(notification, "msg_1", datetime.now(UTC))
+    assert webhook["incident"]["links"]["acknowledge"] == body["links"]["acknowledge"]
+    assert webhook["incident"]["severity"] == "normal"
+
+
+def test_an_operators_step_tells_every_operator(incident, operator, admin, owner):
+    from datetime import timedelta
+
+    from alerts.models import Delivery
+    from routing import escalation
+    from routing.routes import create
+
+    route = create(name="all hands", blueprint="Onboarding", user_names=["owner"], escalate=["5:operators"])
+    escalation.start(incident, route, incident.opened_at)
+    taken = escalation.take_due(lambda *a, **k: None, now=incident.opened_at + timedelta(minutes=5))
+    assert taken == 1
+    # Admins hold the Operator's permissions: everyone who can triage is told; the Viewer is not.
+    told = set(Delivery.objects.filter(alert__route=route).values_list("user__username", flat=True))
+    assert told == {"operator", "admin"}
