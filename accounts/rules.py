@@ -105,6 +105,7 @@ RULES = {
     # triage permission and the incident's visibility, and says so on a clear page).
     "routing:action": Rule(SIGNED_IN),
     "routing:routes": Rule(ORG_CHANNELS),
+    "routing:add_route": Rule(ORG_CHANNELS),
     "routing:delete_route": Rule(ORG_CHANNELS),
     "routing:mark_severity": Rule(ORG_CHANNELS),
     # Alert channels: Operators manage their own (organisation ones need ORG_CHANNELS, checked

@@ -66,7 +66,7 @@ def create(*, name, monitor_id=None, blueprint="", family="", min_severity="", c
     channels = [_channel(pk) for pk in channel_ids]
     users = [_user(n) for n in user_names]
     if not channels and not users:
-        raise ValidationError("A route sends to at least one --channel or --user.")
+        raise ValidationError("A route sends to at least one channel or user.")
     steps = []
     for text in escalate:
         minutes, kind, value = parse_escalate(text)

@@ -1,6 +1,7 @@
 """The action-link pages, and the Admins' routes page."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,13 +54,50 @@ def action(request, token):
     return redirect("incidents:detail", incident.pk)
 
 
-def routes(request):
-    context = {
+def _page_context():
+    from django.contrib.auth import get_user_model
+
+    from channels.models import Channel
+    from incidents.models import Family
+    from monitors.models import Monitor
+
+    return {
         "routes": route_services.listing(),
         "marks": BlueprintSeverity.objects.order_by("blueprint_name"),
         "severities": Severity.choices,
+        "families": Family.choices,
+        "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
+        "channels": Channel.objects.filter(owner__isnull=True).values_list("pk", "name", "kind"),
+        "users": get_user_model().objects.filter(is_active=True).order_by("username").values_list("username",
+                                                                                                  flat=True),
     }
-    return render(request, "routing/routes.html", context)
+
+
+def routes(request):
+    return render(request, "routing/routes.html", _page_context())
+
+
+@require_POST
+def add_route(request):
+    """The page's form: the same fields as `route add`; escalation steps one per line."""
+    data = request.POST
+
+    def number(name):
+        value = (data.get(name) or "").strip()
+        return int(value) if value.isdigit() else None
+
+    try:
+        route = route_services.create(
+            name=data.get("name") or "", monitor_id=number("monitor"), blueprint=data.get("blueprint") or "",
+            family=data.get("family") or "", min_severity=data.get("min_severity") or "",
+            channel_ids=data.getlist("channel"), user_names=data.getlist("user"),
+            escalate=[line.strip() for line in (data.get("escalate") or "").splitlines() if line.strip()],
+            repeat_minutes=number("repeat_minutes"), max_repeats=number("max_repeats") or 0, actor=request.user,
+        )
+    except ValidationError as exc:
+        return render(request, "routing/routes.html", {**_page_context(), "error": exc.messages[0], "form": data})
+    messages.success(request, f"Route {route.pk} added, last in order.")
+    return redirect("routing:routes")
 
 
 @require_POST

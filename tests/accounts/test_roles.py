@@ -123,6 +123,7 @@ SAMPLES = {
     # A tampered token: a clear page for anyone signed in; the view then checks the triage permission.
     "routing:action": [("get", lambda c: {"token": "not-a-signed-link"}, None, False, 400)],
     "routing:routes": [("get", None, None, False, 200)],
+    "routing:add_route": [("post", None, {"name": ""}, False, 200)],  # the page again, saying what is wrong
     "routing:delete_route": [("post", _missing, None, False, 404)],
     "routing:mark_severity": [("post", None, {"blueprint": "", "severity": "critical"}, False, 404)],
     "api:tokens": [("get", None, None, False, 200)],

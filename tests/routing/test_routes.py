@@ -119,7 +119,7 @@ def test_route_add_with_escalation_and_list_json(operator, owner):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--name", "x"], "at least one --channel or --user"),
+    (["--name", "x"], "at least one channel or user"),
     (["--name", "x", "--user", "nobody"], "No active user named 'nobody'"),
     (["--name", "x", "--channel", "987654"], "No channel 987654"),
     (["--name", "x", "--user", "owner", "--escalate", "soon:user:owner"], "whole minutes"),
@@ -179,3 +179,17 @@ def test_admins_mark_blueprints_and_see_routes_on_the_page(admin, operator, clie
     assert AuditEvent.objects.filter(action="blueprint.severity", actor=admin).exists()
     client.force_login(operator)
     assert client.get("/routing/routes/").status_code == 403
+
+
+def test_admins_add_a_route_on_the_page(admin, operator, client):
+    client.force_login(admin)
+    bad = client.post("/routing/routes/add/", {"name": "x", "escalate": "soon:operators"})
+    assert bad.status_code == 200 and b"at least one channel or user" in bad.content
+    response = client.post("/routing/routes/add/", {
+        "name": "paraplanning", "blueprint": PARAPLANNING, "user": ["operator"],
+        "escalate": "15:operators\n", "repeat_minutes": "10", "max_repeats": "2"})
+    assert response.status_code == 302
+    [row] = json.loads(route("list", "--json"))
+    assert (row["name"], row["users"], row["repeat_minutes"]) == ("paraplanning", ["operator"], 10)
+    assert row["escalation"] == [{"after_minutes": 15, "notify": "everyone with the Operator role"}]
+    assert AuditEvent.objects.filter(action="route.create", actor=admin).exists()
