@@ -19,6 +19,7 @@ from django.utils import timezone
 import audit
 from incidents.models import Status, StatusChange
 
+from .matching import own_channels
 from .models import Escalation
 
 logger = logging.getLogger("routing")
@@ -65,7 +66,10 @@ def _targets(step):
         return list(triagers().filter(is_active=True).values_list("pk", flat=True)), []
     if step.channel_id:
         return [], [step.channel_id]
-    return ([step.user_id] if step.user_id else []), []
+    if not step.user_id:
+        return [], []
+    # A person is paged where they are: their email and their own channels (their PagerDuty).
+    return [step.user_id], own_channels([step.user_id])
 
 
 def take_due(enqueue, enqueue_channels=None, now=None, limit=500):

@@ -55,6 +55,20 @@ def route_for(incident, execution_ids):
 
 
 def targets_of(route):
-    """(user ids, channel ids) a route tells at once."""
+    """(user ids, channel ids) a route tells at once: its users reach their own chat,
+    webhook and PagerDuty channels too, as on the default route."""
     targets = list(route.targets.all())
-    return [t.user_id for t in targets if t.user_id], [t.channel_id for t in targets if t.channel_id]
+    user_ids = [t.user_id for t in targets if t.user_id]
+    return user_ids, [t.channel_id for t in targets if t.channel_id] + own_channels(user_ids)
+
+
+def own_channels(user_ids):
+    """The users' own channels other than email (their email is their alert email)."""
+    from channels.models import Channel, Kind
+
+    if not user_ids:
+        return []
+    return list(
+        Channel.objects.filter(owner_id__in=user_ids, owner__is_active=True).exclude(kind=Kind.EMAIL)
+        .values_list("pk", flat=True)
+    )

@@ -143,3 +143,18 @@ def test_an_operators_step_tells_every_operator(incident, operator, admin, owner
     # Admins hold the Operator's permissions: everyone who can triage is told; the Viewer is not.
     told = set(Delivery.objects.filter(alert__route=route).values_list("user__username", flat=True))
     assert told == {"operator", "admin"}
+
+
+def test_a_user_step_reaches_the_users_own_pagerduty(incident, operator, owner):
+    from datetime import timedelta
+
+    from alerts.models import ChannelDelivery
+    from channels.services import create_channel
+    from routing import escalation
+    from routing.routes import create
+
+    pager, _ = create_channel(operator, "pagerduty", "My pager", "P" * 32)
+    route = create(name="on call", blueprint="Onboarding", user_names=["owner"], escalate=["15:user:operator"])
+    escalation.start(incident, route, incident.opened_at)
+    assert escalation.take_due(lambda *a, **k: None, now=incident.opened_at + timedelta(minutes=15)) == 1
+    assert list(ChannelDelivery.objects.filter(alert__route=route).values_list("channel_id", flat=True)) == [pager.pk]
