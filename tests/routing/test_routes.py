@@ -193,3 +193,24 @@ def test_admins_add_a_route_on_the_page(admin, operator, client):
     assert (row["name"], row["users"], row["repeat_minutes"]) == ("paraplanning", ["operator"], 10)
     assert row["escalation"] == [{"after_minutes": 15, "notify": "everyone with the Operator role"}]
     assert AuditEvent.objects.filter(action="route.create", actor=admin).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_rates_existing_incidents_by_their_clients(settings):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    settings.SEVERITY_CLIENT_THRESHOLDS = [10, 50]
+    executor = MigrationExecutor(connection)
+    before = [("incidents", "0003_incident_family_expect")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("incidents", "Incident")
+    now = timezone.now()
+    for clients in (1, 10, 50):
+        old.objects.create(fingerprint=f"fp{clients}", family="failed", title="t", status_changed_at=now,
+                           opened_at=now, first_seen=now, last_seen=now, clients=clients)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert dict(Incident.objects.values_list("clients", "severity")) == {1: "normal", 10: "high", 50: "critical"}
