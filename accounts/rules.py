@@ -99,6 +99,8 @@ RULES = {
     "monitors:delete": Rule(MONITORS),
     # Incidents: everyone sees those of executions they may see; Operators triage them.
     "expectations:blueprint": Rule(VIEW),
+    "expectations:blueprint_by_name": Rule(VIEW),
+    "expectations:incident_blueprint": Rule(VIEW),
     "expectations:blueprint_rows": Rule(VIEW),
     "expectations:suggest": Rule(MONITORS),
     "expectations:accept": Rule(MONITORS),

@@ -45,17 +45,21 @@ def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels
     now = now or timezone.now()
     if incident.status in QUIET or incident.status == Status.RESOLVED:
         return []
-    who, routed, route = recipients.for_incident(incident, [occurrence.execution_id])
+    monitors = recipients.monitors_of(occurrence)
+    who, routed, route = recipients.for_incident(incident, [occurrence.execution_id], monitors)
     if event in (AlertKind.OPENED, AlertKind.REGRESSED):
         alert = Alert.objects.create(
             incident=incident, kind=event, fold_until=now + _window(), created_at=now, route=route
         )
-        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels, routed=routed)
+        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels,
+                        monitor_ids=monitors, routed=routed)
     episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
     told = set(Delivery.objects.filter(alert__in=episode).values_list("user_id", flat=True))
     new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
     told_channels = channel_alerts.told_in(episode)
-    new_channels = channel_alerts.candidates(who, [occurrence.execution_id], routed).exclude(pk__in=told_channels)
+    new_channels = channel_alerts.candidates(who, [occurrence.execution_id], monitors, routed).exclude(
+        pk__in=told_channels
+    )
     if not new and not new_channels.exists():
         return []
     current = episode.exclude(kind=AlertKind.REMINDER).order_by("-fold_until").first()
@@ -64,10 +68,12 @@ def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels
         current = Alert.objects.create(
             incident=incident, kind=kind, fold_until=now + _window(), created_at=now, route=route
         )
-    return _deliver(current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels, routed)
+    return _deliver(current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels,
+                    monitor_ids=monitors, routed=routed)
 
 
-def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=(), routed=None):
+def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=(), monitor_ids=(),
+             routed=None):
     """The alert's email deliveries to `who` and its channel deliveries (`routed`: a route's channels)."""
     preferences = lock_preferences(who)
     deliveries = []
@@ -90,7 +96,7 @@ def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, tol
         transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
     # A user who turned alerts off hears nothing on their channels either.
     wanting = [user_id for user_id, preference in preferences.items() if preference.enabled]
-    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels, routed)
+    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels, monitor_ids, routed)
     return deliveries
 
 
@@ -99,7 +105,7 @@ def escalation_alert(incident, route, user_ids, channel_ids, now, enqueue, enque
     to the step's users and channels only. Call inside the step's transaction."""
     executions = list(
         Occurrence.objects.filter(incident=incident, detected_at__gte=incident.opened_at)
-        .values_list("execution_id", flat=True)[:EXECUTIONS_LIMIT]
+        .exclude(execution__isnull=True).values_list("execution_id", flat=True)[:EXECUTIONS_LIMIT]
     )
     alert = Alert.objects.create(
         incident=incident, kind=AlertKind.REMINDER, since=incident.opened_at - timedelta(microseconds=1),

@@ -1,13 +1,14 @@
 """Which route an incident takes: the first, in order, whose conditions all hold.
 
-`route_for(incident, execution_ids)` answers with a constant number of queries (the
-routes with their targets, the monitors that found the executions, the blueprint uuids
-of those monitors), whatever the number of routes. None: the default route.
+`route_for(incident, execution_ids, monitor_ids)` answers with a constant number of
+queries (the routes with their targets and steps, the monitors that found the executions
+or cover the occurrence, with their blueprint uuids), whatever the number of routes.
+None: the default route.
 """
 
 import uuid
 
-from monitors.models import Finding
+from monitors.models import Finding, Monitor
 
 from .models import RANK, Route
 
@@ -36,20 +37,19 @@ def matches(route, incident, monitor_ids, blueprint_uuids):
     return True
 
 
-def route_for(incident, execution_ids):
+def route_for(incident, execution_ids, monitor_ids=()):
+    """`monitor_ids`: monitors that cover an occurrence without an execution (alerts.recipients.monitors_of)."""
     routes = list(Route.objects.prefetch_related("targets", "steps"))
     if not routes:
         return None
-    found = Finding.objects.filter(execution_id__in=list(execution_ids)).values_list(
-        "monitor_id", "monitor__blueprint_uuid"
-    )
-    monitor_ids, blueprint_uuids = set(), set()
-    for monitor_id, blueprint_uuid in found:
-        monitor_ids.add(monitor_id)
-        if blueprint_uuid:
-            blueprint_uuids.add(blueprint_uuid)
+    ids = [pk for pk in execution_ids if pk is not None]
+    pairs = list(Finding.objects.filter(execution_id__in=ids).values_list("monitor_id", "monitor__blueprint_uuid"))
+    if monitor_ids:
+        pairs += Monitor.objects.filter(pk__in=list(monitor_ids)).values_list("pk", "blueprint_uuid")
+    monitors = {monitor_id for monitor_id, _ in pairs}
+    blueprint_uuids = {blueprint_uuid for _, blueprint_uuid in pairs if blueprint_uuid}
     for route in routes:
-        if matches(route, incident, monitor_ids, blueprint_uuids):
+        if matches(route, incident, monitors, blueprint_uuids):
             return route
     return None
 
