@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from incidents.grouping import serialise
 from incidents.models import QUIET, Incident, Occurrence, Status
+from routing import escalation
+from routing.models import Escalation
 
 from . import channel_alerts, recipients, throttle
 from .models import Alert, AlertKind, Delivery, OutboxState
@@ -48,6 +50,8 @@ def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels
     monitors = recipients.monitors_of(occurrence)
     who, routed, route = recipients.for_incident(incident, [occurrence.execution_id], monitors)
     if event in (AlertKind.OPENED, AlertKind.REGRESSED):
+        if route is not None:  # a new episode: its route's escalation policy starts (again)
+            escalation.start(incident, route, now)
         alert = Alert.objects.create(
             incident=incident, kind=event, fold_until=now + _window(), created_at=now, route=route
         )
@@ -119,8 +123,6 @@ def reminders_due(now):
     """Open incidents alerted at least INCIDENT_REMINDER_MINUTES ago and seen since."""
     last = Alert.objects.filter(incident=OuterRef("pk")).order_by("-fold_until").values("fold_until")[:1]
     cutoff = now - timedelta(minutes=settings.INCIDENT_REMINDER_MINUTES)
-    from routing.models import Escalation
-
     return (
         Incident.objects.filter(status=Status.OPEN)
         .filter(Exists(Alert.objects.filter(incident=OuterRef("pk"))))

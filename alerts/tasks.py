@@ -40,6 +40,22 @@ def sweep_deliveries():
     outbox.sweep(enqueue_deliveries, enqueue_digests, send_channel_deliveries=enqueue_channel_deliveries)
 
 
+@shared_task(ignore_result=True)
+def escalate():
+    """Run by beat every ESCALATION_CHECK_SECONDS: the escalation steps that are due (routing/)."""
+    from routing import escalation
+
+    escalation.take_due(notify_step)
+
+
+def notify_step(incident, route, user_ids, channel_ids, now):
+    """What an escalation step does (routing.escalation.take_due's `notify`): an alert, queued on commit."""
+    from . import incident_alerts
+
+    incident_alerts.escalation_alert(incident, route, user_ids, channel_ids, now, enqueue_deliveries,
+                                     enqueue_channels=enqueue_channel_deliveries)
+
+
 def enqueue_deliveries(ids, countdown=None):
     from .outbox import enqueue
 

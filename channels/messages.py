@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 KINDS = (
     "incident_opened", "incident_regressed", "incident_reminder", "test",
-    # Told to PagerDuty channels when an incident is acknowledged or resolved here (routing/pagerduty.py).
+    # Told to PagerDuty channels when an incident is acknowledged or resolved here (alerts/pagerduty.py).
     "incident_acknowledged", "incident_resolved",
     # A Plannr connection's state, told to the Admins (alerts/connection_alerts.py).
     "connection_broken", "connection_reminder", "connection_restored", "connection_expiring",

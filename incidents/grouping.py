@@ -13,15 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
-from executions.failures import EXECUTION_FAILED
-from executions.models import Step
-from routing import severity
-from routing.hooks import status_changed
+from executions.models import FailureKind, Step
 
 from . import fingerprint as fp
+from . import hooks
 from .models import Incident, Occurrence, Status, StatusChange
 from .normaliser import failure_message
-from .signals import incident_activity
+from .signals import incident_activity, status_changed
 
 TITLE_LIMIT = 600
 SAMPLE_LIMIT = 20_000
@@ -44,12 +42,12 @@ def serialise():
 
 def grouped_failures(failures):
     """The failures that make occurrences: the steps', or else the execution's own."""
-    steps = [f for f in failures if f.kind != EXECUTION_FAILED]
-    return steps or [f for f in failures if f.kind == EXECUTION_FAILED]
+    steps = [f for f in failures if not f.on_execution]
+    return steps or [f for f in failures if f.on_execution]
 
 
 def make_title(step, message, family):
-    if family == "stalled":
+    if family == FailureKind.STALLED:
         return f"Stalled before {step}" if step else "Stalled"
     head = step or "Execution failed"
     return f"{head}: {message}"[:TITLE_LIMIT] if message else head[:TITLE_LIMIT]
@@ -87,7 +85,6 @@ def record(execution, failures, now=None):
                     step=step,
                     family=family,
                     message=message,
-                    kind=failure.kind,
                     step_uuid=failure.step_uuid,
                     status=failure.status,
                     messages=list(failure.messages or ()),
@@ -105,9 +102,11 @@ def _uuid(value):
         return None
 
 
-def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
+def add_occurrence(execution, key, now, *, step, family, message, step_uuid, status, messages, raw_info,
                    occurred_at, title=None, blueprint=None):
     """One occurrence of the incident `key` (created if new); sends `incident_activity`.
+
+    `family` is the incident's FailureKind, and the occurrence's kind.
 
     Call inside a transaction (the lock below lasts until it ends). `title`: a new incident's
     own title (an expectation's breach), instead of one made from the step and message.
@@ -142,7 +141,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     occurrence = Occurrence.objects.create(
         incident=incident,
         execution=execution,
-        kind=kind,
+        kind=family,
         step_uuid=step_uuid or "",
         status=(status or "")[:100],
         client_name=((execution.account_name if execution else "") or "")[:500],
@@ -156,7 +155,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     incident.occurrences += 1
     incident.clients += 1 if new_client else 0
     incident.last_seen = max(incident.last_seen, now)
-    incident.severity = severity.of_incident(incident)
+    incident.severity = hooks.severity_of(incident)
     if incident.status == Status.RESOLVED:
         event = "regressed"
         set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.", automatic=True)
@@ -190,7 +189,7 @@ def set_status(incident, status, by, now, note="", *, automatic=False):
         target=f"incident:{incident.pk}", before={"status": incident.status}, after=after,
     )
     # Acknowledging, resolving, snoozing or ignoring stops the escalation and tells PagerDuty.
-    status_changed(incident, status, now)
+    status_changed.send(sender=Incident, incident=incident, status=status, now=now)
     incident.status = status
     incident.status_changed_at = now
     incident.status_changed_by = by

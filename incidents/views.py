@@ -27,11 +27,10 @@ from dashboard.htmx import is_partial, login_required, push_url, refresh_context
 from executions.rows import rendered_rows
 from executions.watchlist import Params
 from monitors.models import Monitor
-from routing.models import Severity
 
 from . import charts, services
 from .listing import affected, connections_context, executions_page
-from .models import Incident, Occurrence, Status
+from .models import Incident, Occurrence, Severity, Status
 
 PAGE_SIZE = 50
 CLIENTS_SHOWN = 20

@@ -6,8 +6,10 @@ class RoutingConfig(AppConfig):
     verbose_name = "Routing and escalation"
 
     def ready(self):
-        from incidents.signals import incident_activity
+        from incidents import hooks
+        from incidents.signals import status_changed
 
-        from . import receivers
+        from . import escalation, severity
 
-        incident_activity.connect(receivers.start_escalation, dispatch_uid="routing.start_escalation")
+        hooks.register_severity_rule(severity.of_incident)
+        status_changed.connect(escalation.stop, dispatch_uid="routing.stop_escalation")

@@ -1,12 +1,13 @@
 """Escalation policies: "after M minutes unacknowledged, notify X", then repeat the last step.
 
-- `start` (on open and regression, in the transaction that recorded it) writes the
+- `start` (alerts.incident_alerts, on open and regression, when the incident's route has
+  steps; in the transaction that recorded it) writes the
   incident's `Escalation` row, due at the first step; a regression starts it again.
-- `stop` (on acknowledge, resolve, snooze and ignore: incidents.grouping.set_status)
+- `stop` (incidents' `status_changed` signal: acknowledge, resolve, snooze and ignore)
   clears `next_at`, so nothing more is due.
 - `take_due` (beat, every ESCALATION_CHECK_SECONDS) reads every due row, its incident,
   route and steps in three queries however many there are, then takes each step in its
-  own transaction: the step's alert (alerts.incident_alerts.escalation_alert), a line in
+  own transaction: the step's alert (`notify`), a line in
   the incident's history and an `incident.escalate` audit row, and the next due time.
 """
 
@@ -39,10 +40,10 @@ def start(incident, route, now):
     return escalation
 
 
-def stop(incident_id, status):
-    """The incident was acknowledged, resolved, snoozed or ignored: no more steps."""
-    if status in STOPPING:
-        Escalation.objects.filter(incident_id=incident_id, next_at__isnull=False).update(
+def stop(sender, incident, status, **kwargs):
+    """incidents' `status_changed`: acknowledged, resolved, snoozed or ignored, so no more steps."""
+    if status in STOPPING and incident.pk:
+        Escalation.objects.filter(incident_id=incident.pk, next_at__isnull=False).update(
             next_at=None, stopped_reason=status
         )
 
@@ -72,10 +73,10 @@ def _targets(step):
     return [step.user_id], own_channels([step.user_id])
 
 
-def take_due(enqueue, enqueue_channels=None, now=None, limit=500):
-    """Take every due step. Returns how many were taken."""
-    from alerts.incident_alerts import escalation_alert
-
+def take_due(notify, now=None, limit=500):
+    """Take every due step; `notify(incident, route, user_ids, channel_ids, now)` writes the
+    step's alert (alerts.incident_alerts.escalation_alert: alerts sit above routing). Returns
+    how many steps were taken."""
     now = now or timezone.now()
     due = list(
         Escalation.objects.filter(next_at__lte=now)
@@ -100,7 +101,7 @@ def take_due(enqueue, enqueue_channels=None, now=None, limit=500):
             if not mine.update(taken=number, next_at=following):
                 continue
             user_ids, channel_ids = _targets(step)
-            escalation_alert(incident, escalation.route, user_ids, channel_ids, now, enqueue, enqueue_channels)
+            notify(incident, escalation.route, user_ids, channel_ids, now)
             repeat = number > len(steps)
             note = (f"Escalation ({escalation.route.name}): {'repeat of ' if repeat else ''}step "
                     f"{min(number, len(steps))}, {step.after_minutes} min unacknowledged: notified {step.describe()}.")

@@ -10,7 +10,9 @@ import uuid
 
 from monitors.models import Finding, Monitor
 
-from .models import RANK, Route
+from incidents.models import SEVERITY_RANK as RANK
+
+from .models import Route
 
 
 def _uuid(text):

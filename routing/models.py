@@ -15,17 +15,7 @@
 from django.conf import settings
 from django.db import models
 
-
-class Severity(models.TextChoices):
-    CRITICAL = "critical", "Critical"
-    HIGH = "high", "High"
-    NORMAL = "normal", "Normal"
-    LOW = "low", "Low"
-
-
-# Higher is more severe; the order severity rises in.
-RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
-BY_RANK = {rank: severity for severity, rank in RANK.items()}
+from incidents.models import Severity
 
 
 class BlueprintSeverity(models.Model):
@@ -43,7 +33,7 @@ class Route(models.Model):
                                 related_name="routes")
     # A blueprint's name, or its uuid (matched through the monitors made for it).
     blueprint = models.CharField(max_length=500, blank=True)
-    family = models.CharField(max_length=10, blank=True)  # incidents.models.Family
+    family = models.CharField(max_length=10, blank=True)  # executions.models.FailureKind
     min_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     # The last escalation step repeats every repeat_minutes, at most max_repeats times.
     repeat_minutes = models.PositiveIntegerField(null=True, blank=True)

@@ -12,11 +12,12 @@ from django.db.models import Max
 
 import audit
 from channels.models import Channel
-from incidents.models import Family
+from executions.models import FailureKind
+from incidents.models import Severity
 from monitors.models import Monitor
 
 from . import severity as severities
-from .models import EscalationStep, Route, RouteTarget, Severity
+from .models import EscalationStep, Route, RouteTarget
 
 OPERATORS = "operators"
 
@@ -54,8 +55,8 @@ def create(*, name, monitor_id=None, blueprint="", family="", min_severity="", c
     """A new route, last in order. Raises ValidationError with what is wrong."""
     if not name.strip():
         raise ValidationError("A route needs a name.")
-    if family and family not in Family.values:
-        raise ValidationError(f"Unknown family {family!r}: one of {', '.join(Family.values)}.")
+    if family and family not in FailureKind.values:
+        raise ValidationError(f"Unknown family {family!r}: one of {', '.join(FailureKind.values)}.")
     if min_severity and min_severity not in Severity.values:
         raise ValidationError(f"Unknown severity {min_severity!r}: one of {', '.join(Severity.values)}.")
     monitor = None

@@ -8,7 +8,12 @@ only accumulate, and a mark lowered later does not quieten an incident already r
 
 from django.conf import settings
 
-from .models import BY_RANK, RANK, BlueprintSeverity, Severity
+from incidents.models import SEVERITY_RANK as RANK
+from incidents.models import Severity
+
+from .models import BlueprintSeverity
+
+BY_RANK = {rank: severity for severity, rank in RANK.items()}
 
 
 def base_for(blueprint_name):
@@ -26,11 +31,6 @@ def of_incident(incident):
     now = compute(base_for(incident.blueprint_name), incident.clients)
     current = incident.severity or Severity.NORMAL
     return now if RANK[now] > RANK[current] else current
-
-
-def at_least(severity):
-    """The severities at or above `severity`: a filter's values."""
-    return [s for s, rank in RANK.items() if rank >= RANK[severity]]
 
 
 def mark_blueprint(blueprint_name, severity):

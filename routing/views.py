@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 import audit
 from accounts.rules import TRIAGE
 from incidents import services
-from incidents.models import Incident
+from incidents.models import Incident, Severity
 
 from . import actions, routes as route_services
-from .models import BlueprintSeverity, Route, Severity, UsedActionLink
+from .models import BlueprintSeverity, Route, UsedActionLink
 
 VERBS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 
@@ -58,14 +58,14 @@ def _page_context():
     from django.contrib.auth import get_user_model
 
     from channels.models import Channel
-    from incidents.models import Family
+    from executions.models import FailureKind
     from monitors.models import Monitor
 
     return {
         "routes": route_services.listing(),
         "marks": BlueprintSeverity.objects.order_by("blueprint_name"),
         "severities": Severity.choices,
-        "families": Family.choices,
+        "families": FailureKind.choices,
         "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
         "channels": Channel.objects.filter(owner__isnull=True).values_list("pk", "name", "kind"),
         "users": get_user_model().objects.filter(is_active=True).order_by("username").values_list("username",

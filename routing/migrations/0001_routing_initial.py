@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0004_routing_pagerduty'),
-        ('incidents', '0005_routing_severity'),
+        ('incidents', '0006_routing_severity'),
         ('monitors', '0002_monitor_connection_conn'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -133,12 +133,13 @@ def test_an_operators_step_tells_every_operator(incident, operator, admin, owner
     from datetime import timedelta
 
     from alerts.models import Delivery
+    from alerts.tasks import notify_step
     from routing import escalation
     from routing.routes import create
 
     route = create(name="all hands", blueprint="Onboarding", user_names=["owner"], escalate=["5:operators"])
     escalation.start(incident, route, incident.opened_at)
-    taken = escalation.take_due(lambda *a, **k: None, now=incident.opened_at + timedelta(minutes=5))
+    taken = escalation.take_due(notify_step, now=incident.opened_at + timedelta(minutes=5))
     assert taken == 1
     # Admins hold the Operator's permissions: everyone who can triage is told; the Viewer is not.
     told = set(Delivery.objects.filter(alert__route=route).values_list("user__username", flat=True))
@@ -149,6 +150,7 @@ def test_a_user_step_reaches_the_users_own_pagerduty(incident, operator, owner):
     from datetime import timedelta
 
     from alerts.models import ChannelDelivery
+    from alerts.tasks import notify_step
     from channels.services import create_channel
     from routing import escalation
     from routing.routes import create
@@ -156,5 +158,5 @@ def test_a_user_step_reaches_the_users_own_pagerduty(incident, operator, owner):
     pager, _ = create_channel(operator, "pagerduty", "My pager", "P" * 32)
     route = create(name="on call", blueprint="Onboarding", user_names=["owner"], escalate=["15:user:operator"])
     escalation.start(incident, route, incident.opened_at)
-    assert escalation.take_due(lambda *a, **k: None, now=incident.opened_at + timedelta(minutes=15)) == 1
+    assert escalation.take_due(notify_step, now=incident.opened_at + timedelta(minutes=15)) == 1
     assert list(ChannelDelivery.objects.filter(alert__route=route).values_list("channel_id", flat=True)) == [pager.pk]

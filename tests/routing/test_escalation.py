@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from alerts.models import ChannelDelivery, Delivery
-from alerts.tasks import enqueue_channel_deliveries, enqueue_deliveries
+from alerts.tasks import notify_step
 from audit.models import AuditEvent
 from channels.services import create_channel
 from incidents import services
@@ -48,7 +48,7 @@ def fail(name, watcher=None):
 
 def take(at):
     with time_machine.travel(at, tick=False):
-        return escalation.take_due(enqueue_deliveries, enqueue_channels=enqueue_channel_deliveries)
+        return escalation.take_due(notify_step)
 
 
 def emails_to(smtp_server, address):

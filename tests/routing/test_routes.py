@@ -203,7 +203,7 @@ def test_the_migration_rates_existing_incidents_by_their_clients(settings):
 
     settings.SEVERITY_CLIENT_THRESHOLDS = [10, 50]
     executor = MigrationExecutor(connection)
-    before = [("incidents", "0004_expect3_occurrence_without_execution")]
+    before = [("incidents", "0005_structure_failure_kinds")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps.get_model("incidents", "Incident")
     now = timezone.now()

@@ -12,9 +12,9 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.models import Family
+from executions.models import FailureKind
+from incidents.models import Severity
 from routing import routes
-from routing.models import Severity
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--monitor", type=int)
         add.add_argument("--blueprint", default="", help="a blueprint's name or uuid")
-        add.add_argument("--family", default="", choices=[""] + list(Family.values))
+        add.add_argument("--family", default="", choices=[""] + list(FailureKind.values))
         add.add_argument("--min-severity", default="", choices=[""] + list(Severity.values))
         add.add_argument("--channel", action="append", default=[], type=int)
         add.add_argument("--user", action="append", default=[])

@@ -15,7 +15,7 @@ def rate_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_expect3_occurrence_without_execution'),
+        ('incidents', '0005_structure_failure_kinds'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ every PagerDuty channel that was sent (or is due to be sent) an alert about the
 incident, as rendered notices in the channels' outbox (`channels.TestMessage`), so
 they have the same claim, retries, sweep and delivery log. Whoever acted (a page,
 an action link, `manage.py incidents ack|resolve`), the change passes through
-incidents.grouping.set_status, which calls `sync`.
+incidents.grouping.set_status, whose `status_changed` signal calls `sync`.
 """
 
 from django.db import transaction
@@ -17,15 +17,16 @@ EVENTS = {Status.ACKNOWLEDGED: "incident_acknowledged", Status.RESOLVED: "incide
 
 
 def channels_told(incident):
-    from alerts.models import ChannelDelivery
     from channels.models import Channel, Kind
+
+    from .models import ChannelDelivery
 
     told = ChannelDelivery.objects.filter(alert__incident_id=incident.pk).values("channel_id")
     return Channel.objects.filter(kind=Kind.PAGERDUTY, pk__in=told)
 
 
 def notice(incident, status):
-    from alerts.emails import incident_url
+    from .emails import incident_url
 
     verb = "acknowledged" if status == Status.ACKNOWLEDGED else "resolved"
     url = incident_url(incident)
@@ -40,7 +41,8 @@ def notice(incident, status):
     }
 
 
-def sync(incident, status, now):
+def sync(sender, incident, status, now, **kwargs):
+    """incidents' `status_changed`: an acknowledgement or resolution goes to PagerDuty."""
     if status not in EVENTS or not incident.pk:
         return []
     from channels.models import TestMessage
