@@ -79,7 +79,7 @@ def _incidents(queryset, user):
         return queryset
     occurrences = _occurrences(_model("incidents.Occurrence").objects.all(), user)
     # Routed alerts (routing/): the on-call adviser a route or its escalation told watches nothing.
-    told = _model("alerts.Delivery").objects.filter(user=user, alert__route__isnull=False)
+    told = _model("channels.Delivery").objects.filter(user=user, alert__route__isnull=False)
     return queryset.filter(Q(pk__in=occurrences.values("incident_id")) | Q(pk__in=told.values("alert__incident_id")))
 
 

@@ -21,18 +21,6 @@ TEXT_LIMIT = 2000
 SLACK_HEADER_LIMIT = 150
 CHAT_EXECUTIONS = 5
 
-EVENT_TYPES = {
-    "incident_opened": "incident.opened",
-    "incident_regressed": "incident.regressed",
-    "incident_reminder": "incident.reminder",
-    "incident_acknowledged": "incident.acknowledged",
-    "incident_resolved": "incident.resolved",
-    "test": "test",
-    "connection_broken": "connection.broken",
-    "connection_reminder": "connection.reminder",
-    "connection_restored": "connection.restored",
-    "connection_expiring": "connection.expiring",
-}
 
 
 def _cut(text, limit):
@@ -138,9 +126,10 @@ def slack(notification):
 
 # PagerDuty Events API v2: our severities in its four, and our notification kinds in its actions.
 PAGERDUTY_SEVERITIES = {"critical": "critical", "high": "error", "normal": "warning", "low": "info"}
+# By the incident's event (alerts.models.AlertEvent, and "acknowledged" from alerts/pagerduty.py).
 PAGERDUTY_ACTIONS = {
-    "incident_opened": "trigger", "incident_regressed": "trigger", "incident_reminder": "trigger",
-    "incident_acknowledged": "acknowledge", "incident_resolved": "resolve",
+    "opened": "trigger", "regressed": "trigger", "reminder": "trigger",
+    "acknowledged": "acknowledge", "resolved": "resolve",
 }
 
 
@@ -148,7 +137,7 @@ def pagerduty(notification, routing_key):
     """One Events API v2 event; the incident's fingerprint is its dedup_key, so every event
     about one incident lands on one PagerDuty incident."""
     incident = notification.incident or {}
-    action = PAGERDUTY_ACTIONS.get(notification.kind, "trigger")
+    action = PAGERDUTY_ACTIONS.get(notification.event, "trigger")
     event = {"routing_key": routing_key, "event_action": action,
              "dedup_key": incident.get("fingerprint") or f"test-{incident.get('id', 'message')}"}
     if action != "trigger":
@@ -176,7 +165,7 @@ def webhook(notification, message_id, timestamp):
     incident = dict(notification.incident) if notification.incident else None
     body = {
         "schema_version": WEBHOOK_SCHEMA_VERSION,
-        "type": EVENT_TYPES[notification.kind],
+        "type": notification.type,
         "id": message_id,
         "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
         "subject": notification.subject,
@@ -188,7 +177,10 @@ def webhook(notification, message_id, timestamp):
         executions = _executions(incident)
         cap = settings.CHANNEL_WEBHOOK_MAX_EXECUTIONS
         incident["executions"] = executions[:cap]
-        incident["executions_truncated"] = bool(incident.get("executions_truncated")) or len(executions) > cap
+        # Truthful: fewer listed than the incident's affected executions (the alert composed at
+        # most this kind's cap, channels.senders.executions_cap), or cut here.
+        total = incident.get("executions_total", len(executions))
+        incident["executions_truncated"] = len(incident["executions"]) < max(total, len(executions))
         # Over the size cap, drop executions until it fits (the counts stay exact).
         while len(encode(body)) > settings.CHANNEL_MAX_PAYLOAD_BYTES and incident["executions"]:
             incident["executions"] = incident["executions"][: len(incident["executions"]) // 2]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('channels', '0004_routing_pagerduty'),
+        ('channels', '0006_routing_pagerduty'),
         ('incidents', '0006_routing_severity'),
         ('monitors', '0002_monitor_connection_conn'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

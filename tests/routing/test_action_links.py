@@ -118,7 +118,7 @@ def test_teams_slack_and_webhook_payloads_carry_both_links(incident):
     from channels.messages import Notification
 
     body = incident_body(incident, [], 0, "http://testserver/incidents/1/", "http://testserver")
-    notification = Notification("incident_opened", "subject", "text", "", "http://testserver/incidents/1/", body)
+    notification = Notification("incident", "subject", "text", "", "http://testserver/incidents/1/", body, event="opened")
     card = payloads.teams(notification)["attachments"][0]["content"]
     assert [(a["title"], a["url"]) for a in card["actions"][1:]] == [
         ("Acknowledge", body["links"]["acknowledge"]), ("Resolve", body["links"]["resolve"])]
@@ -132,7 +132,7 @@ def test_teams_slack_and_webhook_payloads_carry_both_links(incident):
 def test_an_operators_step_tells_every_operator(incident, operator, admin, owner):
     from datetime import timedelta
 
-    from alerts.models import Delivery
+    from channels.models import Delivery
     from alerts.tasks import notify_step
     from routing import escalation
     from routing.routes import create
@@ -142,14 +142,14 @@ def test_an_operators_step_tells_every_operator(incident, operator, admin, owner
     taken = escalation.take_due(notify_step, now=incident.opened_at + timedelta(minutes=5))
     assert taken == 1
     # Admins hold the Operator's permissions: everyone who can triage is told; the Viewer is not.
-    told = set(Delivery.objects.filter(alert__route=route).values_list("user__username", flat=True))
+    told = set(Delivery.objects.alert_emails().filter(alert__route=route).values_list("user__username", flat=True))
     assert told == {"operator", "admin"}
 
 
 def test_a_user_step_reaches_the_users_own_pagerduty(incident, operator, owner):
     from datetime import timedelta
 
-    from alerts.models import ChannelDelivery
+    from channels.models import Delivery
     from alerts.tasks import notify_step
     from channels.services import create_channel
     from routing import escalation
@@ -159,4 +159,4 @@ def test_a_user_step_reaches_the_users_own_pagerduty(incident, operator, owner):
     route = create(name="on call", blueprint="Onboarding", user_names=["owner"], escalate=["15:user:operator"])
     escalation.start(incident, route, incident.opened_at)
     assert escalation.take_due(notify_step, now=incident.opened_at + timedelta(minutes=15)) == 1
-    assert list(ChannelDelivery.objects.filter(alert__route=route).values_list("channel_id", flat=True)) == [pager.pk]
+    assert list(Delivery.objects.to_channels().filter(alert__route=route).values_list("channel_id", flat=True)) == [pager.pk]

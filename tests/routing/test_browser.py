@@ -5,8 +5,8 @@ import re
 import pytest
 from django.core import mail
 
-from alerts import sending
-from alerts.models import Delivery
+from channels import outbox
+from channels.models import Delivery
 from audit.models import AuditEvent
 from incidents.models import Incident, Status
 from tests.builders import failed_step, ingest_signal, make_execution, watch
@@ -24,7 +24,7 @@ def test_an_emails_acknowledge_link_signs_in_then_confirms(transactional_db, bro
     failed_step(execution)
     watch(operator, execution)
     ingest_signal(execution)
-    sending.send_delivery(Delivery.objects.get().pk)
+    outbox.send(Delivery.objects.alert_emails().get().pk)
     [email] = mail.outbox
     link = re.search(r"Acknowledge: (\S+)", email.body).group(1)
     incident = Incident.objects.get()

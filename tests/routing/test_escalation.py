@@ -14,7 +14,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from alerts.models import ChannelDelivery, Delivery
+from channels.models import Delivery
 from alerts.tasks import notify_step
 from audit.models import AuditEvent
 from channels.services import create_channel
@@ -80,7 +80,7 @@ def test_first_match_goes_to_the_teams_channel_and_the_rest_to_the_watchers(
     assert "Onboarding" in body(message, "plain") and "owner@example.com" in str(message["To"])
     assert len(webhook_receiver.requests(path="/teams")) == 1
     # The routed incident's watcher was not emailed.
-    assert not Delivery.objects.filter(alert__incident__blueprint_name="Paraplanning").exists()
+    assert not Delivery.objects.alert_emails().filter(alert__incident__blueprint_name="Paraplanning").exists()
 
 
 def test_step_one_step_two_and_repeats(celery_processes, smtp_server, webhook_receiver, teams, owner, operator):
@@ -143,7 +143,7 @@ def test_an_acknowledgement_through_the_email_link_stops_it_and_a_regression_res
     assert Escalation.objects.get().stopped_reason == Status.ACKNOWLEDGED
 
     assert take(opened + timedelta(minutes=30)) == 0
-    assert not ChannelDelivery.objects.exists() and webhook_receiver.requests(path="/teams") == []
+    assert not Delivery.objects.to_channels().exists() and webhook_receiver.requests(path="/teams") == []
 
     # Resolved, then it fails again: the policy starts over.
     services.resolve(incident, operator)

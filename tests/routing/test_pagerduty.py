@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from alerts.models import ChannelDelivery, OutboxState
+from channels.models import Delivery, DeliveryState
 from channels.models import Channel, Kind
 from channels.payloads import pagerduty as pagerduty_event
 from incidents.models import Incident
@@ -49,7 +49,7 @@ def test_trigger_acknowledge_resolve_share_one_dedup_key(celery_processes, pager
     assert trigger["dedup_key"] == incident.fingerprint
     assert trigger["payload"]["severity"] == "critical"
     assert trigger["payload"]["summary"].startswith(f"[Plannr] New incident #{incident.pk}")
-    wait_for(lambda: ChannelDelivery.objects.get().state == OutboxState.SENT, timeout=30, message="sent")
+    wait_for(lambda: Delivery.objects.to_channels().get().state == DeliveryState.SENT, timeout=30, message="sent")
 
     command("incidents", "ack", str(incident.pk))
     pagerduty.wait_for_actions(["trigger", "acknowledge"])
@@ -59,7 +59,7 @@ def test_trigger_acknowledge_resolve_share_one_dedup_key(celery_processes, pager
     assert pagerduty.invalid() == []
     # Each is in the channel's delivery log (written once the answer is read).
     wait_for(lambda: sorted(channel.attempts.values_list("notification_kind", flat=True)) == [
-        "incident_acknowledged", "incident_opened", "incident_resolved"], timeout=30, message="three logged attempts")
+        "incident.acknowledged", "incident.opened", "incident.resolved"], timeout=30, message="three logged attempts")
 
 
 @pytest.mark.parametrize("ours, theirs", [("critical", "critical"), ("high", "error"), ("normal", "warning"),
@@ -67,8 +67,8 @@ def test_trigger_acknowledge_resolve_share_one_dedup_key(celery_processes, pager
 def test_severity_maps_to_pagerdutys_four(ours, theirs):
     from channels.messages import Notification
 
-    event = pagerduty_event(Notification("incident_opened", "s", "t", "", "http://x/incidents/1/",
-                                         {"fingerprint": "f" * 64, "severity": ours}), ROUTING_KEY)
+    event = pagerduty_event(Notification("incident", "s", "t", "", "http://x/incidents/1/",
+                                         {"fingerprint": "f" * 64, "severity": ours}, event="opened"), ROUTING_KEY)
     assert event["payload"]["severity"] == theirs and event["event_action"] == "trigger"
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from alerts.models import ChannelDelivery, Delivery
+from channels.models import Delivery
 from audit.models import AuditEvent
 from channels.services import create_channel
 from incidents.models import Incident
@@ -36,7 +36,7 @@ def failing(name, watcher=None, client="Ada"):
 
 def test_with_no_route_the_watchers_hear_as_before(owner, other_user):
     incident = failing("Onboarding", watcher=owner)
-    assert list(Delivery.objects.values_list("user__username", flat=True)) == ["owner"]
+    assert list(Delivery.objects.alert_emails().values_list("user__username", flat=True)) == ["owner"]
     assert route_for(incident, []) is None
 
 
@@ -51,17 +51,17 @@ def test_the_first_matching_route_wins_and_the_rest_take_the_default(owner, othe
 
     paraplanning = failing(PARAPLANNING, watcher=owner)
     # The first route matched: its Teams channel, not the watcher, nor the second route's user.
-    assert list(ChannelDelivery.objects.filter(alert__incident=paraplanning).values_list("channel_id", flat=True)) \
+    assert list(Delivery.objects.to_channels().filter(alert__incident=paraplanning).values_list("channel_id", flat=True)) \
         == [teams.pk]
-    assert not Delivery.objects.filter(alert__incident=paraplanning).exists()
+    assert not Delivery.objects.alert_emails().filter(alert__incident=paraplanning).exists()
 
     other = failing("Onboarding", watcher=owner)
-    assert list(Delivery.objects.filter(alert__incident=other).values_list("user__username", flat=True)) == ["other"]
+    assert list(Delivery.objects.alert_emails().filter(alert__incident=other).values_list("user__username", flat=True)) == ["other"]
 
     # A stall matches neither: the default route (its watcher).
     Route.objects.filter(name="all failures").update(family="stalled")
     third = failing("Fact find", watcher=owner)
-    assert list(Delivery.objects.filter(alert__incident=third).values_list("user__username", flat=True)) == ["owner"]
+    assert list(Delivery.objects.alert_emails().filter(alert__incident=third).values_list("user__username", flat=True)) == ["owner"]
 
 
 def test_min_severity_and_blueprint_marks(owner, other_user, settings):
@@ -71,7 +71,7 @@ def test_min_severity_and_blueprint_marks(owner, other_user, settings):
     incident = failing(PARAPLANNING, watcher=owner)
     assert incident.severity == "high"
     # High is not critical: the default route.
-    assert list(Delivery.objects.values_list("user__username", flat=True)) == ["owner"]
+    assert list(Delivery.objects.alert_emails().values_list("user__username", flat=True)) == ["owner"]
     # A second client raises it to critical (threshold 2).
     execution = make_execution(name=PARAPLANNING, client="Grace")
     failed_step(execution)
