@@ -7,8 +7,6 @@ through the one outbox (channels/outbox.py).
 from django.db import transaction
 from django.utils import timezone
 
-from executions.failures import EXECUTION_FAILED
-
 from .models import FailureEvent
 
 COVERED_BY_STEP = "Reported by the alert about the failed step."
@@ -52,10 +50,10 @@ def record_failures(execution, failures, now=None):
 def _mark_covered(execution, new_events):
     """An execution that failed because one of its steps failed is the same failure:
     it belongs to the step's incident, and the alerts page lists it once."""
-    if not any(e.kind == EXECUTION_FAILED for e in new_events):
+    if not any(e.on_execution for e in new_events):
         return
-    if FailureEvent.objects.filter(execution=execution).exclude(kind=EXECUTION_FAILED).exists():
+    if FailureEvent.objects.filter(execution=execution).exclude(step_uuid="").exists():
         for event in new_events:
-            if event.kind == EXECUTION_FAILED:
+            if event.on_execution:
                 event.suppressed_reason = COVERED_BY_STEP
                 event.save(update_fields=["suppressed_reason"])

@@ -15,8 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents.models import Incident
 
 
@@ -80,12 +79,6 @@ class AlertPreference(models.Model):
         return self.email or self.user.email
 
 
-class EventKind(models.TextChoices):
-    STEP_FAILED = STEP_FAILED, "Step failed"
-    HIDDEN_FAILURE = HIDDEN_FAILURE, "Hidden failure"
-    EXECUTION_FAILED = EXECUTION_FAILED, "Execution failed"
-
-
 class FailureEvent(models.Model):
     """One failure, recorded once, in the transaction that ingested it.
 
@@ -95,7 +88,8 @@ class FailureEvent(models.Model):
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="failure_events")
     step_uuid = models.CharField(max_length=36, blank=True)  # "" for the execution itself
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    # FailureKind.FAILED or HIDDEN; a blank step_uuid means the execution's own status failed.
+    kind = models.CharField(max_length=20, choices=FailureKind.choices)
     step_name = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=100, blank=True)
     messages = models.JSONField(default=list, blank=True)
@@ -115,7 +109,17 @@ class FailureEvent(models.Model):
         indexes = [models.Index(fields=["-detected_at"], name="failure_event_recent_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.blueprint_name} / {self.step_name or '-'}"
+        return f"{self.label}: {self.blueprint_name} / {self.step_name or '-'}"
+
+    @property
+    def on_execution(self):
+        return not self.step_uuid
+
+    @property
+    def label(self):
+        if self.on_execution:
+            return "Execution failed"
+        return "Step failed" if self.kind == FailureKind.FAILED else FailureKind(self.kind).label
 
 
 class ThrottleWindow(models.Model):

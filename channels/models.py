@@ -2,7 +2,7 @@
 
 `Channel` holds its target (an email address, or a webhook URL that is its own
 credential) and, for generic webhooks, a signing secret, both encrypted at rest
-(channels/crypto.py) and never part of a repr, a form's initial data or a page.
+(dashboard/crypto.py) and never part of a repr, a form's initial data or a page.
 `DeliveryAttempt` is the per-channel attempt log. `Delivery` is the one outbox:
 every alert, digest, notice and test message to one destination.
 """
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts import visibility
 
-from . import crypto
+from dashboard import crypto
 from .masking import mask_target
 
 

@@ -20,7 +20,9 @@ from monitors.models import Monitor
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 
-from . import crypto, outbox, services
+from dashboard import crypto
+
+from . import outbox, services
 from .forms import HELP, PERMISSION, ChannelForm, kinds_for
 from .models import Channel, Delivery, Kind, Topic
 from .tasks import enqueue_deliveries

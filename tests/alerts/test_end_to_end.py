@@ -13,7 +13,7 @@ from django.utils import timezone
 from alerts.models import FailureEvent
 from channels.models import Delivery, DeliveryState
 from dashboard.celery import app as celery_app
-from executions.failures import HIDDEN_FAILURE
+from executions.models import FailureKind
 from executions.models import Execution, Watch
 from incidents.models import Incident
 from executions.watching import watch_executions
@@ -102,7 +102,7 @@ def test_a_completed_step_with_an_error_in_its_info_gives_one_hidden_failure_ema
     poll()
     wait_for(sent_count(1), timeout=30, message="the hidden failure email")
     [message] = smtp_server.wait_for_count(1)
-    assert FailureEvent.objects.get().kind == HIDDEN_FAILURE
+    assert FailureEvent.objects.get().kind == FailureKind.HIDDEN
     incident = Incident.objects.get()
     assert incident.family == "hidden"
     assert subject(message).startswith(f"[Plannr] New incident #{incident.pk}: Send SMS — ")

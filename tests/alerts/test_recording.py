@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from alerts.models import AlertPreference, FailureEvent
 from channels.models import Delivery, DeliveryState
 from alerts.history import COVERED_BY_STEP
-from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
+from executions.models import FailureKind
 
 from tests.builders import failed_step, ingest_signal, make_execution, watch
 
@@ -35,7 +35,7 @@ def test_a_failed_step_gives_one_event_and_one_delivery_per_watcher_who_wants_al
     ingest_signal(execution)
 
     event = FailureEvent.objects.get()
-    assert (event.kind, event.step_name, event.status) == (STEP_FAILED, "Send SMS", "FAILED")
+    assert (event.kind, event.step_name, event.status) == (FailureKind.FAILED, "Send SMS", "FAILED")
     assert event.messages == ["the account_uuid field is required"]
     assert event.blueprint_name == execution.name and event.client_name == "Gareth Thompson"
     deliveries = Delivery.objects.alert_emails().filter(alert__incident__step_name="Send SMS", alert__kind="opened")
@@ -72,7 +72,7 @@ def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
-    assert event.kind == HIDDEN_FAILURE
+    assert event.kind == FailureKind.HIDDEN
     assert event.raw_info == '"[{errors : "the account_uuid field is required" }]"'
     assert Delivery.objects.alert_emails().get().alert.incident.family == "hidden"
 
@@ -83,7 +83,7 @@ def test_an_execution_failing_on_its_own_is_alerted(owner):
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
-    assert event.kind == EXECUTION_FAILED and event.step_uuid == ""
+    assert event.kind == FailureKind.FAILED and event.step_uuid == "" and event.label == "Execution failed"
     assert Delivery.objects.alert_emails().get().alert.incident.is_execution_level
 
 
@@ -92,8 +92,8 @@ def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emaile
     failed_step(execution, status="failed")
     watch(owner, execution)
     ingest_signal(execution)
-    step_event = FailureEvent.objects.get(kind=STEP_FAILED)
-    execution_event = FailureEvent.objects.get(kind=EXECUTION_FAILED)
+    step_event = FailureEvent.objects.exclude(step_uuid="").get(kind=FailureKind.FAILED)
+    execution_event = FailureEvent.objects.get(kind=FailureKind.FAILED, step_uuid="")
     assert execution_event.suppressed_reason == COVERED_BY_STEP
     assert step_event.step_name == "Send SMS"
     assert [d.alert.incident.step_name for d in Delivery.objects.alert_emails().all()] == ["Send SMS"]
@@ -102,9 +102,9 @@ def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emaile
 def test_the_database_refuses_a_second_event_for_the_same_execution_step_and_kind():
     execution = make_execution()
     step = failed_step(execution)
-    FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
+    FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=FailureKind.FAILED)
     with pytest.raises(IntegrityError), transaction.atomic():
-        FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
+        FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=FailureKind.FAILED)
 
 
 def test_nothing_is_recorded_when_the_ingest_transaction_rolls_back(owner):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0006_outbox_moved'),
+        ('alerts', '0007_failure_kinds'),
         ('routing', '0001_routing_initial'),
     ]
 
