@@ -32,6 +32,7 @@ LAYERS = [
     ["monitors"],
     ["expectations"],
     ["channels"],
+    ["routing"],
     ["alerts"],
     ["api", "metrics"],
     ["ops"],
