@@ -71,7 +71,8 @@ def test_three_hundred_failures_with_three_causes_are_three_incidents_and_three_
 
     assert sorted(Incident.objects.values_list("occurrences", flat=True)) == [100, 100, 100]
     assert sorted(Incident.objects.values_list("clients", flat=True)) == [100, 100, 100]
-    wait_for(sent_count(3), timeout=60, message="three incident emails")
+    # The bound covers a worker process starting on a loaded machine, not a speed claim.
+    wait_for(sent_count(3), timeout=120, message="three incident emails")
     received = smtp_server.wait_for_count(3)
     assert sorted(subject(m).split(": ", 1)[1].split(" — ")[0] for m in received) == ["Create task", "Send SMS", "Send email"]
     assert all(subject(m).endswith("(100 executions)") for m in received), [subject(m) for m in received]
