@@ -7,7 +7,7 @@ from pathlib import Path
 from simulator.stories import DOCS_INFO_ERROR
 from tests.simulator.helpers import EXECUTIONS, api_get
 
-SEED_001 = Path(__file__).resolve().parents[1] / "executions" / "plannr_seeds" / "001_a00a79171213cda9.txt"
+SEED_001 = Path(__file__).resolve().parents[1] / "plannr" / "seeds" / "001_a00a79171213cda9.txt"
 
 
 def documented_example():

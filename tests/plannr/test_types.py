@@ -13,7 +13,7 @@ from plannr import InvalidPayload, PlannrAccount, PlannrExecution, PlannrStep
 from plannr.types import normalise_uuid, parse_datetime
 
 # Copies of /work/shared/plannr/seeds: captures of Plannr's documentation page.
-SEEDS = Path(__file__).parent / "plannr_seeds"
+SEEDS = Path(__file__).parent / "seeds"
 MARKER = "Response examples (200)"
 UTC = dt.timezone.utc
 
