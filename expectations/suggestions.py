@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 import audit
@@ -50,8 +51,9 @@ def learn(blueprint_name, time_zone, now):
         .values_list("remote_created_at", flat=True)
     )
     pruned = dict(
+        # One row per connection and day: summed per day.
         BlueprintDay.objects.filter(blueprint_name=blueprint_name, day__gte=since.date())
-        .values_list("day", "executions")
+        .values("day").annotate(n=Sum("executions")).values_list("day", "n").order_by()
     )
     if len(created) + sum(pruned.values()) < MIN_EXECUTIONS:
         raise NoSuggestion(

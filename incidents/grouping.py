@@ -116,6 +116,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
         fingerprint=key,
         defaults={
             "blueprint_name": (execution.name or "")[:500],
+            "connection_id": execution.connection_id,
             "step_name": (step or "")[:500],
             "family": family,
             "message": message[:500],

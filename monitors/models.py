@@ -164,16 +164,33 @@ class Subscription(models.Model):
 
 
 class BlueprintDay(models.Model):
-    """Counts of pruned executions per blueprint (by name) and day of creation."""
+    """What pruned executions leave behind, per day of creation, connection and blueprint (by name).
+
+    Reports and the blueprint charts add these to the live executions' counts
+    (monitors/daycounts.py computes both), so they read the same after retention.
+    `client_hashes`: the keyed hashes of the clients whose executions failed that day; a
+    set, so personal-data retention may add a client before its executions are pruned.
+    """
 
     day = models.DateField()
+    # Null only for rows pruned before connections were recorded here.
+    connection = models.ForeignKey(
+        "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     blueprint_name = models.CharField(max_length=500)
+    # Started that day (the name predates the other counts).
     executions = models.PositiveIntegerField(default=0)
+    # With any failure, finished or not (monitors' daily counts).
     failing = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    hidden = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    client_hashes = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "blueprint_name"], name="blueprint_day_unique"),
+            models.UniqueConstraint(fields=["day", "connection", "blueprint_name"], name="blueprint_day_unique_conn"),
         ]
 
     def __str__(self):

@@ -4,7 +4,8 @@ With monitors the database grows every day. Once a day, executions that are
 finished, watched by nobody and created more than RETENTION_DAYS ago are
 deleted with their steps, snapshots and findings, RETENTION_CHUNK_SIZE at a
 time, each chunk in its own short transaction. Before a chunk goes, its rows
-are added to `BlueprintDay` (per blueprint, per day of creation), so the
+are counted by `daycounts.count` (the reports' own counting) and added to
+`BlueprintDay` (per day of creation, connection and blueprint), so reports and the
 per-blueprint daily counts (`daily_counts`) read the same after pruning.
 """
 
@@ -13,12 +14,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from executions.models import Execution, Watch
 
+from . import daycounts
 from .models import BlueprintDay
 
 logger = logging.getLogger("monitors.retention")
@@ -57,24 +59,26 @@ def _prune_chunk(now, chunk_size):
         ids = list(locked.values_list("pk", flat=True)[:chunk_size])
         if not ids:
             return 0
-        rows = (
-            Execution.objects.filter(pk__in=ids)
-            .annotate(day=TruncDate(Coalesce("remote_created_at", "created_at")))
-            .values("day", "name")
-            .annotate(n=Count("id"), failing=Count("id", filter=Q(is_failing=True)))
-            .order_by()
-        )
-        for row in rows:
-            name = row["name"][:500]
-            updated = BlueprintDay.objects.filter(day=row["day"], blueprint_name=name).update(
-                executions=F("executions") + row["n"], failing=F("failing") + row["failing"]
-            )
-            if not updated:
-                BlueprintDay.objects.create(
-                    day=row["day"], blueprint_name=name, executions=row["n"], failing=row["failing"]
-                )
+        # Counted before the cascade takes their steps and (late) occurrences with them.
+        for (day, connection_id, name), counts in daycounts.count(Execution.objects.filter(pk__in=ids)).items():
+            add_to_day(day, connection_id, name, counts)
         Execution.objects.filter(pk__in=ids).delete()
     return len(ids)
+
+
+def add_to_day(day, connection_id, name, counts):
+    """Add `counts` (a daycounts.DayCounts) to the day's row; call inside a transaction."""
+    row, _ = BlueprintDay.objects.select_for_update().get_or_create(
+        day=day, connection_id=connection_id, blueprint_name=name[:500]
+    )
+    row.executions += counts.started
+    row.failing += counts.failing
+    row.finished += counts.finished
+    row.failed += counts.failed
+    row.hidden += counts.hidden
+    row.late += counts.late
+    row.client_hashes = sorted(set(row.client_hashes) | counts.clients)
+    row.save()
 
 
 def daily_counts(since_day):
@@ -87,8 +91,7 @@ def daily_counts(since_day):
         entry["failing"] += failing
 
     live = (
-        Execution.objects.exclude(name="")
-        .annotate(day=TruncDate(Coalesce("remote_created_at", "created_at")))
+        daycounts.with_day(Execution.objects.exclude(name=""))
         .filter(day__gte=since_day)
         .values("day", "name")
         .annotate(n=Count("id"), failing=Count("id", filter=Q(is_failing=True)))
