@@ -92,6 +92,11 @@ RULES = {
     "monitors:delete": Rule(MONITORS),
     # Incidents: everyone sees those of executions they may see; Operators triage them.
     "expectations:blueprint": Rule(VIEW),
+    # Outcome reports: counts and times only, no client data.
+    "reports:page": Rule(VIEW),
+    "reports:csv": Rule(VIEW),
+    "reports:pdf": Rule(VIEW),
+    "reports:emails": Rule(VIEW),
     "expectations:blueprint_rows": Rule(VIEW),
     "expectations:suggest": Rule(MONITORS),
     "expectations:accept": Rule(MONITORS),

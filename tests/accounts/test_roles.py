@@ -88,6 +88,10 @@ SAMPLES = {
     "mfa_index": [("get", None, None, False, None)],
     "usersessions_list": [("get", None, None, False, 200)],
     # Pages of other apps: an id that does not exist answers 404 to whoever may ask.
+    "reports:page": [("get", None, None, False, 200)],
+    "reports:csv": [("get", None, None, False, 200)],
+    "reports:pdf": [("get", None, None, False, 200)],
+    "reports:emails": [("post", None, {"weekly_report": "on"}, False, 302)],
     "expectations:blueprint": [("get", lambda c: {"name": "Annual review"}, None, False, 200)],
     "expectations:blueprint_rows": [("get", lambda c: {"name": "Annual review"}, None, True, 200)],
     "expectations:suggest": [("post", lambda c: {"name": "Annual review"}, None, False, 302)],
