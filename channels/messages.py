@@ -12,6 +12,8 @@ KINDS = (
     "incident_opened", "incident_regressed", "incident_reminder", "test",
     # A Plannr connection's state, told to the Admins (alerts/connection_alerts.py).
     "connection_broken", "connection_reminder", "connection_restored", "connection_expiring",
+    # The week's or month's outcome report, to users who opted in (reports/emails.py).
+    "outcome_report",
 )
 
 

@@ -69,7 +69,7 @@ def as_pdf(report):
     story = [
         Paragraph(f"Outcome report: {report.period.label}", styles["Title"]),
         Paragraph(
-            f"{total.started} executions started, {total.finished} finished, {total.failed} failed "
+            f"{total.started} execution{'' if total.started == 1 else 's'} started, {total.finished} finished, {total.failed} failed "
             f"({total.hidden} hidden failures), {total.late} late. Days run midnight to midnight in the "
             "project's time zone.", styles["BodyText"]),
         Spacer(1, 4 * mm),
