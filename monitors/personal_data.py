@@ -19,13 +19,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from executions.models import Execution, Snapshot, Step
 
 from . import daycounts
-from .retention import add_to_day
+from .retention import add_to_days
 
 logger = logging.getLogger("monitors.retention")
 
@@ -72,19 +73,21 @@ def _clear_chunk(now, chunk_size):
         if not ids:
             return 0
         chunk = Execution.objects.filter(pk__in=ids)
-        hashes = daycounts.failing_clients(chunk)
-        for (day, connection_id, name), clients in hashes.items():
-            add_to_day(day, connection_id, name, daycounts.DayCounts(clients=clients))
-        owners = dict(chunk.values_list("pk", "connection_id"))
-        for occurrence in Occurrence.objects.filter(execution_id__in=ids).exclude(client_key="").only(
-            "pk", "execution_id", "client_key"
-        ):
-            hashed = daycounts.client_hash(owners[occurrence.execution_id], occurrence.client_key)
-            Occurrence.objects.filter(pk=occurrence.pk).update(client_key=f"h:{hashed}")
+        add_to_days({key: daycounts.DayCounts(clients=c) for key, c in daycounts.failing_clients(chunk).items()})
+        # One UPDATE per distinct client of the chunk, not per occurrence.
+        clients = (
+            Occurrence.objects.filter(execution_id__in=ids).exclude(client_key="").exclude(client_key__startswith="h:")
+            .values_list("execution__connection_id", "client_key").distinct().order_by()
+        )
+        for connection_id, key in list(clients):
+            Occurrence.objects.filter(
+                execution_id__in=ids, execution__connection_id=connection_id, client_key=key
+            ).update(client_key=f"h:{daycounts.client_hash(connection_id, key)}")
         Occurrence.objects.filter(execution_id__in=ids).update(client_name="", messages=[], raw_info="")
         Step.objects.filter(execution_id__in=ids).update(info="", messages=[])
         Snapshot.objects.filter(execution_id__in=ids).update(payload=CLEARED_PAYLOAD, raw_payload="")
-        for execution in chunk.only("pk", "next_step", "previous_step"):
+        with_info = chunk.filter(Q(next_step__has_key="info") | Q(previous_step__has_key="info"))
+        for execution in with_info.only("pk", "next_step", "previous_step"):
             Execution.objects.filter(pk=execution.pk).update(
                 next_step=_step_kept(execution.next_step), previous_step=_step_kept(execution.previous_step)
             )

@@ -60,25 +60,44 @@ def _prune_chunk(now, chunk_size):
         if not ids:
             return 0
         # Counted before the cascade takes their steps and (late) occurrences with them.
-        for (day, connection_id, name), counts in daycounts.count(Execution.objects.filter(pk__in=ids)).items():
-            add_to_day(day, connection_id, name, counts)
+        add_to_days(daycounts.count(Execution.objects.filter(pk__in=ids)))
         Execution.objects.filter(pk__in=ids).delete()
     return len(ids)
 
 
-def add_to_day(day, connection_id, name, counts):
-    """Add `counts` (a daycounts.DayCounts) to the day's row; call inside a transaction."""
-    row, _ = BlueprintDay.objects.select_for_update().get_or_create(
-        day=day, connection_id=connection_id, blueprint_name=name[:500]
-    )
-    row.executions += counts.started
-    row.failing += counts.failing
-    row.finished += counts.finished
-    row.failed += counts.failed
-    row.hidden += counts.hidden
-    row.late += counts.late
-    row.client_hashes = sorted(set(row.client_hashes) | counts.clients)
-    row.save()
+COUNTED = ("executions", "failing", "finished", "failed", "hidden", "late", "client_hashes")
+
+
+def add_to_days(counts):
+    """Add {(day, connection_id, name): daycounts.DayCounts} to their rows, inside a transaction.
+
+    The chunk's rows are read (locked) in one query and written back in two (update,
+    create), whatever the number of days and blueprints in it."""
+    if not counts:
+        return
+    counts = {(day, connection_id, name[:500]): c for (day, connection_id, name), c in counts.items()}
+    match = Q()
+    for day, connection_id, name in counts:
+        match |= Q(day=day, connection_id=connection_id, blueprint_name=name)
+    existing = {
+        (row.day, row.connection_id, row.blueprint_name): row
+        for row in BlueprintDay.objects.select_for_update().filter(match)
+    }
+    new = []
+    for key, c in counts.items():
+        row = existing.get(key)
+        if row is None:
+            row = BlueprintDay(day=key[0], connection_id=key[1], blueprint_name=key[2])
+            new.append(row)
+        row.executions += c.started
+        row.failing += c.failing
+        row.finished += c.finished
+        row.failed += c.failed
+        row.hidden += c.hidden
+        row.late += c.late
+        row.client_hashes = sorted(set(row.client_hashes) | c.clients)
+    BlueprintDay.objects.bulk_update(list(existing.values()), COUNTED)
+    BlueprintDay.objects.bulk_create(new)
 
 
 def daily_counts(since_day):
