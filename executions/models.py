@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Max, Q
 
+from accounts import visibility
 from connections.models import default_connection_id
 
 
@@ -24,16 +25,24 @@ class PollState(models.TextChoices):
     INVALID = "invalid_payload", "Invalid response"
 
 
+# Poll trouble is about reaching Plannr, not about the execution: kept apart from failure.
+TROUBLE_STATES = frozenset(
+    {
+        PollState.NOT_FOUND,
+        PollState.UNAUTHORIZED,
+        PollState.RATE_LIMITED,
+        PollState.SERVER_ERROR,
+        PollState.TIMEOUT,
+        PollState.INVALID,
+    }
+)
+
+
 class FailureKind(models.TextChoices):
     NONE = "", "No failure"
     FAILED = "failed", "Failed"
     # Marked completed by Plannr, but its info reports errors.
     HIDDEN = "hidden", "Hidden failure"
-
-
-def _found_by_monitors():
-    # The monitors app owns Finding; executions only follows the relation it declares.
-    return Execution.monitor_findings.rel.related_model.objects.values("execution_id")
 
 
 def _finished_tokens():
@@ -55,10 +64,9 @@ class ExecutionQuerySet(models.QuerySet):
     def claimed_by(self, token):
         return self.filter(claim_token=token)
 
-    def visible_to(self, user):
-        """What `user` may see: their own watches, and what a monitor found (the organisation's)."""
-        mine = Watch.objects.filter(user=user).values("execution_id")
-        return self.filter(Q(pk__in=mine) | Q(pk__in=_found_by_monitors()))
+    def visible_to(self, user, row_by_row=False):
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user, row_by_row=row_by_row)
 
     def stale_claims(self):
         """Carrying the claim of a batch that neither finished nor released it (live or expired)."""

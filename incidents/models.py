@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from accounts import visibility
 from executions.models import Execution
 
 
@@ -68,10 +69,8 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(Q(title__icontains=text) | Q(blueprint_name__icontains=text) | Q(message__icontains=text))
 
     def visible_to(self, user):
-        """Incidents with an occurrence on an execution the user may see (staff see all)."""
-        if user.is_staff:
-            return self
-        return self.filter(pk__in=Occurrence.objects.visible_to(user).values("incident_id"))
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user)
 
     def snooze_over(self, now):
         """Snoozed incidents whose time is up, or whose occurrence budget is spent."""
@@ -150,7 +149,8 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.uncleared("stalled")
 
     def visible_to(self, user):
-        return self.filter(execution__in=Execution.objects.visible_to(user))
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user)
 
 
 class Occurrence(models.Model):

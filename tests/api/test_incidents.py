@@ -55,13 +55,18 @@ def test_the_detail_lists_only_the_affected_executions_the_user_sees(owner_api, 
     assert detail["sample_messages"] == ["the account_uuid field is required"]
 
 
-def test_someone_elses_or_a_missing_incident_is_404(client, owner, outsider):
+def test_someone_elses_or_a_missing_incident_is_404(client, owner, outsider, operator):
     incident, _ = watched_incident(owner)
     outsider_api = ApiClient(client, bearer(outsider))
     for path in (f"incidents/{incident.pk}", f"incidents/{incident.pk + 1000}"):
         response = outsider_api.get(path)
         assert response.status_code == 404 and response.json()["code"] == "not_found"
-    assert outsider_api.post(f"incidents/{incident.pk}/resolve", {}).status_code == 404
+        # A Viewer's role refuses every action first, as the page's rule does: one answer
+        # whether or not the incident exists.
+        assert outsider_api.post(f"{path}/resolve", {}).status_code == 403
+    # An Operator who may not see it gets the same 404 as for a missing one.
+    operator_api = ApiClient(client, bearer(operator))
+    assert operator_api.post(f"incidents/{incident.pk}/resolve", {}).status_code == 404
     assert Incident.objects.get().status == Status.OPEN
 
 
