@@ -1,4 +1,4 @@
-"""A report as CSV (the command's contract), as a standalone HTML document, and as a PDF.
+"""A report as CSV (the command's contract), as a standalone HTML document (the email's), and as a PDF.
 
 PDF: ReportLab, which installs from pure-Python wheels (its C speed-ups are optional)
 and has been maintained since 2000. The PDF holds the same table as the CSV plus the
@@ -7,8 +7,6 @@ worst times and the longest time broken; pdftotext reads the blueprint names bac
 
 import csv
 import io
-
-from django.template.loader import render_to_string
 
 from executions.text import strip_bidi
 
@@ -41,8 +39,11 @@ def as_csv(report):
     return out.getvalue()
 
 
-def as_html(report, site_url=""):
-    return render_to_string("reports/document.html", {"report": report, "site_url": site_url})
+def as_html(report):
+    """A standalone HTML document: the email's, which needs no stylesheet and links to the page."""
+    from .emails import message
+
+    return message(report).html
 
 
 def duration(minutes):
