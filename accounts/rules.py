@@ -99,6 +99,8 @@ RULES = {
     "monitors:delete": Rule(MONITORS),
     # Incidents: everyone sees those of executions they may see; Operators triage them.
     "expectations:blueprint": Rule(VIEW),
+    "expectations:blueprint_by_name": Rule(VIEW),
+    "expectations:incident_blueprint": Rule(VIEW),
     # Outcome reports: counts and times only, no client data.
     "reports:page": Rule(VIEW),
     "reports:csv": Rule(VIEW),

@@ -4,7 +4,9 @@ Pages, the API, exports and the overview ask `Model.objects.visible_to(user)`; e
 queryset methods is one line that lands in `visible_to` here, so a rule changes in one place.
 
 - Execution: the user's own watches, and every execution a monitor found (the organisation's).
-- Occurrence: on an execution the user may see; those who see every incident see them all.
+- Occurrence: on an execution the user may see; those who see every incident see them all. An
+  occurrence without an execution (a missing incident of a blueprint that never ran, raised only
+  where a monitor covers it) is the organisation's, as what monitors find is: everyone sees it.
 - Incident: with an occurrence the user may see; those who see every incident (SEE_ALL_INCIDENTS,
   an Admin permission) see them all.
 - Channel: the user's own; organisation channels for those who manage them (ORG_CHANNELS).
@@ -67,7 +69,8 @@ def _executions(queryset, user, row_by_row=False):
 def _occurrences(queryset, user):
     if sees_every_incident(user):
         return queryset
-    return queryset.filter(execution__in=_executions(_model("executions.Execution").objects.all(), user))
+    seen = _executions(_model("executions.Execution").objects.all(), user)
+    return queryset.filter(Q(execution__in=seen) | Q(execution__isnull=True))
 
 
 def _incidents(queryset, user):

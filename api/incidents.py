@@ -46,7 +46,8 @@ def visible_incident(request, incident_id):
 
 
 def affected(user, incident):
-    return Occurrence.objects.filter(incident=incident).visible_to(user)
+    # Executions only: a missing incident of a blueprint that never ran has an occurrence without one.
+    return Occurrence.objects.filter(incident=incident).of_executions().visible_to(user)
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def _connection_names(incident_ids):
     """{incident id: the names of its executions' connections, sorted}: one query per chunk of rows."""
     names = {}
     pairs = (
-        Occurrence.objects.filter(incident_id__in=incident_ids)
+        Occurrence.objects.filter(incident_id__in=incident_ids).of_executions()
         .values_list("incident_id", "execution__connection__name").distinct()
     )
     for incident_id, name in pairs:

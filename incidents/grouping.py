@@ -104,19 +104,21 @@ def _uuid(value):
 
 
 def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
-                   occurred_at, title=None):
+                   occurred_at, title=None, blueprint=None):
     """One occurrence of the incident `key` (created if new); sends `incident_activity`.
 
     Call inside a transaction (the lock below lasts until it ends). `title`: a new incident's
     own title (an expectation's breach), instead of one made from the step and message.
+    `execution` None: a missing incident of `blueprint` (its name), which has no stored
+    execution; such an incident has at most one occurrence without an execution.
     """
     serialise()
     title = (title or make_title(step, failure_message(messages, raw_info, status), family))[:TITLE_LIMIT]
     incident, created = Incident.objects.get_or_create(
         fingerprint=key,
         defaults={
-            "blueprint_name": (execution.name or "")[:500],
-            "connection_id": execution.connection_id,
+            "blueprint_name": ((execution.name if execution else blueprint) or "")[:500],
+            "connection_id": execution.connection_id if execution else None,
             "step_name": (step or "")[:500],
             "family": family,
             "message": message[:500],
@@ -134,7 +136,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if Occurrence.objects.filter(incident=incident, execution=execution).exists():
         return None
-    client = client_key(execution)
+    client = client_key(execution) if execution else ""
     new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key=client).exists()
     occurrence = Occurrence.objects.create(
         incident=incident,
@@ -142,7 +144,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
         kind=kind,
         step_uuid=step_uuid or "",
         status=(status or "")[:100],
-        client_name=(execution.account_name or "")[:500],
+        client_name=((execution.account_name if execution else "") or "")[:500],
         client_key=client[:500],
         messages=messages[:20],
         raw_info=raw_info[:SAMPLE_LIMIT],

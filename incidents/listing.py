@@ -20,7 +20,8 @@ OCCURRENCES = Table(name="occurrence", execution="execution__", newest="detected
 
 def affected(incident, user):
     """The incident's occurrences on executions `user` may see (accounts/visibility.py)."""
-    return Occurrence.objects.filter(incident=incident).visible_to(user)
+    # The table lists executions: an occurrence without one (a missing incident) has no row.
+    return Occurrence.objects.filter(incident=incident).of_executions().visible_to(user)
 
 
 def _counts_key(incident, user):

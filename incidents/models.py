@@ -152,12 +152,20 @@ class OccurrenceQuerySet(models.QuerySet):
         """The rule is the accounts app's (accounts/visibility.py), as for every model."""
         return visibility.visible_to(self, user)
 
+    def of_executions(self):
+        """Without the occurrence a missing incident has when its blueprint has no stored execution."""
+        return self.filter(execution__isnull=False)
+
 
 class Occurrence(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="occurrence_rows")
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="incident_occurrences")
+    # Null only for `missing` on a blueprint with no stored execution (it never ran, or
+    # nothing is kept): the absence itself is the failure, and there is no execution to hang it on.
+    execution = models.ForeignKey(
+        Execution, null=True, blank=True, on_delete=models.CASCADE, related_name="incident_occurrences"
+    )
     # step_failed, hidden_failure, execution_failed, stalled, missing (an expectation's
-    # breach; the execution is the blueprint's last one seen) or late.
+    # breach; the execution is the blueprint's last one seen, if any) or late.
     kind = models.CharField(max_length=20)
     step_uuid = models.CharField(max_length=36, blank=True)
     status = models.CharField(max_length=100, blank=True)

@@ -164,18 +164,19 @@ class Subscription(models.Model):
 
 
 class BlueprintDay(models.Model):
-    """What pruned executions leave behind, per day of creation, connection and blueprint (by name).
+    """What pruned executions leave behind, per day of creation and blueprint (by name, within its
+    connection).
 
-    Reports and the blueprint charts add these to the live executions' counts
+    Reports and the daily counts add these to the live executions' counts
     (monitors/daycounts.py computes both), so they read the same after retention.
     `client_hashes`: the keyed hashes of the clients whose executions failed that day; a
     set, so personal-data retention may add a client before its executions are pruned.
     """
 
     day = models.DateField()
-    # Null only for rows pruned before connections were recorded here.
+    # The same blueprint name in two connected accounts is two blueprints (expectations' suggestions).
     connection = models.ForeignKey(
-        "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "connections.Connection", on_delete=models.PROTECT, related_name="+", default=default_connection_id
     )
     blueprint_name = models.CharField(max_length=500)
     # Started that day (the name predates the other counts).
@@ -190,7 +191,7 @@ class BlueprintDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "connection", "blueprint_name"], name="blueprint_day_unique_conn"),
+            models.UniqueConstraint(fields=["day", "connection", "blueprint_name"], name="blueprint_day_unique"),
         ]
 
     def __str__(self):

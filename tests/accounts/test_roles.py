@@ -42,6 +42,11 @@ def _missing(ctx):
     return {"pk": 987654}
 
 
+def _blueprint(ctx):
+    """A blueprint's page arguments: a name within the sample watch's connection."""
+    return {"connection": ctx["watch"].execution.connection_id, "name": "Annual review"}
+
+
 SAMPLES = {
     "healthz": [("get", None, None, False, None)],
     "login": [("get", None, None, False, None)],
@@ -92,9 +97,11 @@ SAMPLES = {
     "reports:csv": [("get", None, None, False, 200)],
     "reports:pdf": [("get", None, None, False, 200)],
     "reports:emails": [("post", None, {"weekly_report": "on"}, False, 302)],
-    "expectations:blueprint": [("get", lambda c: {"name": "Annual review"}, None, False, 200)],
-    "expectations:blueprint_rows": [("get", lambda c: {"name": "Annual review"}, None, True, 200)],
-    "expectations:suggest": [("post", lambda c: {"name": "Annual review"}, None, False, 302)],
+    "expectations:blueprint": [("get", lambda c: _blueprint(c), None, False, 200)],
+    "expectations:blueprint_by_name": [("get", lambda c: {"name": "Annual review"}, None, False, 302)],
+    "expectations:incident_blueprint": [("get", _missing, None, False, 404)],
+    "expectations:blueprint_rows": [("get", lambda c: _blueprint(c), None, True, 200)],
+    "expectations:suggest": [("post", lambda c: _blueprint(c), None, False, 302)],
     "expectations:accept": [("post", _missing, None, False, 404)],
     "monitors:overview": [("get", None, None, False, 200)],
     "monitors:overview_live": [("get", None, None, True, 200)],

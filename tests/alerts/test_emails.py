@@ -1,5 +1,6 @@
 """What an alert email says: subject, both bodies, links, headers, and escaping."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -80,12 +81,17 @@ def test_every_email_about_a_blueprint_links_its_name_to_the_blueprint_page(owne
     legacy = Delivery.objects.create(event=event, user=owner)  # a per-failure email, as before incidents
     sending.send_delivery(legacy.pk, now=clock.now)
 
-    url = "https://monitor.example.com/blueprint/Annual%20review/pack"
+    # A failure knows its execution's connection; an incident's link finds it when followed
+    # (expectations.views.incident_blueprint), since one incident may span connections.
+    page = f"https://monitor.example.com/blueprints/{execution.connection_id}/Annual%20review/pack"
     messages = smtp_server.wait_for_count(3)
     for message in messages:
         text, html = body(message, "plain"), body(message, "html")
+        incident_pages = re.findall(r"https://monitor\.example\.com/incident-blueprint/(\d+)", text)
+        url = page if not incident_pages else f"https://monitor.example.com/incident-blueprint/{incident_pages[0]}"
         assert url in text, subject(message)
         assert f'<a href="{url}"' in html, subject(message)
+    assert len([m for m in messages if "/incident-blueprint/" in body(m, "plain")]) == 2  # incident, digest
 
 
 def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server, site):

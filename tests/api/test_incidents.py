@@ -129,3 +129,27 @@ def test_the_incidents_csv_names_each_incidents_connections_in_a_last_column(own
     assert table[0][-2:] == ["url", "connections"]
     by_id = {int(r[0]): r[-1] for r in table[1:]}
     assert by_id == {both.pk: "acme, default", default_only.pk: "default"}
+
+
+def test_a_missing_incident_without_an_execution_is_listed_shown_and_exported(owner_api, owner, client):
+    """A blueprint that never ran misses its expectation: the incident has no execution to list."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from expectations import evaluation
+    from tests.expectations.builders import BLUEPRINT, blueprint_monitor, volume
+
+    blueprint_monitor(start_at=timezone.now() - timedelta(hours=2))
+    volume(at_least=1, within=30)
+    evaluation.evaluate()
+    incident = Incident.objects.get(family="missing")
+    assert [i["id"] for i in owner_api.get("incidents").json()["items"]] == [incident.pk]  # the organisation's
+    detail = owner_api.get(f"incidents/{incident.pk}").json()
+    assert detail["title"].startswith(f"{BLUEPRINT}: 0 executions since") and detail["affected"] == []
+    response = owner_api.get("exports/incidents.csv")
+    assert str(incident.pk) in b"".join(response.streaming_content).decode("utf-8-sig")
+    client.force_login(owner)
+    page = client.get(reverse("incidents:detail", args=[incident.pk]))
+    assert page.status_code == 200 and incident.title in page.content.decode()

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def failing(step="Send SMS", message="the account_uuid field is required", blueprint="Welcome pack",
-            status="in_progress", client="Gareth Thompson", account_uuid=None):
-    execution = make_execution(name=blueprint, client=client, status=status)
+            status="in_progress", client="Gareth Thompson", account_uuid=None, **fields):
+    execution = make_execution(name=blueprint, client=client, status=status, **fields)
     if account_uuid:
         Execution.objects.filter(pk=execution.pk).update(account_uuid=account_uuid)
     if step:
