@@ -28,6 +28,7 @@ class Row:
     connection: str
     counts: DayCounts
     incidents: incident_stats.IncidentFigures
+    connection_id: int | None = None
 
     @property
     def success_rate(self):
@@ -103,7 +104,7 @@ def build(period, now=None):
     names = dict(Connection.objects.filter(Q(pk__in=[k[1] for k in [*per_key, *incidents]])).values_list("pk", "name"))
     rows = [
         Row(name, names.get(connection_id, ""), per_key.get((name, connection_id), DayCounts()),
-            incidents.get((name, connection_id), incident_stats.IncidentFigures()))
+            incidents.get((name, connection_id), incident_stats.IncidentFigures()), connection_id)
         for name, connection_id in {*per_key, *incidents}
     ]
     rows.sort(key=lambda r: (r.blueprint.casefold(), r.connection.casefold()))

@@ -1,5 +1,7 @@
 """The report page, its downloads and the email choice, through the test client."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -11,11 +13,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_page_shows_the_rows_chart_data_and_download_links(client, owner):
-    make_execution(name="Welcome pack", status="completed", is_finished=True)
+    execution = make_execution(name="Welcome pack", status="completed", is_finished=True,
+                               remote_created_at=datetime(2026, 12, 1, 12, tzinfo=UTC))
     client.force_login(owner)
     response = client.get(reverse("reports:page"), {"period": "week", "end": "2026-11-30"})
     assert response.status_code == 200
     page = response.content.decode()
+    # Each blueprint links to its page (within its connection).
+    assert f'href="/blueprints/{execution.connection_id}/Welcome%20pack"><bdi>Welcome pack</bdi></a>' in page
     assert 'id="report-chart"' in page and 'data-days="2026-11-30,' in page
     assert 'href="/reports/report.csv?period=week&amp;end=2026-12-06"' in page
     assert "Outcome report: week 49 of 2026" in page
