@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
+from executions.clients import hashed_key
 from executions.failures import EXECUTION_FAILED
 from executions.models import Step
 
@@ -137,7 +138,9 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     if Occurrence.objects.filter(incident=incident, execution=execution).exists():
         return None
     client = client_key(execution) if execution else ""
-    new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key=client).exists()
+    # A client seen before personal-data retention cleared it is known by its hashed key.
+    known_as = [client, hashed_key(execution.connection_id, client)] if client else []
+    new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key__in=known_as).exists()
     occurrence = Occurrence.objects.create(
         incident=incident,
         execution=execution,

@@ -6,11 +6,10 @@ same before and after retention. Days are calendar days in the project's TIME_ZO
 whatever zone a request activated, so stored and live days always agree.
 
 Clients affected cannot be summed across days: each day keeps the set of short keyed
-hashes of the clients whose executions failed, and a period counts their union.
+hashes (executions/clients.py) of the clients whose executions failed, and a period counts
+their union.
 """
 
-import hashlib
-import hmac
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncDate
 
+from executions.clients import client_hash
 from executions.models import FailureKind, Step
 
 LATE_KIND = "late"
@@ -25,15 +25,6 @@ LATE_KIND = "late"
 
 def project_zone():
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def client_hash(connection_id, key):
-    """A client's key (account uuid, else name) as 16 hex digits, keyed by SECRET_KEY.
-
-    Distinct clients stay distinct (64 bits), but the hash cannot be reversed by trying
-    names without the key: it is a count, not a copy of the client."""
-    message = f"{connection_id}:{key}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass

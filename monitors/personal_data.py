@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from executions.clients import HASHED_PREFIX, hashed_key
 from executions.models import Execution, Snapshot, Step
 
 from . import daycounts
@@ -76,13 +77,13 @@ def _clear_chunk(now, chunk_size):
         add_to_days({key: daycounts.DayCounts(clients=c) for key, c in daycounts.failing_clients(chunk).items()})
         # One UPDATE per distinct client of the chunk, not per occurrence.
         clients = (
-            Occurrence.objects.filter(execution_id__in=ids).exclude(client_key="").exclude(client_key__startswith="h:")
+            Occurrence.objects.filter(execution_id__in=ids).exclude(client_key="").exclude(client_key__startswith=HASHED_PREFIX)
             .values_list("execution__connection_id", "client_key").distinct().order_by()
         )
         for connection_id, key in list(clients):
             Occurrence.objects.filter(
                 execution_id__in=ids, execution__connection_id=connection_id, client_key=key
-            ).update(client_key=f"h:{daycounts.client_hash(connection_id, key)}")
+            ).update(client_key=hashed_key(connection_id, key))
         Occurrence.objects.filter(execution_id__in=ids).update(client_name="", messages=[], raw_info="")
         Step.objects.filter(execution_id__in=ids).update(info="", messages=[])
         Snapshot.objects.filter(execution_id__in=ids).update(payload=CLEARED_PAYLOAD, raw_payload="")

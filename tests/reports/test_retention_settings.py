@@ -1,5 +1,6 @@
-"""PERSONAL_DATA_RETENTION_DAYS: at most RETENTION_DAYS, refused at startup otherwise; and the
-chunked clearing leaves running, recent and claimed executions alone."""
+"""PERSONAL_DATA_RETENTION_DAYS: at most RETENTION_DAYS, refused at startup otherwise; the
+chunked clearing leaves running, recent and claimed executions alone; an incident still
+counts a cleared client once."""
 
 import os
 import subprocess
@@ -70,3 +71,20 @@ def test_clearing_works_in_bounded_chunks_and_spares_running_recent_and_claimed_
         assert execution.account_name == "Jane Client" and not execution.personal_data_cleared
     # The five cleared executions' client: one hash, kept for "clients affected".
     assert [len(d.client_hashes) for d in BlueprintDay.objects.all()] == [1]
+
+
+@pytest.mark.django_db
+def test_an_incident_still_counts_a_cleared_client_once(settings):
+    from executions.failures import DetectedFailure
+    from incidents.grouping import record
+    from incidents.models import Incident, Occurrence
+
+    settings.PERSONAL_DATA_RETENTION_DAYS = 30
+    failure = [DetectedFailure("execution_failed", "", "", "failed", ["the account_uuid field is required"], "")]
+    record(old(40, account_name="Jane Client"), failure)
+    assert personal_data.clear() == 1
+    assert Occurrence.objects.get().client_key.startswith("h:") and "Jane" not in Occurrence.objects.get().client_key
+    # The same client fails again today, and a new one too: two clients, not three.
+    record(make_execution(status="failed", is_finished=True, is_failing=True, account_name="Jane Client"), failure)
+    record(make_execution(status="failed", is_finished=True, is_failing=True, account_name="Ann Other"), failure)
+    assert Incident.objects.get().clients == 2
