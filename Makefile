@@ -19,9 +19,9 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-# RUN_ARGS="--broker filesystem" tries the no-Redis mode; see `$(PY) -m dashboard.run --help`.
+# RUN_ARGS="--broker filesystem" tries the no-Redis mode; see `$(PY) -m ops.run --help`.
 run: $(VENV)/.runtime
-	$(PY) -m dashboard.run $(RUN_ARGS)
+	$(PY) -m ops.run $(RUN_ARGS)
 
 # TEST_PROCESSES=0 runs the suite in this one process (pdb, -x); worksteal keeps both
 # processes busy when the slow end-to-end tests bunch up.

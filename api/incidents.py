@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from executions.models import FailureKind
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
@@ -34,8 +35,8 @@ MAX_SNOOZE_OCCURRENCES = 1_000_000
 MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 StatusName = Literal[tuple(Status.values)]
-# The one family enum (incidents.models.Family), as the schema names it.
-FamilyName = Literal[tuple(Family.values)]
+# The one failure-kind enum (executions.models.FailureKind), as the schema names it.
+FamilyName = Literal[tuple(FailureKind.values)]
 
 
 def visible_incident(request, incident_id):

@@ -15,7 +15,8 @@ from connections.models import default_connection_id
 
 
 class PollState(models.TextChoices):
-    PENDING = "pending", "Not polled yet"
+    # Not "pending": that is one of Plannr's own statuses, and a status is not a poll state.
+    NOT_POLLED = "not_polled", "Not polled yet"
     OK = "ok", "OK"
     NOT_FOUND = "not_found", "Not found"
     UNAUTHORIZED = "unauthorized", "Unauthorized"
@@ -39,10 +40,21 @@ TROUBLE_STATES = frozenset(
 
 
 class FailureKind(models.TextChoices):
-    NONE = "", "No failure"
+    """How a failure showed itself: the one vocabulary of steps, occurrences and incidents.
+
+    A step is failed or hidden (blank: no failure); an incident and each of its
+    occurrences carry any of the five. Where it happened is the occurrence's step
+    (none: the execution itself), not a kind of its own.
+    """
+
     FAILED = "failed", "Failed"
     # Marked completed by Plannr, but its info reports errors.
     HIDDEN = "hidden", "Hidden failure"
+    # Running, but waiting for its next step far longer than that step usually takes (incidents/stalls.py).
+    STALLED = "stalled", "Stalled"
+    # An expectation's breach (expectations/): too few executions, or executions too slow.
+    MISSING = "missing", "Missing"
+    LATE = "late", "Late"
 
 
 def _finished_tokens():
@@ -122,7 +134,7 @@ class Execution(models.Model):
     personal_data_cleared = models.BooleanField(default=False)
 
     # Poll bookkeeping.
-    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.PENDING)
+    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.NOT_POLLED)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # Null means "not scheduled": unwatched, or finished and confirmed.
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -181,7 +193,7 @@ class Step(models.Model):
     info = models.TextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
     failure_kind = models.CharField(
-        max_length=10, choices=FailureKind.choices, default=FailureKind.NONE, blank=True
+        max_length=10, choices=FailureKind.choices, default="", blank=True
     )
     executed_at = models.DateTimeField(null=True, blank=True)
     remote_created_at = models.DateTimeField(null=True, blank=True)

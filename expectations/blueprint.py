@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.urls import reverse
 
-from executions.models import Execution, Step
+from executions.models import Execution, FailureKind, Step
 from executions.watchlist import EXECUTIONS, table_page
 from incidents.models import Incident, Occurrence
 from monitors.models import Monitor
@@ -126,10 +126,8 @@ class Matrix:
 
 
 def outcome(status, failure_kind):
-    if failure_kind == "failed":
-        return "failed"
-    if failure_kind == "hidden":
-        return "hidden"
+    if failure_kind in (FailureKind.FAILED, FailureKind.HIDDEN):
+        return str(failure_kind)
     return {"completed": "completed", "in_progress": "running", "pending": "pending"}.get((status or "").lower(),
                                                                                           "completed")
 

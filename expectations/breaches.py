@@ -16,20 +16,18 @@ from datetime import timedelta
 
 from django.db.models import Max
 
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import fingerprint as fp
 from incidents.grouping import add_occurrence, serialise, set_status
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 
 from .models import Kind, State
 
-MISSING = "missing"
-LATE = "late"
 ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
 
 def family_of(expectation):
-    return Family.LATE if expectation.kind == Kind.DEADLINE else Family.MISSING
+    return FailureKind.LATE if expectation.kind == Kind.DEADLINE else FailureKind.MISSING
 
 
 def key_of(expectation):
@@ -46,9 +44,9 @@ def record(verdicts, now):
     if not incidents and not any(v.breached for v in watched):
         return
     uncleared = {}
-    late_ids = [i.pk for i in incidents.values() if i.family == Family.LATE]
+    late_ids = [i.pk for i in incidents.values() if i.family == FailureKind.LATE]
     if late_ids:
-        for pk, incident_id, execution_id in Occurrence.objects.uncleared(LATE).filter(
+        for pk, incident_id, execution_id in Occurrence.objects.uncleared(FailureKind.LATE).filter(
             incident_id__in=late_ids
         ).values_list("pk", "incident_id", "execution_id"):
             uncleared.setdefault(incident_id, {})[execution_id] = pk
@@ -101,7 +99,7 @@ def _volume(verdict, incident, keys, anchors, seen, now):
             Execution(pk=anchor, name=expectation.blueprint_name, connection_id=expectation.connection_id)
             if anchor else None,
             keys[expectation.pk], now,
-            step="", family=Family.MISSING, message=expectation.fingerprint_message(), kind=MISSING,
+            step="", family=FailureKind.MISSING, message=expectation.fingerprint_message(),
             step_uuid="", status="", messages=[verdict.reason], raw_info="", occurred_at=verdict.since,
             title=f"{expectation.blueprint_name}: {verdict.reason}", blueprint=expectation.blueprint_name,
         )
@@ -121,7 +119,7 @@ def _deadline(verdict, incident, keys, uncleared, now):
         age = int((now - execution.remote_created_at).total_seconds() // 60)
         occurrence = add_occurrence(
             execution, keys[expectation.pk], now,
-            step="", family=Family.LATE, message=expectation.fingerprint_message(), kind=LATE,
+            step="", family=FailureKind.LATE, message=expectation.fingerprint_message(),
             step_uuid="", status=execution.status,
             messages=[
                 f"Not finished {age} min after it was created; expected within "

@@ -6,7 +6,7 @@ from django.db import transaction
 
 import audit
 from connections.defaults import ensure_default
-from executions.plannr.types import normalise_uuid
+from plannr.types import normalise_uuid
 from monitors.models import Monitor
 from monitors.services import MonitorError, fetch_blueprint
 

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 import audit
 from executions.clients import hashed_key
-from executions.failures import EXECUTION_FAILED
-from executions.models import Step
+from executions.models import FailureKind, Step
 
 from . import fingerprint as fp
 from .models import Incident, Occurrence, Status, StatusChange
@@ -43,12 +42,12 @@ def serialise():
 
 def grouped_failures(failures):
     """The failures that make occurrences: the steps', or else the execution's own."""
-    steps = [f for f in failures if f.kind != EXECUTION_FAILED]
-    return steps or [f for f in failures if f.kind == EXECUTION_FAILED]
+    steps = [f for f in failures if not f.on_execution]
+    return steps or [f for f in failures if f.on_execution]
 
 
 def make_title(step, message, family):
-    if family == "stalled":
+    if family == FailureKind.STALLED:
         return f"Stalled before {step}" if step else "Stalled"
     head = step or "Execution failed"
     return f"{head}: {message}"[:TITLE_LIMIT] if message else head[:TITLE_LIMIT]
@@ -86,7 +85,6 @@ def record(execution, failures, now=None):
                     step=step,
                     family=family,
                     message=message,
-                    kind=failure.kind,
                     step_uuid=failure.step_uuid,
                     status=failure.status,
                     messages=list(failure.messages or ()),
@@ -104,9 +102,11 @@ def _uuid(value):
         return None
 
 
-def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
+def add_occurrence(execution, key, now, *, step, family, message, step_uuid, status, messages, raw_info,
                    occurred_at, title=None, blueprint=None):
     """One occurrence of the incident `key` (created if new); sends `incident_activity`.
+
+    `family` is the incident's FailureKind, and the occurrence's kind.
 
     Call inside a transaction (the lock below lasts until it ends). `title`: a new incident's
     own title (an expectation's breach), instead of one made from the step and message.
@@ -144,7 +144,7 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
     occurrence = Occurrence.objects.create(
         incident=incident,
         execution=execution,
-        kind=kind,
+        kind=family,
         step_uuid=step_uuid or "",
         status=(status or "")[:100],
         client_name=((execution.account_name if execution else "") or "")[:500],

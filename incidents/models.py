@@ -1,7 +1,7 @@
 """Incidents: failures grouped by cause.
 
 An `Incident` is one cause (its fingerprint: blueprint, step or the execution
-itself, failure family, normalised message). An `Occurrence` is one execution
+itself, failure kind, normalised message). An `Occurrence` is one execution
 failing with that cause, at most one per execution. `StatusChange` is the
 incident's history, with who made each change (no one: the system did).
 incidents/grouping.py is the only writer of incidents and occurrences, and
@@ -13,18 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts import visibility
-from executions.models import Execution
-
-
-class Family(models.TextChoices):
-    """Failure kinds grouped for the fingerprint: how the failure showed itself."""
-
-    FAILED = "failed", "Failed"
-    HIDDEN = "hidden", "Hidden failure"
-    STALLED = "stalled", "Stalled"
-    # An expectation's breach (expectations/): too few executions, or executions too slow.
-    MISSING = "missing", "Missing"
-    LATE = "late", "Late"
+from executions.models import Execution, FailureKind
 
 
 class Status(models.TextChoices):
@@ -89,7 +78,7 @@ class Incident(models.Model):
     )
     # Blank for an execution-level incident; for a stall, the step it waits to run.
     step_name = models.CharField(max_length=500, blank=True)
-    family = models.CharField(max_length=10, choices=Family.choices)
+    family = models.CharField(max_length=10, choices=FailureKind.choices)
     # The normalised message (the fingerprint's last part) and the readable title.
     message = models.CharField(max_length=500, blank=True)
     title = models.CharField(max_length=600)
@@ -134,7 +123,7 @@ class Incident(models.Model):
 
     @property
     def is_execution_level(self):
-        return not self.step_name and self.family in (Family.FAILED, Family.HIDDEN)
+        return not self.step_name and self.family in (FailureKind.FAILED, FailureKind.HIDDEN)
 
 
 class OccurrenceQuerySet(models.QuerySet):
@@ -146,7 +135,7 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.filter(kind=kind, cleared_at__isnull=True)
 
     def uncleared_stalls(self):
-        return self.uncleared("stalled")
+        return self.uncleared(FailureKind.STALLED)
 
     def visible_to(self, user):
         """The rule is the accounts app's (accounts/visibility.py), as for every model."""
@@ -164,9 +153,10 @@ class Occurrence(models.Model):
     execution = models.ForeignKey(
         Execution, null=True, blank=True, on_delete=models.CASCADE, related_name="incident_occurrences"
     )
-    # step_failed, hidden_failure, execution_failed, stalled, missing (an expectation's
-    # breach; the execution is the blueprint's last one seen, if any) or late.
-    kind = models.CharField(max_length=20)
+    # The incident's kind, for each of its executions: failed, hidden (on step_uuid's step,
+    # or on the execution itself when blank), stalled, missing (an expectation's breach; on
+    # the blueprint's last execution seen, if any) or late.
+    kind = models.CharField(max_length=20, choices=FailureKind.choices)
     step_uuid = models.CharField(max_length=36, blank=True)
     status = models.CharField(max_length=100, blank=True)
     client_name = models.CharField(max_length=500, blank=True)

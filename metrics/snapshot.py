@@ -113,7 +113,7 @@ def rate_budget(now):
     from django.conf import settings
 
     from connections.defaults import ensure_default
-    from executions.ratelimit import get_rate_limiter
+    from plannr.ratelimit import get_rate_limiter
 
     used = get_rate_limiter().used(ensure_default().budget_key)
     limit = settings.PLANNR_RATE_LIMIT_PER_MINUTE
@@ -197,7 +197,7 @@ def connections(now):
     Named as issue 19 gives them (no namespace prefix): dashboards and alert rules use these names.
     """
     from connections.models import Connection
-    from executions.ratelimit import get_rate_limiter
+    from plannr.ratelimit import get_rate_limiter
 
     limiter = get_rate_limiter()
     rows = list(Connection.objects.all())

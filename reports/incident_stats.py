@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from incidents.models import Family, Incident, Status, StatusChange
+from executions.models import FailureKind
+from incidents.models import Incident, Status, StatusChange
 
 ENDS = (Status.RESOLVED, Status.IGNORED)
 
@@ -77,7 +78,7 @@ def figures(period_start, period_end, now):
         for episode in episodes(incident, history.get(incident.pk, [])):
             if period_start <= episode.start < period_end:
                 entry.opened += 1
-                entry.missing += incident.family == Family.MISSING
+                entry.missing += incident.family == FailureKind.MISSING
             if episode.acknowledged and period_start <= episode.acknowledged < period_end:
                 entry.to_acknowledge.append((episode.acknowledged - episode.start).total_seconds())
             if episode.resolved and period_start <= episode.end < period_end:

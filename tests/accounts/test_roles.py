@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import roles, rules
 from tests.accounts.helpers import state_digest, user_in_role
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db

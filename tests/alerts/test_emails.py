@@ -14,7 +14,7 @@ from executions.models import Step, Watch
 from incidents.models import Incident
 from tests.fixtures.smtp import body, header, subject
 
-from .builders import INFO_ERROR, add_step, ingest_signal, make_execution, watch
+from tests.builders import INFO_ERROR, failed_step, ingest_signal, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,8 @@ def test_an_incident_email_names_the_incident_and_lists_the_users_executions_wit
     owner, smtp_server, site
 ):
     execution = make_execution(name="Annual review pack", client="Gareth Thompson")
-    add_step(execution, name="Create task", status="completed", info="", messages=())
-    step = add_step(execution, name="Send SMS", status="failed")
+    failed_step(execution, name="Create task", status="completed", info="", messages=())
+    step = failed_step(execution, name="Send SMS", status="failed")
     ran = datetime(2026, 7, 1, 8, 5, tzinfo=dt_timezone.utc)  # 09:05 in London (BST)
     Step.objects.filter(pk=step.pk).update(executed_at=ran)
     watch(owner, execution)
@@ -98,7 +98,7 @@ def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server,
     long_message = "the account_uuid field is required because " + "the template changed " * 10
     for blueprint in ("Welcome pack", "Welcome pack for couples"):
         execution = make_execution(name=blueprint)
-        add_step(execution, name="Send SMS", messages=(long_message,), info=long_message)
+        failed_step(execution, name="Send SMS", messages=(long_message,), info=long_message)
         watch(owner, execution)
         send_for(owner, execution)
     subjects = [subject(m) for m in smtp_server.wait_for_count(2)]
@@ -108,7 +108,7 @@ def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server,
 
 def test_a_huge_info_is_cut_in_the_email_and_says_so(owner, smtp_server, site):
     execution = make_execution()
-    add_step(execution, info="error " + "x" * 1_000_000)
+    failed_step(execution, info="error " + "x" * 1_000_000)
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -118,7 +118,7 @@ def test_a_huge_info_is_cut_in_the_email_and_says_so(owner, smtp_server, site):
 
 def test_headers_unsubscribe_in_one_click_and_the_message_id_is_stable(owner, smtp_server, site):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -145,7 +145,7 @@ def test_plannr_text_cannot_inject_html_into_the_html_body(owner, smtp_server):
         '<script>alert("x")</script><img src=x onerror="steal()"><a href="https://evil.example">click</a>'
     )
     execution = make_execution(name="<b>Blueprint</b>", client="<i>Client</i>")
-    add_step(execution, name="<iframe src=x>", status="failed", info=hostile, messages=(hostile,))
+    failed_step(execution, name="<iframe src=x>", status="failed", info=hostile, messages=(hostile,))
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -164,7 +164,7 @@ def test_plannr_text_cannot_inject_html_into_the_html_body(owner, smtp_server):
 
 def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
     execution = make_execution(name="Review\r\nBcc: victim@example.com", client="A\nB")
-    add_step(execution, name="Step\r\nX-Evil: 1")
+    failed_step(execution, name="Step\r\nX-Evil: 1")
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -178,7 +178,7 @@ def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(own
     from channels.messages import Notification
 
     execution = make_execution(client="Gareth Thompson")
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     ingest_signal(execution)
     delivery = Delivery.objects.get()

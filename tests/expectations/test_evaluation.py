@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from connections.defaults import ensure_default
 from expectations import evaluation
 from expectations.models import Expectation, State
-from incidents.models import Family, Incident, Status
+from executions.models import FailureKind
+from incidents.models import Incident, Status
 from tests.builders import make_connection, make_execution
 from tests.expectations.builders import BLUEPRINT, blueprint_monitor, deadline, new_uuid, volume
 
@@ -38,7 +39,7 @@ def test_silence_for_a_whole_window_opens_a_missing_incident_and_arrivals_resolv
         evaluation.evaluate()
     assert state_of(expectation) == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING
+    assert incident.family == FailureKind.MISSING
     assert incident.title == f"{BLUEPRINT}: 0 executions since 09:00, expected at least 5 per hour"
     with time_machine.travel(MONDAY_10 + timedelta(minutes=10), tick=False):
         for i in range(5):
@@ -79,7 +80,7 @@ def test_a_maintenance_window_is_quiet_and_its_end_starts_a_fresh_window():
     with time_machine.travel(MONDAY_10 + timedelta(minutes=91), tick=False):
         evaluation.evaluate()
     assert state_of(expectation) == State.BREACHED
-    assert Incident.objects.get().family == Family.MISSING
+    assert Incident.objects.get().family == FailureKind.MISSING
 
 
 def test_no_monitor_covering_the_blueprint_is_not_watched_and_raises_nothing():
@@ -102,7 +103,7 @@ def test_late_executions_are_the_occurrences_of_a_late_incident_that_resolves_wh
         evaluation.evaluate()
         evaluation.evaluate()  # a second check adds nothing
     incident = Incident.objects.get()
-    assert incident.family == Family.LATE and incident.occurrences == 1
+    assert incident.family == FailureKind.LATE and incident.occurrences == 1
     assert incident.occurrence_rows.get().execution == slow
     assert state_of(expectation) == State.BREACHED
     with time_machine.travel(MONDAY_10 + timedelta(minutes=2), tick=False):
@@ -122,7 +123,7 @@ def test_a_breach_with_no_stored_execution_opens_an_incident_without_one_and_a_h
         [verdict] = evaluation.evaluate()
     assert verdict.state == State.BREACHED and state_of(expectation) == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING and incident.blueprint_name == BLUEPRINT
+    assert incident.family == FailureKind.MISSING and incident.blueprint_name == BLUEPRINT
     assert incident.title == f"{BLUEPRINT}: 0 executions since 09:00, expected at least 1 per hour"
     assert incident.occurrence_rows.get().execution_id is None
     # Resolved by hand while the blueprint is still silent: later checks leave it resolved.
@@ -174,7 +175,7 @@ def test_only_the_expectations_own_connection_counts_its_monitors_and_executions
     assert verdicts[expectation.pk].state == State.BREACHED
     assert verdicts[late.pk].state == State.OK
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING
+    assert incident.family == FailureKind.MISSING
     # The missing incident hangs on this connection's last execution, not the other's newer one.
     assert incident.occurrence_rows.get().execution == mine
 
@@ -270,8 +271,8 @@ def test_the_same_queries_at_100_and_1000_expectations_with_blueprints_that_neve
         never_ran = (blueprints - 50) // 10
         assert len(verdicts) == 2 * blueprints
         assert sum(v.breached for v in verdicts) == blueprints // 10 + never_ran
-        assert Incident.objects.filter(family=Family.MISSING).count() == never_ran
-        assert Incident.objects.filter(family=Family.LATE).count() == blueprints // 10
+        assert Incident.objects.filter(family=FailureKind.MISSING).count() == never_ran
+        assert Incident.objects.filter(family=FailureKind.LATE).count() == blueprints // 10
         counts.append(len(queries))
     # 9 on SQLite; PostgreSQL adds the grouping lock (incidents.grouping.serialise).
     assert counts[0] == counts[1] <= 10

@@ -15,8 +15,8 @@ from alerts.models import ChannelDelivery, Delivery, OutboxState
 from channels.models import Kind
 from expectations import evaluation
 from expectations.models import State
-from executions.models import Execution
-from incidents.models import Family, Incident, Status
+from executions.models import Execution, FailureKind
+from incidents.models import Incident, Status
 from monitors import subscriptions
 from simulator import stories
 from tests.channels.builders import make_channel
@@ -52,7 +52,7 @@ def test_a_blueprint_that_never_ran_is_alerted_as_missing_and_resolves_when_it_r
     [verdict] = evaluation.evaluate()
     assert verdict.state == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING and incident.blueprint_name == REVIEW.name
+    assert incident.family == FailureKind.MISSING and incident.blueprint_name == REVIEW.name
     assert incident.occurrence_rows.get().execution_id is None
     # Both subscribers are emailed; only the channel attached to the covering monitor is posted to.
     assert set(Delivery.objects.values_list("user_id", flat=True)) == {owner.pk, other_user.pk}
@@ -64,7 +64,7 @@ def test_a_blueprint_that_never_ran_is_alerted_as_missing_and_resolves_when_it_r
     assert all(f"{REVIEW.name}: 0 executions since" in subject(m) for m in messages)
     assert "expected at least 1 per 10 min" in body(messages[0], "plain")
     [posted] = webhook_receiver.wait_for_count(1)
-    assert posted.path == "/ops" and posted.json()["incident"]["family"] == Family.MISSING
+    assert posted.path == "/ops" and posted.json()["incident"]["family"] == FailureKind.MISSING
     assert posted.json()["incident"]["executions"] == []
 
     # The blueprint runs at last: the next check resolves the incident, and its history says why.

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from monitors.models import Finding, Monitor, Scope, Subscription
 from simulator import stories
-from tests.dashboard.builders import make_execution, watch
+from tests.builders import make_execution, watch
 
 pytestmark = pytest.mark.django_db
 

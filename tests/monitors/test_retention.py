@@ -10,7 +10,7 @@ from django.utils import timezone
 from executions.models import Execution, Snapshot, Step
 from monitors import retention
 from monitors.models import Finding, Monitor, Scope
-from tests.dashboard.builders import add_snapshot, add_step, make_execution, watch
+from tests.builders import add_snapshot, add_step, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def old(days, **fields):
     values = {"status": "completed", "is_finished": True, "remote_created_at": when, "remote_updated_at": when}
     values.update(fields)
     execution = make_execution(**values)
-    add_step(execution, 0, "Send SMS")
+    add_step(execution, position=0, name="Send SMS")
     add_snapshot(execution, [{"kind": "status", "from": "", "to": values["status"]}])
     return execution
 

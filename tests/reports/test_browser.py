@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.profiles import profile_for
-from tests.dashboard.builders import make_execution
+from tests.builders import make_execution
 from tests.dashboard.test_browser_every_page import PHONE, WIDTH
 from tests.fixtures.browser import sign_in
 

@@ -9,7 +9,7 @@ import pytest
 from accounts.profiles import profile_for
 from reports import emails
 from reports.models import ReportEmail
-from tests.dashboard.builders import make_execution
+from tests.builders import make_execution
 from tests.fixtures.smtp import body, subject
 
 pytestmark = pytest.mark.django_db

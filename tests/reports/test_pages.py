@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.profiles import profile_for
 from reports import formats
-from tests.dashboard.builders import make_execution
+from tests.builders import make_execution
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from executions.models import Execution, FailureKind
+from executions.models import Execution
 from monitors import personal_data
 from monitors.models import BlueprintDay
-from tests.dashboard.builders import add_snapshot, add_step, make_execution
+from tests.builders import add_snapshot, add_step, make_execution
 
 SETTINGS = "import django; django.setup(); from django.conf import settings; print(settings.PERSONAL_DATA_RETENTION_DAYS)"
 
@@ -43,8 +43,7 @@ def old(days, **fields):
               "next_step": {"uuid": "s", "name": "Send SMS", "status": "failed", "info": "07700 900123"}}
     values.update(fields)
     execution = make_execution(**values)
-    add_step(execution, 0, "Send SMS", status="failed", info="SMS to 07700 900123 failed",
-             failure_kind=FailureKind.FAILED)
+    add_step(execution, "Send SMS", status="failed", info="SMS to 07700 900123 failed")
     add_snapshot(execution, [{"kind": "status", "from": "", "to": values["status"]}])
     return execution
 

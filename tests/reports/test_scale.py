@@ -11,7 +11,7 @@ from executions.failures import DetectedFailure
 from incidents.grouping import record
 from reports import periods
 from reports.build import build
-from tests.dashboard.builders import make_execution
+from tests.builders import make_execution
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0006_connections_conn'),
+        ('executions', '0008_structure_not_polled'),
     ]
 
     operations = [

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("connections", "0001_initial_conn"),
         ("executions", "0006_connections_conn"),
-        ("incidents", "0004_expect3_occurrence_without_execution"),
+        ("incidents", "0005_structure_failure_kinds"),
     ]
 
     operations = [
