@@ -54,3 +54,11 @@ def test_the_email_choice_is_saved_on_the_profile(client, owner):
     client.post(reverse("reports:emails"), {"monthly_report": "on"})
     profile.refresh_from_db()
     assert (profile.weekly_report, profile.monthly_report) == (False, True)
+
+
+def test_a_blueprint_name_a_spreadsheet_would_run_is_quoted_in_the_csv(client, owner):
+    make_execution(name='=HYPERLINK("http://evil.example","x")', status="completed", is_finished=True,
+                   remote_created_at=datetime(2026, 12, 1, 12, tzinfo=UTC))
+    client.force_login(owner)
+    lines = client.get(reverse("reports:csv"), {"period": "week", "end": "2026-12-01"}).content.decode().splitlines()
+    assert lines[1].startswith('"\'=HYPERLINK(""http://evil.example"",""x"")",default,1,1,0,0,100.0,')
