@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router
 
-from executions.watchlist import matching
+from ui.watchlist import matching
 
 from .errors import AUTH_ERRORS, ErrorOut
 from .pagination import order_by

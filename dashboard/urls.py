@@ -42,5 +42,5 @@ urlpatterns = [
     path("metrics", metrics_views.metrics, name="metrics"),
     path("channels/", include("channels.urls")),
     path("connections/", include("connections.urls")),
-    path("", include("executions.urls")),
+    path("", include("ui.urls")),
 ]

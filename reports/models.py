@@ -14,9 +14,10 @@ class ReportEmail(models.Model):
     period = models.CharField(max_length=5)  # "week" or "month"
     start = models.DateField()
     created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
+    # The outbox row that sends it (its state, attempts and errors are there).
+    delivery = models.ForeignKey(
+        "channels.Delivery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -75,11 +75,12 @@ def test_clearing_works_in_bounded_chunks_and_spares_running_recent_and_claimed_
 @pytest.mark.django_db
 def test_an_incident_still_counts_a_cleared_client_once(settings):
     from executions.failures import DetectedFailure
+    from executions.models import FailureKind
     from incidents.grouping import record
     from incidents.models import Incident, Occurrence
 
     settings.PERSONAL_DATA_RETENTION_DAYS = 30
-    failure = [DetectedFailure("execution_failed", "", "", "failed", ["the account_uuid field is required"], "")]
+    failure = [DetectedFailure(FailureKind.FAILED, "", "", "failed", ["the account_uuid field is required"], "")]
     record(old(40, account_name="Jane Client"), failure)
     assert personal_data.clear() == 1
     assert Occurrence.objects.get().client_key.startswith("h:") and "Jane" not in Occurrence.objects.get().client_key

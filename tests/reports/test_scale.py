@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from executions.failures import DetectedFailure
+from executions.models import FailureKind
 from incidents.grouping import record
 from reports import periods
 from reports.build import build
@@ -21,7 +22,7 @@ def history(first, n):
     for i in range(first, first + n):
         execution = make_execution(name=f"Blueprint {i % 7}", status="failed", is_finished=True, is_failing=True,
                                    remote_created_at=when, account_name=f"Client {i}")
-        record(execution, [DetectedFailure("execution_failed", "", "", "failed", [f"cause {i % 5}"], "")])
+        record(execution, [DetectedFailure(FailureKind.FAILED, "", "", "failed", [f"cause {i % 5}"], "")])
 
 
 def queries(period):
