@@ -17,6 +17,10 @@ def validate_time_zone(value):
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])
+    # Outcome report emails (reports/): the week's on Monday morning, the month's on the
+    # 1st, each in the time zone above. Off until the user asks.
+    weekly_report = models.BooleanField(default=False)
+    monthly_report = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -101,6 +101,11 @@ RULES = {
     "expectations:blueprint": Rule(VIEW),
     "expectations:blueprint_by_name": Rule(VIEW),
     "expectations:incident_blueprint": Rule(VIEW),
+    # Outcome reports: counts and times only, no client data.
+    "reports:page": Rule(VIEW),
+    "reports:csv": Rule(VIEW),
+    "reports:pdf": Rule(VIEW),
+    "reports:emails": Rule(VIEW),
     "expectations:blueprint_rows": Rule(VIEW),
     "expectations:suggest": Rule(MONITORS),
     "expectations:accept": Rule(MONITORS),

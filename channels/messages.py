@@ -9,7 +9,8 @@ to whom (alerts/emails.py renders it), a channel only says it. Email sends
 from dataclasses import dataclass, field
 
 # What a notification is about; `event` says what happened to it.
-KINDS = ("incident", "connection", "channel", "test")
+# report: the outcome report of a week or a month (reports/emails.py).
+KINDS = ("incident", "connection", "channel", "test", "report")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("", include("monitors.urls")),
     path("incidents/", include("incidents.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("expectations.urls")),
     # The JSON API, its tokens page and the Prometheus metrics (issue 10).
     path("api/v1/", include("api.v1")),

@@ -129,6 +129,9 @@ class Execution(models.Model):
     # True when the execution's status, or any step, is a failure (hidden ones too).
     is_failing = models.BooleanField(default=False)
     failure_message = models.TextField(blank=True)
+    # Set once personal-data retention cleared its client, info texts and raw payloads
+    # (monitors/personal_data.py); statuses, step names, timestamps and counts stay.
+    personal_data_cleared = models.BooleanField(default=False)
 
     # Poll bookkeeping.
     poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.NOT_POLLED)

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
+from executions.clients import hashed_key
 from executions.models import FailureKind, Step
 
 from . import fingerprint as fp
@@ -119,6 +120,7 @@ def add_occurrence(execution, key, now, *, step, family, message, step_uuid, sta
         fingerprint=key,
         defaults={
             "blueprint_name": ((execution.name if execution else blueprint) or "")[:500],
+            "connection_id": execution.connection_id if execution else None,
             "step_name": (step or "")[:500],
             "family": family,
             "message": message[:500],
@@ -137,7 +139,9 @@ def add_occurrence(execution, key, now, *, step, family, message, step_uuid, sta
     if Occurrence.objects.filter(incident=incident, execution=execution).exists():
         return None
     client = client_key(execution) if execution else ""
-    new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key=client).exists()
+    # A client seen before personal-data retention cleared it is known by its hashed key.
+    known_as = [client, hashed_key(execution.connection_id, client)] if client else []
+    new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key__in=known_as).exists()
     occurrence = Occurrence.objects.create(
         incident=incident,
         execution=execution,

@@ -90,6 +90,11 @@ class IncidentQuerySet(models.QuerySet):
 class Incident(models.Model):
     fingerprint = models.CharField(max_length=64, unique=True)
     blueprint_name = models.CharField(max_length=500, blank=True)
+    # The connection of its first occurrence's execution: where reports count it (a
+    # fingerprint spans connections; occurrences go with pruned executions, this stays).
+    connection = models.ForeignKey(
+        "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Blank for an execution-level incident; for a stall, the step it waits to run.
     step_name = models.CharField(max_length=500, blank=True)
     family = models.CharField(max_length=10, choices=FailureKind.choices)

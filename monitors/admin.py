@@ -21,5 +21,5 @@ class MonitorAdmin(admin.ModelAdmin):
 
 @admin.register(BlueprintDay)
 class BlueprintDayAdmin(admin.ModelAdmin):
-    list_display = ["day", "blueprint_name", "executions", "failing"]
+    list_display = ["day", "connection", "blueprint_name", "executions", "finished", "failed", "hidden", "late"]
     date_hierarchy = "day"

@@ -164,7 +164,14 @@ class Subscription(models.Model):
 
 
 class BlueprintDay(models.Model):
-    """Counts of pruned executions per blueprint (by name, within its connection) and day of creation."""
+    """What pruned executions leave behind, per day of creation and blueprint (by name, within its
+    connection).
+
+    Reports and the daily counts add these to the live executions' counts
+    (monitors/daycounts.py computes both), so they read the same after retention.
+    `client_hashes`: the keyed hashes of the clients whose executions failed that day; a
+    set, so personal-data retention may add a client before its executions are pruned.
+    """
 
     day = models.DateField()
     # The same blueprint name in two connected accounts is two blueprints (expectations' suggestions).
@@ -172,8 +179,15 @@ class BlueprintDay(models.Model):
         "connections.Connection", on_delete=models.PROTECT, related_name="+", default=default_connection_id
     )
     blueprint_name = models.CharField(max_length=500)
+    # Started that day (the name predates the other counts).
     executions = models.PositiveIntegerField(default=0)
+    # With any failure, finished or not (monitors' daily counts).
     failing = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    hidden = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    client_hashes = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import discovery, retention
+from . import discovery, personal_data, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -13,5 +13,6 @@ def discover():
 
 @shared_task(acks_late=True, ignore_result=True)
 def prune():
-    """Beat runs this daily: retention, in bounded chunks."""
+    """Beat runs this daily: personal-data retention, then retention, in bounded chunks."""
+    personal_data.clear()
     retention.prune()

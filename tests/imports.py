@@ -34,6 +34,7 @@ LAYERS = [
     ["channels"],
     ["routing"],
     ["alerts"],
+    ["reports"],
     ["api", "metrics"],
     ["ops"],
     ["bench"],

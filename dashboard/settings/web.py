@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "connections",
     "expectations",
     "routing",
+    "reports",
     # Running the product: `manage.py demo_setup` (ops/management/commands/).
     "ops",
     # Creates the Celery app in every Django process (dashboard/apps.py).

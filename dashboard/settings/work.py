@@ -160,6 +160,16 @@ DISCOVERY_RESERVED_REQUESTS = env_int("DISCOVERY_RESERVED_REQUESTS", 25, minimum
 # Finished executions nobody watches are pruned after this many days (daily, in chunks).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)
 RETENTION_CHUNK_SIZE = env_int("RETENTION_CHUNK_SIZE", 500, minimum=1)
+# After this many days a finished execution's client, info texts and raw payloads are
+# cleared (monitors/personal_data.py); its statuses, steps, times and counts stay. Personal
+# data must not outlive the execution it belongs to, hence at most RETENTION_DAYS.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", min(90, RETENTION_DAYS), minimum=1)
+if PERSONAL_DATA_RETENTION_DAYS > RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"PERSONAL_DATA_RETENTION_DAYS ({PERSONAL_DATA_RETENTION_DAYS}) must be at most RETENTION_DAYS "
+        f"({RETENTION_DAYS}): client data would be kept longer than the executions it belongs to. "
+        "Lower PERSONAL_DATA_RETENTION_DAYS or raise RETENTION_DAYS."
+    )
 
 # --- Email and alerts -----------------------------------------------------------------------
 
@@ -197,6 +207,10 @@ STALL_MIN_SAMPLES = env_int("STALL_MIN_SAMPLES", 5, minimum=1)
 INCIDENT_HOUSEKEEPING_SECONDS = env_int("INCIDENT_HOUSEKEEPING_SECONDS", 60, minimum=5)
 # How often beat checks every expectation (docs/expectations.md); stored rows only.
 EXPECTATION_CHECK_SECONDS = env_int("EXPECTATION_CHECK_SECONDS", 60, minimum=5)
+# How often beat looks for report emails that are due (reports/emails.py).
+REPORT_EMAIL_CHECK_SECONDS = env_int("REPORT_EMAIL_CHECK_SECONDS", 900, minimum=10)
+# Report emails go out from this local hour on (Monday / the 1st, in each user's zone).
+REPORT_EMAIL_HOUR = env_int("REPORT_EMAIL_HOUR", 7, minimum=0, maximum=23)
 
 # --- Alert channels (channels app) ------------------------------------------------------------
 
@@ -282,6 +296,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.escalate",
         "schedule": ESCALATION_CHECK_SECONDS,
         "options": {"expires": ESCALATION_CHECK_SECONDS * 2},
+    },
+    # Due report emails (Monday for the week, the 1st for the month, in each user's zone).
+    "send-report-emails": {
+        "task": "reports.tasks.send_report_emails",
+        "schedule": REPORT_EMAIL_CHECK_SECONDS,
+        "options": {"expires": REPORT_EMAIL_CHECK_SECONDS},
     },
     "prune-audit-log": {
         "task": "audit.tasks.prune_audit_log",

@@ -93,6 +93,10 @@ SAMPLES = {
     "mfa_index": [("get", None, None, False, None)],
     "usersessions_list": [("get", None, None, False, 200)],
     # Pages of other apps: an id that does not exist answers 404 to whoever may ask.
+    "reports:page": [("get", None, None, False, 200)],
+    "reports:csv": [("get", None, None, False, 200)],
+    "reports:pdf": [("get", None, None, False, 200)],
+    "reports:emails": [("post", None, {"weekly_report": "on"}, False, 302)],
     "expectations:blueprint": [("get", lambda c: _blueprint(c), None, False, 200)],
     "expectations:blueprint_by_name": [("get", lambda c: {"name": "Annual review"}, None, False, 302)],
     "expectations:incident_blueprint": [("get", _missing, None, False, 404)],
