@@ -51,7 +51,7 @@ class Filter:
 FAILING = Filter("failing", "Failing", "failed", "is_failing", (True,))
 # Poll trouble is about reaching Plannr, not about the execution: kept apart from failure.
 TROUBLE = Filter("trouble", "Poll trouble", "trouble", "poll_state", tuple(sorted(TROUBLE_STATES)))
-NOT_POLLED = Filter("not-polled", "No data yet", "pending", "status", ("",), after_statuses=True)
+NOT_POLLED = Filter("not-polled", "Not polled yet", "not-polled", "status", ("",), after_statuses=True)
 FILTERS = (FAILING, TROUBLE, NOT_POLLED)
 
 COLUMNS = (
@@ -276,7 +276,7 @@ def _count(qs, table):
         for chip in table.filters:
             if chip.matches(g):
                 counts.by_filter[chip.key] += g["n"]
-        if g["status"]:  # no status yet: "No data yet", not a status of its own
+        if g["status"]:  # no status yet: "Not polled yet", not a status of its own
             by_status[g["status"]] = by_status.get(g["status"], 0) + g["n"]
     counts.by_status = sorted(by_status.items(), key=lambda item: (-item[1], item[0]))
     return counts

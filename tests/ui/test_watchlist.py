@@ -89,7 +89,7 @@ def test_status_counts_at_the_top(owner_client, owner):
     assert "Failing 2" in text
     assert "Poll trouble 2" in text
     assert "in progress 2" in text and "completed 2" in text and "failed 2" in text
-    assert "No data yet 2" in text
+    assert "Not polled yet 2" in text
 
 
 @pytest.mark.parametrize(
