@@ -18,7 +18,9 @@ VIEWER, OPERATOR, ADMIN = "Viewer", "Operator", "Admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 
 _VIEWER_PERMS = ["accounts.view_monitoring", "accounts.manage_own_watchlist"]
-_OPERATOR_PERMS = _VIEWER_PERMS + ["accounts.triage_incidents", "accounts.manage_own_channels"]
+_OPERATOR_PERMS = _VIEWER_PERMS + [
+    "accounts.triage_incidents", "accounts.manage_own_channels", "accounts.view_personal_data",
+]
 _ADMIN_PERMS = _OPERATOR_PERMS + [
     "accounts.manage_monitors",
     "accounts.manage_org_channels",

@@ -28,6 +28,7 @@ from incidents.models import Occurrence
 from . import recipients
 from .models import AlertKind, EventKind
 from .notifications import KINDS, incident_body
+from privacy.redaction import names_in, redact_email
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
@@ -116,7 +117,8 @@ def event_context(event):
     }
 
 
-def _build(subject, text, html, address, row, prefix, preference):
+def _build(subject, text, html, address, row, prefix, preference, names=()):
+    """The email; `names`: the clients it is about, shown as initials (privacy/)."""
     links = _links(preference)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -133,14 +135,14 @@ def _build(subject, text, html, address, row, prefix, preference):
         },
     )
     message.attach_alternative(html, "text/html")
-    return message
+    return redact_email(message, names)
 
 
 def failure_email(delivery, preference, address):
     context = {**event_context(delivery.event), **_links(preference), "user": delivery.user}
     with timezone.override(time_zone_of(delivery.user)):  # times in the user's zone
         subject, text, html = render("failure", context)
-    return _build(subject, text, html, address, delivery, "alert", preference)
+    return _build(subject, text, html, address, delivery, "alert", preference, names=[delivery.event.client_name])
 
 
 def digest_email(digest, deliveries, preference, address):
@@ -154,7 +156,9 @@ def digest_email(digest, deliveries, preference, address):
     }
     with timezone.override(time_zone_of(digest.user)):
         subject, text, html = render("digest", context)
-    return _build(subject, text, html, address, digest, "digest", preference)
+    names = [d.event.client_name for d in deliveries if not d.alert_id]
+    names += [o.client_name for d in deliveries if d.alert_id for o in alert_scope(d.alert).only("client_name")[:50]]
+    return _build(subject, text, html, address, digest, "digest", preference, names=names)
 
 
 # --- Incident alerts -----------------------------------------------------------------
@@ -290,7 +294,8 @@ def incident_notification(delivery, preference):
 
 def incident_email(delivery, preference, address):
     notification = incident_notification(delivery, preference)
-    return _build(notification.subject, notification.text, notification.html, address, delivery, "alert", preference)
+    return _build(notification.subject, notification.text, notification.html, address, delivery, "alert", preference,
+                  names=names_in(notification.incident))
 
 
 def digest_item(delivery):

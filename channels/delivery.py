@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from privacy.redaction import redact_notification
+
 from . import notices, senders
 from .models import Channel, ChannelState, DeliveryAttempt
 
@@ -25,6 +27,8 @@ logger = logging.getLogger("channels")
 
 
 def deliver(channel, notification, idempotency_key, now=None):
+    # Every kind's sender, and the attempt log, see only the redacted message (privacy/).
+    notification = redact_notification(notification)
     started = timezone.now()
     result = senders.send(channel, notification, idempotency_key)
     now = now or timezone.now()

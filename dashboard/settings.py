@@ -687,3 +687,12 @@ CELERY_BEAT_SCHEDULE["refresh-metrics"] = {
 }
 # Prometheus usually scrapes the container over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT += [r"^metrics$"]
+# --- Personal data (issue 24: the privacy app; docs/personal-data.md) --------------------------
+
+INSTALLED_APPS += ["privacy"]
+# Pages show personal data only to roles with accounts.view_personal_data; others get it redacted.
+MIDDLEWARE += ["privacy.middleware.RedactPagesMiddleware"]
+# Redact the stored step info, messages, raw payload and account name before they are written.
+# Off by default: with it on, pages, exports and erasure requests can no longer show or find
+# the original values (a failure "for 07700 900123" is stored as "for [phone]").
+REDACT_AT_REST = env_bool("REDACT_AT_REST", False)

@@ -41,5 +41,6 @@ urlpatterns = [
     path("metrics", metrics_views.metrics, name="metrics"),
     path("channels/", include("channels.urls")),
     path("connections/", include("connections.urls")),
+    path("privacy/", include("privacy.urls")),
     path("", include("executions.urls")),
 ]
