@@ -28,7 +28,7 @@ from incidents.models import Occurrence
 from . import recipients
 from .models import AlertKind, EventKind
 from .notifications import KINDS, incident_body
-from privacy.redaction import names_in, redact_email
+from privacy.redaction import names_in, redact, redact_email
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
@@ -99,7 +99,7 @@ def _links(preference):
 
 def event_context(event):
     # A 1 MB info must not make a 2 MB email: the start of it, and a note saying so.
-    raw_info = cut(event.raw_info, EMAIL_TEXT_LIMIT)
+    raw_info = cut(redact(event.raw_info), EMAIL_TEXT_LIMIT)
     return {
         "event": event,
         "kind_label": EventKind(event.kind).label,
@@ -201,7 +201,8 @@ def affected_for(delivery, limit=EMAIL_EXECUTIONS):
 
 
 def _cut(text, limit):
-    text = text or ""
+    # Redacted before it is cut: half a phone number is no longer recognisable as one.
+    text = redact(text or "")
     if len(text) <= limit:
         return text, 0
     return text[:limit], len(text) - limit
@@ -223,7 +224,7 @@ def incident_subject(template, context):
         text = render_to_string(f"alerts/email/{template}_subject.txt", {**context, "headline_short": headline})
         return " ".join(text.split())
 
-    headline = " ".join(context["headline"].split())
+    headline = " ".join(redact(context["headline"]).split())  # before it is cut, as in _cut
     subject = render_with(headline)
     over = len(subject) - INCIDENT_SUBJECT_LIMIT
     if over > 0:

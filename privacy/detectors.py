@@ -77,7 +77,8 @@ DETECTORS = [
         "dob",
         re.compile(
             r"(?:date[\s_-]?of[\s_-]?birth|dateofbirth|birth[\s_-]?date|\bd\.?o\.?b\b\.?|\bborn(?:\s+on)?)"
-            rf"[\"']?\s*[:=]?\s*[\"']?(?P<date>{_DATE})",
+            # Quotes (JSON, escaped JSON inside a string), colons and spaces between.
+            rf"[\s\\\"':=]{{0,8}}(?P<date>{_DATE})",
             re.IGNORECASE,
         ),
         group="date",

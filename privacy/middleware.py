@@ -2,11 +2,13 @@
 
 One choke point for every page and htmx partial, including the rows and steps the
 fragment caches hold (they are shared between users, so they cannot be redacted
-when they are rendered). Only text between tags is touched: attributes, scripts
-and styles are the product's own markup.
+when they are rendered). Only text is touched: between tags, and in the attributes
+that show text (title, aria-label, alt, placeholder); links, scripts and styles are
+the product's own markup.
 """
 
 import re
+from html import escape, unescape
 
 from .access import may_see
 from .redaction import _redactor
@@ -15,11 +17,27 @@ from .redaction import _redactor
 _MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.IGNORECASE | re.DOTALL)
 
 
+# Attributes that show text (tooltips, labels); the others are the product's own.
+_TEXT_ATTRIBUTE = re.compile(r'(\s(?:title|aria-label|alt|placeholder)=")([^"]*)(")', re.IGNORECASE)
+
+
 def redact_html(html):
     redact_one = _redactor()
+
+    def text(escaped):
+        # Detected on the text as shown (&quot; is a quote), written back escaped.
+        plain = unescape(escaped)
+        redacted = redact_one(plain)
+        return escaped if redacted == plain else escape(redacted)
+
+    def markup(tag):
+        if tag.startswith("<script") or tag.startswith("<style"):
+            return tag
+        return _TEXT_ATTRIBUTE.sub(lambda m: m.group(1) + text(m.group(2)) + m.group(3), tag)
+
     parts = _MARKUP.split(html)
     # split() with one group: even indexes are text, odd ones markup.
-    return "".join(part if i % 2 else redact_one(part) for i, part in enumerate(parts))
+    return "".join(markup(part) if i % 2 else text(part) for i, part in enumerate(parts))
 
 
 # Pages that show no client data but do show strings that must stay whole (a new API

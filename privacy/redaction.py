@@ -38,10 +38,11 @@ def _name_pattern(names):
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
-def _redactor(names=(), rules=True):
-    """One function redacting a string: compiled once for a whole message or response."""
+def _redactor(names=(), rules=None):
+    """One function redacting a string: compiled once for a whole message or response.
+    `rules`: the custom rules, when the caller already has them (compiled_rules())."""
     pattern = _name_pattern(names)
-    custom = compiled_rules() if rules else ()
+    custom = compiled_rules() if rules is None else rules
 
     def redact_one(text):
         if not isinstance(text, str) or not text:
