@@ -5,8 +5,8 @@ sum for card numbers). `mask(text)` replaces every match with "[kind]". Uuids ar
 never touched: they are the product's own ids (links, API fields), and a phone
 pattern would otherwise eat a piece of one ("0123-4567-89").
 
-Order matters: wider and stricter things first, so a card number is not taken for
-a phone number and a bank account for two numbers.
+Order matters: wider and stricter things first, so a bank account is not taken for
+a card number (zeros pass the Luhn check) nor a card number for a phone number.
 """
 
 import re
@@ -52,8 +52,6 @@ class Detector:
 
 DETECTORS = [
     Detector("email", re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")),
-    # 13-19 digits in groups of any size, kept only when the Luhn sum holds.
-    Detector("card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), check=luhn_ok),
     # A sort code with its account number, either way round, a few words apart.
     Detector(
         "bank-account",
@@ -62,6 +60,8 @@ DETECTORS = [
             rf"|(?<!\d)\d{{8}}(?!\d)[^\d\n]{{0,30}}(?<![\d-])(?:{_SORT_CODE})(?![\d-])"
         ),
     ),
+    # 13-19 digits in groups of any size, kept only when the Luhn sum holds (card_spans).
+    Detector("card", re.compile(r"(?<![\d-])\d+(?:[ -]\d+)*(?![\d-])")),
     # National Insurance number: two prefix letters (not D, F, I, U, V; second not O; Q is
     # not issued first but HMRC's own examples use QQ, so it is masked too;
     # not BG, GB, KN, NK, NT, TN, ZZ), six digits (spaced in pairs or not), suffix A-D.
@@ -108,9 +108,33 @@ def _overlaps(span, spans):
     return any(span[0] < end and start < span[1] for start, end in spans)
 
 
+def _card(run, replacement):
+    """A run of digit groups with every card number in it replaced: the longest Luhn-valid
+    stretch of whole groups, so "00000000 4000 0000 0000 6" still finds the card at its end."""
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
+    out, i = [], 0
+    done_to = 0
+    while i < len(groups):
+        found = None
+        for j in range(len(groups) - 1, i - 1, -1):
+            candidate = run[groups[i][0]:groups[j][1]]
+            if 13 <= sum(c.isdigit() for c in candidate) <= 19 and luhn_ok(candidate):
+                found = j
+                break
+        if found is None:
+            i += 1
+            continue
+        out.append(run[done_to:groups[i][0]] + replacement("card"))
+        done_to = groups[found][1]
+        i = found + 1
+    return "".join(out) + run[done_to:]
+
+
 def replace(text, detector, replacement, keep=()):
     """Replace the detector's matches in `text` (not overlapping `keep`) with `replacement(kind)`."""
     def one(match):
+        if detector.kind == "card":
+            return match.group(0) if _overlaps(match.span(), keep) else _card(match.group(0), replacement)
         if _overlaps(match.span(), keep) or (detector.check and not detector.check(match.group(0))):
             return match.group(0)
         if detector.group:
@@ -123,13 +147,24 @@ def replace(text, detector, replacement, keep=()):
     return detector.pattern.sub(one, text)
 
 
+# Masking repeats until nothing changes: a mask can join what a value kept apart (a sort
+# code and an account number either side of a phone number). Then masking a masked
+# text changes nothing, which is what makes fingerprints the same with or without
+# redaction at rest.
+_ROUNDS = 4
+
+
 def mask(text, replacement=lambda kind: f"[{kind}]"):
     """`text` with every built-in detector's matches replaced."""
     if not text:
         return text
-    for detector in DETECTORS:
-        # Recomputed each time: an earlier replacement shifts the uuids' positions.
-        text = replace(text, detector, replacement, keep=_protected(text))
+    for _ in range(_ROUNDS):
+        before = text
+        for detector in DETECTORS:
+            # Recomputed each time: an earlier replacement shifts the uuids' positions.
+            text = replace(text, detector, replacement, keep=_protected(text))
+        if text == before:
+            break
     return text
 
 

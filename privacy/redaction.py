@@ -11,6 +11,7 @@ message is about (its executions' clients) are replaced wherever they appear.
 """
 
 import dataclasses
+import json
 import re
 
 from . import detectors
@@ -131,7 +132,11 @@ def redact_at_rest(payload):
     """
     def walk(value, key=None):
         if isinstance(value, str):
-            return value if key == "name" else detectors.mask(value)
+            if key == "name":
+                return value
+            if key == "info":
+                return _json_text(value, walk)
+            return detectors.mask(value)
         if isinstance(value, dict):
             return {k: (_account(v) if k == "account" else walk(v, k)) for k, v in value.items()}
         if isinstance(value, list):
@@ -148,3 +153,15 @@ def redact_at_rest(payload):
 
 
 ACCOUNT_NAME_KEYS = frozenset({"name", "first_name", "last_name"})
+
+
+def _json_text(text, walk):
+    """A step's info: JSON is redacted value by value (the messages the fingerprint reads,
+    not their escaped form), anything else as text."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return detectors.mask(text)
+    if not isinstance(parsed, (dict, list)):
+        return detectors.mask(text)
+    return json.dumps(walk(parsed), ensure_ascii=False)
