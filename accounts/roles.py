@@ -31,6 +31,8 @@ _ADMIN_PERMS = _OPERATOR_PERMS + [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+    # The executions' admin list, where "erase these clients' data" is (privacy/admin.py).
+    "executions.view_execution",
 ]
 # Kept in step with migrations/0002_roles.py, which creates the groups from a copy.
 PERMISSIONS = {VIEWER: _VIEWER_PERMS, OPERATOR: _OPERATOR_PERMS, ADMIN: _ADMIN_PERMS}

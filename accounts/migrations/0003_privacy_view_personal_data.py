@@ -5,18 +5,23 @@ from django.db import migrations
 
 
 def grant(apps, schema_editor):
-    config = apps.get_app_config("accounts")
-    config.models_module = True
-    create_permissions(config, apps=apps, verbosity=0)
+    for label in ("accounts", "executions"):
+        config = apps.get_app_config(label)
+        config.models_module = True
+        create_permissions(config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     permission = Permission.objects.get(content_type__app_label="accounts", codename="view_personal_data")
     for group in Group.objects.filter(name__in=("Operator", "Admin")):
         group.permissions.add(permission)
+    # The executions' admin list, where Admins erase a client's data (privacy/admin.py).
+    view = Permission.objects.get(content_type__app_label="executions", codename="view_execution")
+    for group in Group.objects.filter(name="Admin"):
+        group.permissions.add(view)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0002_roles")]
+    dependencies = [("accounts", "0002_roles"), ("executions", "0001_initial")]
 
     operations = [
         migrations.AlterModelOptions(
