@@ -21,14 +21,23 @@ _MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.
 _TEXT_ATTRIBUTE = re.compile(r'(\s(?:title|aria-label|alt|placeholder)=")([^"]*)(")', re.IGNORECASE)
 
 
-def redact_html(html):
+def redact_html(html, keep=()):
+    """The page with its text redacted; `keep`: values that stay (the user's own addresses)."""
     redact_one = _redactor()
+    keep = sorted({k for k in keep if k}, key=len, reverse=True)
 
     def text(escaped):
         # Detected on the text as shown (&quot; is a quote), written back escaped.
         plain = unescape(escaped)
-        redacted = redact_one(plain)
-        return escaped if redacted == plain else escape(redacted)
+        held = plain
+        for i, value in enumerate(keep):
+            held = held.replace(value, f"\x00{i}\x00")
+        redacted = redact_one(held)
+        if redacted == held:
+            return escaped
+        for i, value in enumerate(keep):
+            redacted = redacted.replace(f"\x00{i}\x00", value)
+        return escape(redacted)
 
     def markup(tag):
         if tag.startswith("<script") or tag.startswith("<style"):
@@ -55,6 +64,15 @@ def _exempt(request):
     return bool(match.url_name) and match.url_name.startswith(EXEMPT_PREFIXES)
 
 
+def _own_addresses(user):
+    """The signed-in user's own email addresses: not a client's data, and their own to see."""
+    from alerts.models import AlertPreference
+
+    own = [user.email]
+    own += AlertPreference.objects.filter(user=user).exclude(email="").values_list("email", flat=True)
+    return own
+
+
 class RedactPagesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,5 +89,8 @@ class RedactPagesMiddleware:
         ):
             return response
         charset = response.charset or "utf-8"
-        response.content = redact_html(response.content.decode(charset)).encode(charset)
+        html = response.content.decode(charset)
+        # Looked up only for a page that shows an address: most pages cost no query.
+        own = _own_addresses(request.user) if "@" in html else ()
+        response.content = redact_html(html, keep=own).encode(charset)
         return response
