@@ -52,5 +52,5 @@ HEALTHCHECK --interval=15s --timeout=10s --start-period=20s --retries=3 \
     CMD ["python", "-m", "dashboard.health", "web", "--port", "8000"]
 
 # Refuses to start without DATABASE_URL (unless ALLOW_SQLITE=true), then runs the command.
-ENTRYPOINT ["python", "/app/dashboard/entrypoint.py"]
+ENTRYPOINT ["python", "/app/ops/entrypoint.py"]
 CMD ["gunicorn", "dashboard.wsgi", "--config", "python:dashboard.gunicorn_conf", "--bind", "0.0.0.0:8000", "--threads", "4", "--no-control-socket"]

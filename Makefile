@@ -19,12 +19,15 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-# RUN_ARGS="--broker filesystem" tries the no-Redis mode; see `$(PY) -m dashboard.run --help`.
+# RUN_ARGS="--broker filesystem" tries the no-Redis mode; see `$(PY) -m ops.run --help`.
 run: $(VENV)/.runtime
-	$(PY) -m dashboard.run $(RUN_ARGS)
+	$(PY) -m ops.run $(RUN_ARGS)
 
+# TEST_PROCESSES=0 runs the suite in this one process (pdb, -x); worksteal keeps both
+# processes busy when the slow end-to-end tests bunch up.
+TEST_PROCESSES ?= 2
 test: $(VENV)/.dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist worksteal) $(PYTEST_ARGS)
 
 # Needs PostgreSQL and Redis (see docs/benchmarks.md); QUICK=1 for a check in under two minutes.
 bench: $(VENV)/.dev

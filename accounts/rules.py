@@ -11,6 +11,7 @@ add a view. Views still check ownership themselves (another user's watch is a 40
     Rule(read="...", write="...")     one permission for GET/HEAD, another for other methods
 """
 
+import re
 from dataclasses import dataclass
 
 PUBLIC = "public"
@@ -26,6 +27,12 @@ USERS = "accounts.manage_users"
 AUDIT = "accounts.view_audit_log"
 # Unredacted client data on pages (privacy/middleware.py); no URL needs it.
 PERSONAL_DATA = "accounts.view_personal_data"
+
+# What only Admins may do that is no URL of its own, each named after the Admin permission
+# that carries it (roles.py; superusers have every permission). Nothing asks the staff flag:
+# that flag only lets Admins into the Django admin site (roles.sync_staff).
+SEE_ALL_INCIDENTS = MONITORS  # every incident and all its executions (visibility.py)
+ADD_APPRISE_CHANNELS = ORG_CHANNELS  # an Apprise URL can reach anything
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -94,6 +101,8 @@ RULES = {
     "monitors:delete": Rule(MONITORS),
     # Incidents: everyone sees those of executions they may see; Operators triage them.
     "expectations:blueprint": Rule(VIEW),
+    "expectations:blueprint_by_name": Rule(VIEW),
+    "expectations:incident_blueprint": Rule(VIEW),
     "expectations:blueprint_rows": Rule(VIEW),
     "expectations:suggest": Rule(MONITORS),
     "expectations:accept": Rule(MONITORS),
@@ -144,9 +153,47 @@ RULES = {
 # The admin site (it also checks its model permissions): Admins only.
 NAMESPACE_RULES = {
     "admin": Rule(USERS),
-    # The JSON API authenticates by token or session and applies the role rule itself
+    # The JSON API authenticates by token or session and applies API_RULES itself
     # (api/auth.py), answering in its own JSON error shape.
     "api-v1": Rule(PUBLIC),
+}
+
+# The JSON API: every operation, as "METHOD path" in /api/v1/openapi.json. api/auth.py
+# applies the rule once the token or session has said who is calling, before the call's
+# input is read; an operation without a rule answers 403 to everyone, and
+# tests/api/test_roles.py, whose table is generated from the API's routers, fails for it.
+# Row visibility (which watch, execution, incident) is visibility.py's, as on the pages.
+API_RULES = {
+    "GET /api/v1/watches": Rule(VIEW),
+    "POST /api/v1/watches": Rule(OWN_WATCHLIST),
+    "GET /api/v1/watches/{uuid}": Rule(VIEW),
+    "PATCH /api/v1/watches/{uuid}": Rule(OWN_WATCHLIST),
+    "DELETE /api/v1/watches/{uuid}": Rule(OWN_WATCHLIST),
+    "GET /api/v1/executions": Rule(VIEW),
+    "GET /api/v1/executions/{uuid}": Rule(VIEW),
+    "GET /api/v1/executions/{uuid}/history": Rule(VIEW),
+    "GET /api/v1/exports/watchlist.csv": Rule(VIEW),
+    "GET /api/v1/exports/incidents.csv": Rule(VIEW),
+    # Monitors: everyone reads them; Admins change them (as monitors:new, edit...).
+    "GET /api/v1/monitors": Rule(VIEW),
+    "POST /api/v1/monitors": Rule(MONITORS),
+    "GET /api/v1/monitors/{monitor_id}": Rule(VIEW),
+    "PUT /api/v1/monitors/{monitor_id}": Rule(MONITORS),
+    "DELETE /api/v1/monitors/{monitor_id}": Rule(MONITORS),
+    "POST /api/v1/monitors/{monitor_id}/pause": Rule(MONITORS),
+    "POST /api/v1/monitors/{monitor_id}/resume": Rule(MONITORS),
+    "GET /api/v1/monitors/{monitor_id}/executions": Rule(VIEW),
+    "GET /api/v1/monitors/{monitor_id}/executions.csv": Rule(VIEW),
+    # Incidents: everyone reads those they may see; Operators triage them (as incidents:act).
+    "GET /api/v1/incidents": Rule(VIEW),
+    "GET /api/v1/incidents/{incident_id}": Rule(VIEW),
+    "POST /api/v1/incidents/{incident_id}/acknowledge": Rule(TRIAGE),
+    "POST /api/v1/incidents/{incident_id}/resolve": Rule(TRIAGE),
+    "POST /api/v1/incidents/{incident_id}/ignore": Rule(TRIAGE),
+    "POST /api/v1/incidents/{incident_id}/snooze": Rule(TRIAGE),
+    # Plannr connections (read-only): Admins, as on the connections pages.
+    "GET /api/v1/connections": Rule(USERS),
+    "GET /api/v1/connections/{connection_id}": Rule(USERS),
 }
 
 # allauth's pages (sign-in, 2FA, SSO callback, sessions) check what they need themselves:
@@ -170,6 +217,13 @@ def rule_for(view_name, namespace=""):
         if view_name and view_name.startswith(prefix):
             return rule
     return None
+
+
+def api_rule(method, route):
+    """The rule of the API operation a request resolved to: `route` is Django's pattern
+    ("api/v1/incidents/<incident_id>"), written as OpenAPI writes paths."""
+    path = "/" + re.sub(r"<(?:[^>:]+:)?([^>]+)>", r"{\1}", route)
+    return API_RULES.get(f"{'GET' if method == 'HEAD' else method} {path}")
 
 
 def allows(user, rule, method):

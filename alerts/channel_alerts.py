@@ -24,17 +24,21 @@ from .models import ChannelDelivery, OutboxState
 from .notifications import KINDS, incident_body
 
 
-def channels_for(user_ids, execution_ids):
+def channels_for(user_ids, execution_ids, monitor_ids=()):
     """The channels to tell: the users' own non-email channels, and the organisation
-    channels of the monitors that found these executions."""
+    channels of the monitors that found these executions (or of `monitor_ids`:
+    recipients.monitors_of)."""
     own = Q(owner_id__in=list(user_ids), owner__is_active=True) & ~Q(kind=Kind.EMAIL)
-    organisation = Q(owner__isnull=True, monitors__findings__execution_id__in=list(execution_ids))
+    organisation = Q(owner__isnull=True) & (
+        Q(monitors__findings__execution_id__in=[pk for pk in execution_ids if pk is not None])
+        | Q(monitors__in=list(monitor_ids))
+    )
     return Channel.objects.filter(own | organisation).distinct()
 
 
-def record(alert, user_ids, execution_ids, now, enqueue=None, told=()):
+def record(alert, user_ids, execution_ids, now, enqueue=None, told=(), monitor_ids=()):
     """Write the alert's channel deliveries (none for a channel in `told`); queue them on commit."""
-    channel_ids = set(channels_for(user_ids, execution_ids).values_list("pk", flat=True)) - set(told)
+    channel_ids = set(channels_for(user_ids, execution_ids, monitor_ids).values_list("pk", flat=True)) - set(told)
     rows = [
         ChannelDelivery(alert=alert, channel_id=pk, next_attempt_at=alert.fold_until, created_at=now)
         for pk in sorted(channel_ids)

@@ -52,9 +52,14 @@ def execution_url(execution_uuid):
         return absolute(reverse("executions:watchlist"))
 
 
-def blueprint_url(name):
-    """The blueprint's page, where every email links its name; none for an unnamed blueprint."""
-    return absolute(reverse("expectations:blueprint", args=[name])) if name else ""
+def blueprint_url(name, connection_id):
+    """The blueprint's page (a name within a connection), where a failure email links its name."""
+    return absolute(reverse("expectations:blueprint", args=[connection_id, name])) if name else ""
+
+
+def incident_blueprint_url(incident):
+    """An incident's blueprint page (it resolves the connection when followed); none if unnamed."""
+    return absolute(reverse("expectations:incident_blueprint", args=[incident.pk])) if incident.blueprint_name else ""
 
 
 def unsubscribe_url(preference):
@@ -105,7 +110,7 @@ def event_context(event):
         "kind_label": EventKind(event.kind).label,
         "is_hidden": event.kind == EventKind.HIDDEN_FAILURE,
         "blueprint": event.blueprint_name or "Unnamed blueprint",
-        "blueprint_url": blueprint_url(event.blueprint_name),
+        "blueprint_url": blueprint_url(event.blueprint_name, event.execution.connection_id),
         "step": event.step_name
         or ("(execution)" if event.kind == EventKind.EXECUTION_FAILED else "Unnamed step"),
         "client": event.client_name or "unknown client",
@@ -184,7 +189,8 @@ def incident_url(incident):
 
 def alert_scope(alert):
     """The occurrences an alert is about: its episode, or for a reminder those since the last alert."""
-    occurrences = Occurrence.objects.filter(incident_id=alert.incident_id)
+    # Only occurrences with an execution are listed: a missing incident of a blueprint that never ran has none.
+    occurrences = Occurrence.objects.filter(incident_id=alert.incident_id).of_executions()
     if alert.kind == AlertKind.REMINDER:
         return occurrences.filter(detected_at__gt=alert.since)
     return occurrences.filter(detected_at__gte=alert.incident.opened_at)
@@ -263,7 +269,7 @@ def incident_context(delivery, preference):
         "incident": incident,
         "headline": headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
-        "blueprint_url": blueprint_url(incident.blueprint_name),
+        "blueprint_url": incident_blueprint_url(incident),
         "subject_count": count,
         "messages": messages,
         "raw_info": raw,
@@ -309,7 +315,7 @@ def digest_item(delivery):
         "kind_label": AlertKind(delivery.alert.kind).label,
         "is_hidden": incident.family == "hidden",
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
-        "blueprint_url": blueprint_url(incident.blueprint_name),
+        "blueprint_url": incident_blueprint_url(incident),
         "step": incident.step_name or "(execution)",
         "client": f"{incident.clients} client{'s' if incident.clients != 1 else ''}",
         "messages": [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]],

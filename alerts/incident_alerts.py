@@ -40,25 +40,28 @@ def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels
     now = now or timezone.now()
     if incident.status in QUIET or incident.status == Status.RESOLVED:
         return []
-    who = recipients.for_executions([occurrence.execution_id])
+    monitors = recipients.monitors_of(occurrence)
+    who = recipients.for_executions([occurrence.execution_id], monitors)
     if event in (AlertKind.OPENED, AlertKind.REGRESSED):
         alert = Alert.objects.create(incident=incident, kind=event, fold_until=now + _window(), created_at=now)
-        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels)
+        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels, monitor_ids=monitors)
     episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
     told = set(Delivery.objects.filter(alert__in=episode).values_list("user_id", flat=True))
     new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
     told_channels = channel_alerts.told_in(episode)
-    new_channels = channel_alerts.channels_for(who, [occurrence.execution_id]).exclude(pk__in=told_channels)
+    new_channels = channel_alerts.channels_for(who, [occurrence.execution_id], monitors).exclude(pk__in=told_channels)
     if not new and not new_channels.exists():
         return []
     current = episode.exclude(kind=AlertKind.REMINDER).order_by("-fold_until").first()
     if current is None or current.fold_until <= now:
         kind = current.kind if current else AlertKind.OPENED
         current = Alert.objects.create(incident=incident, kind=kind, fold_until=now + _window(), created_at=now)
-    return _deliver(current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels)
+    return _deliver(
+        current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels, monitor_ids=monitors
+    )
 
 
-def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=()):
+def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=(), monitor_ids=()):
     preferences = lock_preferences(who)
     deliveries = []
     for user_id, preference in preferences.items():
@@ -80,7 +83,7 @@ def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, tol
         transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
     # A user who turned alerts off hears nothing on their channels either.
     wanting = [user_id for user_id, preference in preferences.items() if preference.enabled]
-    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels)
+    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels, monitor_ids)
     return deliveries
 
 

@@ -11,12 +11,27 @@ the preference lock the throttle needs anyway.
 from django.db.models import Q
 
 from executions.models import Execution, Watch
-from monitors.subscriptions import subscribers_for
+from expectations.coverage import covering_monitor_ids
+from monitors.subscriptions import subscribers_for, subscribers_of
 
 
-def for_executions(execution_ids):
-    """{user_id: [execution_id, ...]} for everyone to tell about these executions."""
-    ids = list(execution_ids)
+def monitors_of(occurrence):
+    """An occurrence without an execution (a missing incident of a blueprint with none stored) is
+    heard of through the monitors covering its blueprint; any other through its execution ([])."""
+    return [] if occurrence.execution_id is not None else covering_monitor_ids(occurrence.incident)
+
+
+def hears_without_execution(user_id, incident):
+    """Whether the user still hears of the incident's occurrence without an execution (monitors_of)."""
+    if not incident.occurrence_rows.filter(execution__isnull=True).exists():
+        return False
+    return user_id in subscribers_of(covering_monitor_ids(incident))
+
+
+def for_executions(execution_ids, monitor_ids=()):
+    """{user_id: [execution_id, ...]} for everyone to tell about these executions, and
+    the subscribers of `monitor_ids` (monitors_of) with no execution."""
+    ids = [pk for pk in execution_ids if pk is not None]
     pairs = set(
         Watch.objects.filter(execution_id__in=ids, muted=False, user__is_active=True).values_list(
             "user_id", "execution_id"
@@ -30,6 +45,8 @@ def for_executions(execution_ids):
     recipients = {}
     for user_id, execution_id in sorted(pairs):
         recipients.setdefault(user_id, []).append(execution_id)
+    for user_id in sorted(subscribers_of(monitor_ids)) if monitor_ids else ():
+        recipients.setdefault(user_id, [])
     return recipients
 
 

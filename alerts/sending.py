@@ -15,7 +15,7 @@ from executions.models import Watch
 from incidents.models import Status
 from monitors.subscriptions import subscribers_for
 
-from . import emails, outbox
+from . import emails, outbox, recipients
 from .models import AlertPreference, Delivery, Digest, OutboxState
 from .preferences import lock_preferences
 
@@ -104,7 +104,7 @@ def _incident_reason(delivery):
     incident = delivery.alert.incident
     if incident.status != Status.OPEN:
         return f"The incident was {incident.get_status_display().lower()} before this alert was sent."
-    if not emails.affected_for(delivery)[1]:
+    if not emails.affected_for(delivery)[1] and not recipients.hears_without_execution(delivery.user_id, incident):
         return "None of the executions it is about is watched (unmuted) any more."
     return ""
 

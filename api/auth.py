@@ -14,18 +14,12 @@ from . import tokens
 from .errors import ApiError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The pages' rule for a user's own watchlist, applied to every API call (accounts/rules.py).
-ROLE_RULE = rules.Rule(rules.VIEW, write=rules.OWN_WATCHLIST)
 
 
 def check_role(request, user):
-    if not rules.allows(user, ROLE_RULE, request.method):
-        raise ApiError(403, "forbidden", "Your role does not allow this call.")
-
-
-def require(request, permission):
-    """A page's own permission for one call (stricter than ROLE_RULE), in the API's 403 shape."""
-    if not request.user.has_perm(permission):
+    """The operation's rule (accounts.rules.API_RULES; none: refused), in the API's 403 shape."""
+    rule = rules.api_rule(request.method, request.resolver_match.route)
+    if rule is None or not rules.allows(user, rule, request.method):
         raise ApiError(403, "forbidden", "Your role does not allow this call.")
 
 

@@ -100,6 +100,7 @@ def get_execution(request, uuid: UUID):
     ]
     return {
         **ExecutionOut.from_watch(watch),
+        "client_uuid": e.account_uuid,
         "account_uuid": e.account_uuid,
         "next_step": e.next_step if isinstance(e.next_step, dict) else None,
         "last_poll_error": e.last_poll_error,

@@ -2,7 +2,8 @@
 
 A user sees an incident when it has an occurrence on an execution they may see
 (Incident.objects.visible_to), and of its affected executions only those; any
-other incident answers 404. Acting needs `accounts.triage_incidents`, as on the page.
+other incident answers 404. Acting needs `accounts.triage_incidents`, as on the page
+(accounts.rules.API_RULES).
 """
 
 from datetime import datetime, timedelta
@@ -15,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from accounts.rules import TRIAGE, VIEW
+from executions.models import FailureKind
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 
-from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .exports import router as exports_router
@@ -35,12 +35,11 @@ MAX_SNOOZE_OCCURRENCES = 1_000_000
 MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 StatusName = Literal[tuple(Status.values)]
-# The one family enum (incidents.models.Family), as the schema names it.
-FamilyName = Literal[tuple(Family.values)]
+# The one failure-kind enum (executions.models.FailureKind), as the schema names it.
+FamilyName = Literal[tuple(FailureKind.values)]
 
 
 def visible_incident(request, incident_id):
-    require(request, VIEW)
     incident = Incident.objects.visible_to(request.user).filter(pk=incident_id).first()
     if incident is None:
         raise not_found("incident")
@@ -48,8 +47,8 @@ def visible_incident(request, incident_id):
 
 
 def affected(user, incident):
-    occurrences = Occurrence.objects.filter(incident=incident)
-    return occurrences if user.is_staff else occurrences.visible_to(user)
+    # Executions only: a missing incident of a blueprint that never ran has an occurrence without one.
+    return Occurrence.objects.filter(incident=incident).of_executions().visible_to(user)
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -148,7 +147,6 @@ def list_incidents(
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=MAX_LIMIT),
 ):
-    require(request, VIEW)
     result = numbered_page(_listed(request, filters), INCIDENT_ORDER, page=page, page_size=page_size)
     return {
         "items": [IncidentOut.from_incident(i) for i in result.items],
@@ -206,7 +204,6 @@ def get_incident(
 
 def _act(request, incident_id, action):
     incident = visible_incident(request, incident_id)
-    require(request, TRIAGE)
     try:
         incident = action(incident)
     except PermissionDenied as exc:
@@ -285,7 +282,7 @@ def _connection_names(incident_ids):
     """{incident id: the names of its executions' connections, sorted}: one query per chunk of rows."""
     names = {}
     pairs = (
-        Occurrence.objects.filter(incident_id__in=incident_ids)
+        Occurrence.objects.filter(incident_id__in=incident_ids).of_executions()
         .values_list("incident_id", "execution__connection__name").distinct()
     )
     for incident_id, name in pairs:
@@ -320,7 +317,6 @@ def _csv_row(i, connections):
     summary="The incidents list as CSV",
 )
 def incidents_csv(request, filters: Query[IncidentFilters]):
-    require(request, VIEW)
     qs = _listed(request, filters).order_by(*order_by(INCIDENT_ORDER))
 
     def rows():

@@ -1,8 +1,8 @@
 """/api/v1/monitors: the organisation's monitors, through the same services as the monitors pages.
 
 Monitors belong to the organisation: reading them needs `accounts.view_monitoring`,
-changing them `accounts.manage_monitors`, exactly as on the pages. The global rule
-in api/auth.py lets any Viewer through, so each write checks the stricter permission.
+changing them `accounts.manage_monitors`, exactly as on the pages (accounts.rules.API_RULES,
+applied by api/auth.py).
 """
 
 from datetime import datetime
@@ -14,13 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from accounts.rules import MONITORS, VIEW
 from executions.watchlist import Params, table_matching
 from monitors import services
 from monitors.listing import FINDINGS
 from monitors.models import Finding, Monitor
 
-from .auth import require
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv
 from .pagination import MAX_LIMIT, cursor_page, keyset, numbered_page, order_by, order_fields
@@ -31,8 +29,7 @@ router = Router(tags=["monitors"])
 MONITOR_ORDER = order_fields(Monitor, ["name"], False)
 
 
-def get_monitor(request, monitor_id, permission=VIEW):
-    require(request, permission)
+def get_monitor(request, monitor_id):
     monitor = Monitor.objects.filter(pk=monitor_id).first()
     if monitor is None:
         raise not_found("monitor")
@@ -153,7 +150,6 @@ MONITOR_RESPONSES = {200: MonitorOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERROR
 
 @router.get("", response={200: MonitorPage, 422: ErrorOut, **AUTH_ERRORS}, summary="List monitors")
 def list_monitors(request, page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=MAX_LIMIT)):
-    require(request, VIEW)
     result = numbered_page(Monitor.objects.all(), MONITOR_ORDER, page=page, page_size=page_size)
     now = timezone.now()
     return {
@@ -167,7 +163,6 @@ def list_monitors(request, page: int = Query(1, ge=1), page_size: int = Query(50
 
 @router.post("", response={201: MonitorOut, 422: ErrorOut, **AUTH_ERRORS}, summary="Add a monitor")
 def create_monitor(request, payload: MonitorIn):
-    require(request, MONITORS)
     monitor = _apply(lambda: services.create_monitor(payload.spec(), creator=request.user, by=request.user))
     return Status(201, MonitorOut.from_monitor(monitor))
 
@@ -185,7 +180,7 @@ def get_monitor_detail(request, monitor_id: int):
     "(`backfill_days` is ignored).",
 )
 def update_monitor(request, monitor_id: int, payload: MonitorIn):
-    monitor = get_monitor(request, monitor_id, MONITORS)
+    monitor = get_monitor(request, monitor_id)
     return MonitorOut.from_monitor(
         _apply(lambda: services.update_monitor(monitor, payload.spec(), by=request.user))
     )
@@ -193,7 +188,7 @@ def update_monitor(request, monitor_id: int, payload: MonitorIn):
 
 @router.post("/{monitor_id}/pause", response=MONITOR_RESPONSES, summary="Pause a monitor")
 def pause_monitor(request, monitor_id: int, payload: PauseIn):
-    monitor = get_monitor(request, monitor_id, MONITORS)
+    monitor = get_monitor(request, monitor_id)
     if payload.until is not None and payload.until <= timezone.now():
         raise ApiError(
             422,
@@ -207,7 +202,7 @@ def pause_monitor(request, monitor_id: int, payload: PauseIn):
 
 @router.post("/{monitor_id}/resume", response=MONITOR_RESPONSES, summary="Resume a monitor")
 def resume_monitor(request, monitor_id: int):
-    monitor = get_monitor(request, monitor_id, MONITORS)
+    monitor = get_monitor(request, monitor_id)
     _apply(lambda: services.resume(monitor, by=request.user))
     return MonitorOut.from_monitor(monitor)
 
@@ -218,7 +213,7 @@ def resume_monitor(request, monitor_id: int):
     summary="Delete a monitor and its findings (the executions stay)",
 )
 def delete_monitor(request, monitor_id: int):
-    monitor = get_monitor(request, monitor_id, MONITORS)
+    monitor = get_monitor(request, monitor_id)
     _apply(lambda: services.delete_monitor(monitor, by=request.user))
     return Status(204, None)
 

@@ -146,7 +146,13 @@ class ExecutionOut(ExecutionSummary):
 
 
 class ExecutionDetail(ExecutionOut):
-    account_uuid: UUID | None
+    client_uuid: UUID | None = Field(
+        ..., description="The uuid of the client (Plannr's account) the execution runs for; see `client`."
+    )
+    # The API's word is client; this name stays for one version so that callers can move.
+    account_uuid: UUID | None = Field(
+        None, deprecated=True, description="Deprecated: the same value as `client_uuid`, removed in API v2."
+    )
     next_step: dict[str, Any] | None
     last_poll_error: str
     consecutive_errors: int

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard.supervisor import die_with_parent, exit_with_parent
+from ops.supervisor import die_with_parent, exit_with_parent
 
 from . import harness, table
 from .harness import POSTGRESQL, SQLITE, BenchError

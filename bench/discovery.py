@@ -57,7 +57,7 @@ def run(*, engine, quick, say):
 
     from django.conf import settings
 
-    from executions.plannr.client import token_fingerprint
+    from plannr.wire import token_fingerprint
     from monitors import services
     from monitors.models import Finding, Monitor, Scope
 

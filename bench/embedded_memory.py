@@ -1,6 +1,6 @@
 """6. Embedded run memory: what `make run` holds idle, for the 1 GB machine a small firm gives it.
 
-The real `python -m dashboard.run` starts in a fresh VAR_DIR holding only the
+The real `python -m ops.run` starts in a fresh VAR_DIR holding only the
 migrated database (broker: the bench's Redis), prints its banner once a dozen executions are polled, then
 idles (polling every 5 s, beat dispatching every 2 s) for a while. Then every
 process in its tree is measured from /proc: the number of processes, the sum of
@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard.supervisor import die_with_parent
+from ops.supervisor import die_with_parent
 
 from .harness import PY, ROOT, BenchError, log_dir, run_dir
 from .table import row
@@ -93,7 +93,7 @@ def _embedded(var_dir, idle, say):
     env.update({"PORT": str(_free_port()), "SIMULATOR_PORT": str(_free_port())})
     log = open(log_dir() / "embedded-run.log", "w")
     popen = subprocess.Popen(
-        [PY, "-m", "dashboard.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [PY, "-m", "ops.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         preexec_fn=die_with_parent(),
     )
     try:

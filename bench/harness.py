@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from dashboard.supervisor import die_with_parent
+from ops.supervisor import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -371,7 +371,7 @@ def fetch_payloads(sim, token, uuids, batch):
     """The executions as Plannr serves them (set-up, with the simulator's limit out of the way)."""
     import requests
 
-    from executions.plannr.client import EXECUTIONS_PATH
+    from plannr.client import EXECUTIONS_PATH
     from simulator.tenancy import firm_account_uuid
 
     session = requests.Session()

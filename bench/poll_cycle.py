@@ -90,7 +90,7 @@ class _Raw:
     """The baseline: the same list pages, fetched and decoded, nothing else."""
 
     def __init__(self, sim, token):
-        from executions.plannr.client import EXECUTIONS_PATH
+        from plannr.client import EXECUTIONS_PATH
         from simulator.tenancy import firm_account_uuid
 
         self.url = sim.url + EXECUTIONS_PATH
@@ -114,7 +114,7 @@ class _Naive:
     """A naive poller: one GET per UUID, decoded, nothing stored. What batching saves."""
 
     def __init__(self, sim, token):
-        from executions.plannr.client import EXECUTIONS_PATH
+        from plannr.client import EXECUTIONS_PATH
         from simulator.tenancy import firm_account_uuid
 
         self.url = sim.url + EXECUTIONS_PATH
@@ -169,8 +169,8 @@ class _Phases:
         from django.db import connection
 
         from executions import ingest
-        from executions.plannr.client import PlannrClient
-        from executions.plannr.types import PlannrExecution
+        from plannr.client import PlannrClient
+        from plannr.types import PlannrExecution
 
         self._wrap(PlannrClient, "_get", "fetch_decode_s")
         self._wrap(ingest, "payload_hash", "hash_s")

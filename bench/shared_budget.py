@@ -60,7 +60,7 @@ def run(*, engine, quick, say):
 
     from django.conf import settings
 
-    from executions.plannr.client import token_fingerprint
+    from plannr.wire import token_fingerprint
 
     from . import rows
 

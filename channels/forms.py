@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import validate_email
 
-from accounts.rules import ORG_CHANNELS
+from accounts.rules import ADD_APPRISE_CHANNELS, ORG_CHANNELS
 
 from . import network
 from .models import Kind
@@ -35,8 +35,8 @@ TARGET_LABELS = {
 
 
 def kinds_for(user):
-    """Apprise URLs can reach anything: only staff may add them."""
-    return [(k.value, k.label) for k in Kind if k != Kind.APPRISE or user.is_staff]
+    """Apprise URLs can reach anything: only Admins may add them (accounts/rules.py)."""
+    return [(k.value, k.label) for k in Kind if k != Kind.APPRISE or user.has_perm(ADD_APPRISE_CHANNELS)]
 
 
 def validate_target(kind, value):

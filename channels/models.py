@@ -13,10 +13,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.rules import ORG_CHANNELS
+from accounts import visibility
 
 from . import crypto
 from .masking import mask_target
@@ -46,10 +45,8 @@ def new_signing_secret():
 
 class ChannelQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Own channels, and organisation channels for those who manage them."""
-        if user.has_perm(ORG_CHANNELS):
-            return self.filter(Q(owner=user) | Q(owner__isnull=True))
-        return self.filter(owner=user)
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user)
 
     def awaiting_broken_notice(self):
         return self.filter(state=ChannelState.BROKEN, broken_notice_sent_at__isnull=True)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from accounts.rules import ADD_APPRISE_CHANNELS
 
 from . import crypto
 from .forms import PERMISSION, validate_target
@@ -19,7 +20,7 @@ def create_channel(user, kind, name, target, organisation=False, operator=False)
 
     `operator`: called from the command line, whose user has the server's rights.
     """
-    if kind == Kind.APPRISE and not (operator or user.is_staff):
+    if kind == Kind.APPRISE and not (operator or user.has_perm(ADD_APPRISE_CHANNELS)):
         raise PermissionDenied("Only admins may add Apprise channels.")
     if organisation and not (operator or user.has_perm(PERMISSION)):
         raise PermissionDenied("Only admins may add organisation channels.")

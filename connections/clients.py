@@ -12,11 +12,12 @@ import threading
 from django.conf import settings
 from django.utils import timezone
 
-from executions.plannr import PlannrClient, Unauthorized
-from executions.plannr.client import USER_AGENT
+from plannr import PlannrClient, Unauthorized
+from plannr.client import USER_AGENT
+from plannr.wire import token_fingerprint
 
 from . import oauth
-from .models import AuthKind, Connection, token_fingerprint
+from .models import AuthKind, Connection
 
 logger = logging.getLogger("connections")
 
@@ -25,7 +26,7 @@ _lock = threading.Lock()
 
 
 def _limiter():
-    from executions.ratelimit import get_rate_limiter
+    from plannr.ratelimit import get_rate_limiter
 
     return get_rate_limiter()
 

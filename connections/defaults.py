@@ -11,7 +11,9 @@ import threading
 from django.conf import settings
 from django.db import transaction
 
-from .models import DEFAULT_NAME, Connection, token_fingerprint
+from plannr.wire import token_fingerprint
+
+from .models import DEFAULT_NAME, Connection
 
 _known = {}
 _lock = threading.Lock()

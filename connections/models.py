@@ -7,21 +7,16 @@ the Plannr client's Authorization header.
 """
 
 import datetime as dt
-import hashlib
 
 from django.db import models
 from django.db.models import Q
 
 from channels import crypto
+from plannr.wire import token_fingerprint
 
 DEFAULT_NAME = "default"
 # A token whose expiry is this close turns the connection `expiring`; the Admins are told at each.
 EXPIRY_WARNINGS_DAYS = (14, 3)
-
-
-def token_fingerprint(token):
-    """The same short sha256 prefix the Plannr client names a token by."""
-    return hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
 
 
 class AuthKind(models.TextChoices):

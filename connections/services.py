@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from executions.plannr import PlannrError, Unauthorized
-from executions.plannr.client import EXECUTIONS_PATH
+from plannr import PlannrError, Unauthorized
+from plannr.client import EXECUTIONS_PATH
 
 from .accounts import AccountChoiceError, choose_account
 from .clients import build_client, client_for

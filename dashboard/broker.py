@@ -14,7 +14,7 @@ Here a channel whose transport is detached raises the connection error it really
 is; Celery ignores it, reconnects, and the messages stay in Redis's unacked
 hash, from which kombu restores them after the visibility timeout (the outbox
 sweepers resend what waited meanwhile; the outbox claim keeps that single).
-Used for redis:// brokers through CELERY_BROKER_TRANSPORT (dashboard/settings.py).
+Used for redis:// brokers through CELERY_BROKER_TRANSPORT (dashboard/settings/work.py).
 """
 
 from kombu.transport import redis as kombu_redis

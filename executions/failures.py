@@ -30,17 +30,29 @@ def step_failure_kind(status, info_has_errors):
     if info_has_errors:
         # Plannr's own docs show a step marked completed whose info holds an error.
         return FailureKind.HIDDEN
-    return FailureKind.NONE
+    return ""
 
 
 @dataclass(frozen=True)
 class DetectedFailure:
-    kind: str  # STEP_FAILED, HIDDEN_FAILURE or EXECUTION_FAILED
+    # STEP_FAILED, HIDDEN_FAILURE or EXECUTION_FAILED: the alerts app's per-failure
+    # history (alerts.FailureEvent) stores these; everything else reads failure_kind
+    # and on_execution, the one vocabulary (FailureKind).
+    kind: str
     step_uuid: str  # "" for the execution itself
     step_name: str
     status: str
     messages: tuple[str, ...]
     raw_info: str
+
+    @property
+    def failure_kind(self):
+        return FailureKind.HIDDEN if self.kind == HIDDEN_FAILURE else FailureKind.FAILED
+
+    @property
+    def on_execution(self):
+        """The execution's own status is a failure status (no step is to blame)."""
+        return self.kind == EXECUTION_FAILED
 
 
 def detect_failures(execution_status, steps):

@@ -21,8 +21,8 @@ from django.db.models import F
 from . import scheduling, sql
 from .failures import detect_failures, is_failure_status, is_running_status, step_failure_kind
 from .models import Execution, FailureKind, PollState, Snapshot, Step
-from .plannr.text import clean_payload, clean_text, escaped_json, is_storable
-from .plannr.types import PlannrExecution, normalise_uuid
+from plannr.text import clean_payload, clean_text, escaped_json, is_storable
+from plannr.types import PlannrExecution
 from .signals import failures_detected
 from privacy.redaction import redact_at_rest
 
@@ -323,25 +323,3 @@ def apply_results(executions, fetched_by_uuid, now, claim_token, rescheduled_at=
     apply_changed(changed, now, claim_token)
     return len(changed), len(unchanged), missing
 
-
-def apply_payloads(payloads, now=None):
-    """Apply payloads fetched outside a poll (e.g. discovery's first look), as their poll.
-
-    `payloads`: execution objects as Plannr sent them, for executions that already have
-    a row (others are ignored). No claim is needed: the rows are locked while they are
-    written. Returns (changed, unchanged, uuids without a row).
-    """
-    now = now or timezone.now()
-    by_uuid = {}
-    for payload in payloads:
-        key = normalise_uuid(payload.get("uuid")) if isinstance(payload, dict) else None
-        if key is not None:
-            by_uuid[key] = payload
-    executions = list(
-        Execution.objects.filter(uuid__in=list(by_uuid)).only(
-            "id", "uuid", "status", "poll_state", "is_finished", "payload_hash", "consecutive_errors"
-        )
-    )
-    changed, unchanged, _ = apply_results(executions, by_uuid, now, None)
-    known = {str(e.uuid) for e in executions}
-    return changed, unchanged, [u for u in by_uuid if u not in known]

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Max, Q
 
+from accounts import visibility
 from connections.models import default_connection_id
 
 
 class PollState(models.TextChoices):
-    PENDING = "pending", "Not polled yet"
+    # Not "pending": that is one of Plannr's own statuses, and a status is not a poll state.
+    NOT_POLLED = "not_polled", "Not polled yet"
     OK = "ok", "OK"
     NOT_FOUND = "not_found", "Not found"
     UNAUTHORIZED = "unauthorized", "Unauthorized"
@@ -24,16 +26,35 @@ class PollState(models.TextChoices):
     INVALID = "invalid_payload", "Invalid response"
 
 
+# Poll trouble is about reaching Plannr, not about the execution: kept apart from failure.
+TROUBLE_STATES = frozenset(
+    {
+        PollState.NOT_FOUND,
+        PollState.UNAUTHORIZED,
+        PollState.RATE_LIMITED,
+        PollState.SERVER_ERROR,
+        PollState.TIMEOUT,
+        PollState.INVALID,
+    }
+)
+
+
 class FailureKind(models.TextChoices):
-    NONE = "", "No failure"
+    """How a failure showed itself: the one vocabulary of steps, occurrences and incidents.
+
+    A step is failed or hidden (blank: no failure); an incident and each of its
+    occurrences carry any of the five. Where it happened is the occurrence's step
+    (none: the execution itself), not a kind of its own.
+    """
+
     FAILED = "failed", "Failed"
     # Marked completed by Plannr, but its info reports errors.
     HIDDEN = "hidden", "Hidden failure"
-
-
-def _found_by_monitors():
-    # The monitors app owns Finding; executions only follows the relation it declares.
-    return Execution.monitor_findings.rel.related_model.objects.values("execution_id")
+    # Running, but waiting for its next step far longer than that step usually takes (incidents/stalls.py).
+    STALLED = "stalled", "Stalled"
+    # An expectation's breach (expectations/): too few executions, or executions too slow.
+    MISSING = "missing", "Missing"
+    LATE = "late", "Late"
 
 
 def _finished_tokens():
@@ -55,10 +76,9 @@ class ExecutionQuerySet(models.QuerySet):
     def claimed_by(self, token):
         return self.filter(claim_token=token)
 
-    def visible_to(self, user):
-        """What `user` may see: their own watches, and what a monitor found (the organisation's)."""
-        mine = Watch.objects.filter(user=user).values("execution_id")
-        return self.filter(Q(pk__in=mine) | Q(pk__in=_found_by_monitors()))
+    def visible_to(self, user, row_by_row=False):
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user, row_by_row=row_by_row)
 
     def stale_claims(self):
         """Carrying the claim of a batch that neither finished nor released it (live or expired)."""
@@ -111,7 +131,7 @@ class Execution(models.Model):
     failure_message = models.TextField(blank=True)
 
     # Poll bookkeeping.
-    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.PENDING)
+    poll_state = models.CharField(max_length=20, choices=PollState.choices, default=PollState.NOT_POLLED)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     # Null means "not scheduled": unwatched, or finished and confirmed.
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -170,7 +190,7 @@ class Step(models.Model):
     info = models.TextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
     failure_kind = models.CharField(
-        max_length=10, choices=FailureKind.choices, default=FailureKind.NONE, blank=True
+        max_length=10, choices=FailureKind.choices, default="", blank=True
     )
     executed_at = models.DateTimeField(null=True, blank=True)
     remote_created_at = models.DateTimeField(null=True, blank=True)

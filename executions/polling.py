@@ -31,8 +31,8 @@ from connections.models import Connection
 
 from . import ingest, scheduling, sql
 from .models import Execution, FinishedClaim, PollState
-from .plannr.text import clean_text
-from .plannr import (
+from plannr.text import clean_text
+from plannr import (
     InvalidPayload,
     NotFound,
     PlannrError,
@@ -42,7 +42,7 @@ from .plannr import (
     TransportError,
     Unauthorized,
 )
-from .ratelimit import get_rate_limiter
+from plannr.ratelimit import get_rate_limiter
 
 logger = logging.getLogger("executions.polling")
 

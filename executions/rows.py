@@ -67,7 +67,8 @@ def rendered_rows(page):
 def _render(table, rows):
     template = get_template(ROW_TEMPLATE)
     urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
-    blueprint = reverse("expectations:blueprint", args=["x"])[:-1]
+    # "/blueprints/": a blueprint's page is its connection's id, then its name (expectations/urls.py).
+    blueprint = reverse("expectations:blueprint", args=[1, "x"])[: -len("1/x")]
     # Rows name their connection only when there are several (one small query per render
     # of missed rows; a row cached before a second connection came shows it within a minute).
     names = dict(Connection.objects.values_list("pk", "name"))
@@ -75,7 +76,7 @@ def _render(table, rows):
     for values in rows:
         row = row_values(table, values, urls)
         row["connection_name"] = names.get(row["connection_id"], "") if len(names) > 1 else ""
-        row["blueprint_url"] = f"{blueprint}{quote(row['name'])}" if row["name"] else ""
+        row["blueprint_url"] = f"{blueprint}{row['connection_id']}/{quote(row['name'])}" if row["name"] else ""
         html[values["id"]] = plain(template.render({"row": row}))
     return html
 

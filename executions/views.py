@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from accounts import visibility
 from dashboard.htmx import fingerprint, login_required, push_url, refresh_context, unchanged
 from kombu.exceptions import OperationalError
 
@@ -168,30 +169,8 @@ def _watch_for(request, uuid, *, shared=False):
         return get_object_or_404(watches, user=request.user, execution__uuid=uuid)
     watch = watches.filter(user=request.user, execution__uuid=uuid).first()
     if watch is None:
-        found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).distinct()
-        watch = Watch(user=request.user, execution=get_object_or_404(found))
+        watch = Watch(user=request.user, execution=get_object_or_404(visibility.shared_executions(), uuid=uuid))
     return watch
-
-
-def _visible_execution(request, uuid):
-    """The execution if the execution page would show it to this user, else None."""
-    execution = Execution.objects.filter(uuid=uuid).first()
-    if execution is None:
-        return None
-    if (execution.watches.filter(user=request.user).exists()
-            or execution.monitor_findings.exists() or _may_see_unwatched(request, execution)):
-        return execution
-    return None
-
-
-def _may_see_unwatched(request, execution):
-    """Someone who no longer watches an execution may still read what we last knew of it:
-    this session unwatched it, or they had an alert about it (links in emails and on the
-    alerts page lead here)."""
-    if str(execution.uuid) in request.session.get("unwatched", []):
-        return True
-    # Alerts are per incident: an alert delivered to them about an incident this execution is in.
-    return execution.incident_occurrences.filter(incident__alerts__deliveries__user=request.user).exists()
 
 
 def _parse_awaiting(raw):
@@ -302,7 +281,7 @@ def _page_with_region(request, context, region):
 def execution_detail(request, uuid):
     watch = Watch.objects.select_related("execution__connection").filter(user=request.user, execution__uuid=uuid).first()
     if watch is None:
-        found = Execution.objects.filter(uuid=uuid, monitor_findings__isnull=False).first()
+        found = visibility.shared_executions().filter(uuid=uuid).first()
         if found is None:
             return _unwatched_page(request, uuid)
         # A monitor's execution belongs to the organisation: everyone sees it, without a watch.
@@ -316,7 +295,7 @@ def _unwatched_page(request, uuid):
     """Not watched: the last known state for someone who may see it, else a page that says why
     there is nothing to see (404, and the same words whether or not the execution exists)."""
     execution = Execution.objects.filter(uuid=uuid).first()
-    if execution is None or not _may_see_unwatched(request, execution):
+    if execution is None or not visibility.may_read_execution(request, execution):
         return render(request, "executions/not_watched.html", {"uuid": uuid}, status=404)
     state = _live_state(None, None, execution=execution)
     context = {"watch": None, "execution": execution}
@@ -398,8 +377,8 @@ def step_info(request, uuid, step_uuid):
 
     Whoever may read the execution's page may read this: its watcher, anyone for an
     execution a monitor found, and whoever may see it unwatched."""
-    execution = _visible_execution(request, uuid)
-    if execution is None:
+    execution = Execution.objects.filter(uuid=uuid).first()
+    if execution is None or not visibility.may_read_execution(request, execution):
         raise Http404
     step = get_object_or_404(execution.steps.only("info"), uuid=step_uuid)
     # text/plain with the site-wide nosniff: never rendered as HTML, whatever Plannr sent.

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-
+from accounts import visibility
 from connections.defaults import default_id
 
 from .models import Execution, Watch
@@ -73,9 +73,10 @@ def unwatch(watch):
         )
         watch.delete()
         # An execution a monitor found keeps polling for the organisation (monitors.Finding).
-        wanted = Watch.objects.filter(execution_id=execution_id).exists() or Execution.objects.filter(
-            pk=execution_id, monitor_findings__isnull=False
-        ).exists()
+        wanted = (
+            Watch.objects.filter(execution_id=execution_id).exists()
+            or visibility.shared_executions().filter(pk=execution_id).exists()
+        )
         if not wanted:
             Execution.objects.filter(pk=execution_id).update(
                 next_poll_at=None, claim_token=None, claimed_until=None

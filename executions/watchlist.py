@@ -28,19 +28,8 @@ from django.db.models.functions import Lower
 from dashboard.htmx import fingerprint
 
 from . import sql
-from .models import PollState, Watch
+from .models import TROUBLE_STATES, Watch
 
-# Poll trouble is about reaching Plannr, not about the execution: kept apart from failure.
-TROUBLE_STATES = frozenset(
-    {
-        PollState.NOT_FOUND,
-        PollState.UNAUTHORIZED,
-        PollState.RATE_LIMITED,
-        PollState.SERVER_ERROR,
-        PollState.TIMEOUT,
-        PollState.INVALID,
-    }
-)
 FAILING = "failing"
 TROUBLE = "trouble"
 NOT_POLLED = "not-polled"

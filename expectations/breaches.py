@@ -1,8 +1,11 @@
 """An expectation's breach as an incident, through the incidents app's one writer (grouping).
 
 - volume → family `missing`: one occurrence per episode, on the blueprint's last stored
-  execution (the last sign of life; its monitors' subscribers are the ones alerted). It
-  resolves itself when the volume is met again, and its history says so.
+  execution (the last sign of life), or on none when the blueprint has no stored execution
+  (it never ran): then the subscribers of the monitors covering the blueprint are alerted
+  (alerts/recipients.monitors_of). It resolves itself when the volume is met again, and its
+  history says so. An episode is its last execution: an incident resolved by hand while the
+  blueprint is still silent stays resolved until executions arrive and stop again.
 - deadline → family `late`: one occurrence per late execution, cleared when that execution
   finishes; the incident resolves itself when none is late any more.
 
@@ -13,26 +16,18 @@ from datetime import timedelta
 
 from django.db.models import Max
 
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import fingerprint as fp
 from incidents.grouping import add_occurrence, serialise, set_status
-from incidents.models import Family, Incident, Occurrence, Status
+from incidents.models import Incident, Occurrence, Status
 
 from .models import Kind, State
 
-MISSING = "missing"
-LATE = "late"
-# Incidents, their alerts, recipients and visibility all hang on occurrences of stored
-# executions (alerts.recipients.for_executions): with none stored, a breach is shown, not alerted.
-NO_EXECUTION = (
-    " — no incident and no alert: no execution of this blueprint is stored for this connection yet, "
-    "and an incident is raised on the blueprint's last execution"
-)
 ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
 
 def family_of(expectation):
-    return Family.LATE if expectation.kind == Kind.DEADLINE else Family.MISSING
+    return FailureKind.LATE if expectation.kind == Kind.DEADLINE else FailureKind.MISSING
 
 
 def key_of(expectation):
@@ -49,9 +44,9 @@ def record(verdicts, now):
     if not incidents and not any(v.breached for v in watched):
         return
     uncleared = {}
-    late_ids = [i.pk for i in incidents.values() if i.family == Family.LATE]
+    late_ids = [i.pk for i in incidents.values() if i.family == FailureKind.LATE]
     if late_ids:
-        for pk, incident_id, execution_id in Occurrence.objects.uncleared(LATE).filter(
+        for pk, incident_id, execution_id in Occurrence.objects.uncleared(FailureKind.LATE).filter(
             incident_id__in=late_ids
         ).values_list("pk", "incident_id", "execution_id"):
             uncleared.setdefault(incident_id, {})[execution_id] = pk
@@ -61,12 +56,18 @@ def record(verdicts, now):
         and (keys[v.expectation.pk] not in incidents or incidents[keys[v.expectation.pk]].status == Status.RESOLVED)
     ]
     anchors = last_executions([v.expectation for v in to_open])
+    # Resolved while still silent (by hand): nothing new unless executions came since (a new anchor).
+    seen = set(
+        Occurrence.objects.filter(
+            incident_id__in=[incidents[keys[v.expectation.pk]].pk for v in to_open if keys[v.expectation.pk] in incidents]
+        ).values_list("incident_id", "execution_id")
+    ) if any(keys[v.expectation.pk] in incidents for v in to_open) else set()
     serialise()
     cleared = []
     for verdict in watched:
         incident = incidents.get(keys[verdict.expectation.pk])
         if verdict.expectation.kind == Kind.VOLUME:
-            _volume(verdict, incident, keys, anchors, now)
+            _volume(verdict, incident, keys, anchors, seen, now)
         else:
             cleared += _deadline(verdict, incident, keys, uncleared, now)
     if cleared:
@@ -86,33 +87,24 @@ def last_executions(expectations):
     return {(row["connection_id"], row["name"]): row["last"] for row in last}
 
 
-def _volume(verdict, incident, keys, anchors, now):
+def _volume(verdict, incident, keys, anchors, seen, now):
     expectation = verdict.expectation
     if verdict.breached:
         if incident is not None and incident.status != Status.RESOLVED:
             return  # the episode is already an incident
         anchor = anchors.get((expectation.connection_id, expectation.blueprint_name))
-        if anchor is None:
-            verdict.reason += NO_EXECUTION
-            return
+        if incident is not None and (incident.pk, anchor) in seen:
+            return  # resolved by hand during this very silence
         add_occurrence(
-            Execution(pk=anchor, name=expectation.blueprint_name, connection_id=expectation.connection_id),
+            Execution(pk=anchor, name=expectation.blueprint_name, connection_id=expectation.connection_id)
+            if anchor else None,
             keys[expectation.pk], now,
-            step="", family=Family.MISSING, message=expectation.fingerprint_message(), kind=MISSING,
+            step="", family=FailureKind.MISSING, message=expectation.fingerprint_message(),
             step_uuid="", status="", messages=[verdict.reason], raw_info="", occurred_at=verdict.since,
-            title=f"{expectation.blueprint_name}: {verdict.reason}",
+            title=f"{expectation.blueprint_name}: {verdict.reason}", blueprint=expectation.blueprint_name,
         )
     elif incident is not None and incident.status in ACTIVE:
         _resolve(incident, now, f"Executions arrived again: {verdict.reason}")
-
-
-def note_unanchored(verdicts):
-    """For a page's fresh verdicts: say which volume breaches have no execution to raise an incident on."""
-    breached = [v for v in verdicts if v.breached and v.expectation.kind == Kind.VOLUME]
-    anchors = last_executions([v.expectation for v in breached])
-    for verdict in breached:
-        if (verdict.expectation.connection_id, verdict.expectation.blueprint_name) not in anchors:
-            verdict.reason += NO_EXECUTION
 
 
 def _deadline(verdict, incident, keys, uncleared, now):
@@ -127,7 +119,7 @@ def _deadline(verdict, incident, keys, uncleared, now):
         age = int((now - execution.remote_created_at).total_seconds() // 60)
         occurrence = add_occurrence(
             execution, keys[expectation.pk], now,
-            step="", family=Family.LATE, message=expectation.fingerprint_message(), kind=LATE,
+            step="", family=FailureKind.LATE, message=expectation.fingerprint_message(),
             step_uuid="", status=execution.status,
             messages=[
                 f"Not finished {age} min after it was created; expected within "

@@ -10,7 +10,9 @@ out from one list of every monitor, read once per evaluation.
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitors.models import Scope
+from django.utils import timezone
+
+from monitors.models import Monitor, Scope
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,19 @@ def _active_since(monitor, now):
     if monitor.paused_until and monitor.paused_until <= now:
         since = max(since, monitor.paused_until)
     return since
+
+
+def covering_monitor_ids(incident, now=None):
+    """The active monitors covering the blueprint of an expectation's incident: whom its
+    occurrence without an execution is told to (alerts/recipients.py). [] for any other incident."""
+    from .models import Expectation
+
+    expectation = Expectation.objects.of_incident(incident)
+    if expectation is None:
+        return []
+    now = now or timezone.now()
+    return [
+        m.pk for m in Monitor.objects.filter(connection_id=expectation.connection_id)
+        if covers(m, expectation.connection_id, expectation.blueprint_uuid, expectation.blueprint_name)
+        and not m.is_paused(now)
+    ]

@@ -182,9 +182,7 @@ def _save(verdicts, now):
     for verdict in verdicts:
         expectation = verdict.expectation
         expectation.last_checked = now
-        # A breach that gets its incident once an execution is stored drops the note saying it had none.
-        note_changed = (breaches.NO_EXECUTION in expectation.reason) != (breaches.NO_EXECUTION in verdict.reason)
-        if expectation.state != verdict.state or (verdict.breached and note_changed):
+        if expectation.state != verdict.state:
             expectation.state, expectation.reason = verdict.state, verdict.reason[:500]
             changed.append(expectation)
     if changed:

@@ -20,6 +20,10 @@ from django.db import models
 from connections.models import default_connection_id
 
 
+# An expectation's incident's message (the fingerprint's last part) is "expectation:<pk>".
+INCIDENT_PREFIX = "expectation"
+
+
 class Kind(models.TextChoices):
     VOLUME = "volume", "Volume"
     DEADLINE = "deadline", "Deadline"
@@ -47,6 +51,11 @@ class ExpectationQuerySet(models.QuerySet):
 
     def breached(self):
         return self.accepted().filter(state=State.BREACHED)
+
+    def of_incident(self, incident):
+        """The expectation whose breach `incident` is (its fingerprint message), or None."""
+        prefix, _, pk = incident.message.partition(":")
+        return self.filter(pk=pk).first() if prefix == INCIDENT_PREFIX and pk.isdigit() else None
 
 
 class Expectation(models.Model):
@@ -96,7 +105,7 @@ class Expectation(models.Model):
 
     def fingerprint_message(self):
         """What makes this expectation's incident its own (incidents/fingerprint.py's last part)."""
-        return f"expectation:{self.pk}"
+        return f"{INCIDENT_PREFIX}:{self.pk}"
 
 
 def _minutes(minutes):

@@ -6,8 +6,7 @@ from django.db import transaction
 
 import audit
 from connections.defaults import ensure_default
-from connections.models import Connection
-from executions.plannr.types import normalise_uuid
+from plannr.types import normalise_uuid
 from monitors.models import Monitor
 from monitors.services import MonitorError, fetch_blueprint
 
@@ -59,32 +58,21 @@ def blueprint_name(blueprint_uuid, connection=None):
         raise ExpectationError(str(exc)) from None
 
 
-def uuid_of(name):
-    """A blueprint's uuid from its name, as a blueprint monitor or an expectation recorded it."""
+def uuid_of(connection, name):
+    """A blueprint's uuid from its name in a connection, as a blueprint monitor or an expectation recorded it."""
     for model in (Monitor, Expectation):
-        found = model.objects.filter(blueprint_name=name, blueprint_uuid__isnull=False).values_list(
-            "blueprint_uuid", flat=True
-        ).first()
+        found = model.objects.filter(
+            connection=connection, blueprint_name=name, blueprint_uuid__isnull=False
+        ).values_list("blueprint_uuid", flat=True).first()
         if found:
             return str(found)
     return None
 
 
-def plannr_link(name):
-    """The blueprint's page in Plannr's web app, or "" (uuid unknown, or no URL template).
-
-    A blueprint monitor knows its connection; an expectation does not, so its uuid links
-    out only when there is just one connection to read the template from.
-    """
-    monitor = (
-        Monitor.objects.filter(blueprint_name=name, blueprint_uuid__isnull=False)
-        .exclude(connection__blueprint_url_template="").select_related("connection").first()
-    )
-    if monitor is not None:
-        return monitor.connection.link("blueprint", blueprint_uuid=str(monitor.blueprint_uuid))
-    uuid = uuid_of(name)
-    only = list(Connection.objects.all()[:2]) if uuid else []
-    return only[0].link("blueprint", blueprint_uuid=uuid) if len(only) == 1 else ""
+def plannr_link(connection, name):
+    """The blueprint's page in Plannr's web app, or "" (uuid unknown, or no URL template)."""
+    uuid = uuid_of(connection, name)
+    return connection.link("blueprint", blueprint_uuid=uuid) if uuid else ""
 
 
 def _minutes(value, what):

@@ -1,6 +1,7 @@
 """Learned suggestions: a volume expectation proposed from a blueprint's own history.
 
-From the executions still stored (the last `HISTORY_DAYS`), counted per weekday and hour
+Per Plannr connection (a blueprint belongs to one account): from the connection's executions
+still stored (the last `HISTORY_DAYS`), counted per weekday and hour
 of creation in the suggestion's time zone, and `BlueprintDay` (pruned days, daily counts
 only) to tell whether a weekday is usually active. The business hours are the weekdays
 active in at least half the weeks seen and the hours usually active on them; the volume
@@ -41,16 +42,17 @@ def _day_list(days):
     return ",".join(names[d] for d in days)
 
 
-def learn(blueprint_name, time_zone, now):
-    """(at_least per hour, hours text, how it was learned) from history, or NoSuggestion."""
+def learn(connection, blueprint_name, time_zone, now):
+    """(at_least per hour, hours text, how it was learned) from the connection's history, or NoSuggestion."""
     zone = business_hours.zone(time_zone)
     since = now - timedelta(days=HISTORY_DAYS)
     created = list(
-        Execution.objects.filter(name=blueprint_name, remote_created_at__gte=since, remote_created_at__lt=now)
-        .values_list("remote_created_at", flat=True)
+        Execution.objects.filter(
+            connection=connection, name=blueprint_name, remote_created_at__gte=since, remote_created_at__lt=now
+        ).values_list("remote_created_at", flat=True)
     )
     pruned = dict(
-        BlueprintDay.objects.filter(blueprint_name=blueprint_name, day__gte=since.date())
+        BlueprintDay.objects.filter(connection=connection, blueprint_name=blueprint_name, day__gte=since.date())
         .values_list("day", "executions")
     )
     if len(created) + sum(pruned.values()) < MIN_EXECUTIONS:
@@ -92,14 +94,15 @@ def learn(blueprint_name, time_zone, now):
     return at_least, text, why
 
 
-def suggest(blueprint_uuid, blueprint_name, time_zone="Europe/London", now=None):
-    """Store (replacing the blueprint's earlier one) a suggestion; NoSuggestion when history is too thin."""
+def suggest(connection, blueprint_uuid, blueprint_name, time_zone="Europe/London", now=None):
+    """Store (replacing the blueprint's earlier one in that connection) a suggestion learned from the
+    connection's own executions; NoSuggestion when history is too thin."""
     now = now or timezone.now()
-    at_least, hours_text, why = learn(blueprint_name, time_zone, now)
+    at_least, hours_text, why = learn(connection, blueprint_name, time_zone, now)
     with transaction.atomic():
-        Expectation.objects.suggestions().filter(blueprint_uuid=blueprint_uuid).delete()
+        Expectation.objects.suggestions().filter(connection=connection, blueprint_uuid=blueprint_uuid).delete()
         return Expectation.objects.create(
-            blueprint_uuid=blueprint_uuid, blueprint_name=blueprint_name, kind=Kind.VOLUME, at_least=at_least,
+            connection=connection, blueprint_uuid=blueprint_uuid, blueprint_name=blueprint_name, kind=Kind.VOLUME, at_least=at_least,
             within_minutes=60, hours=hours_text, time_zone=time_zone, suggested=True, reason=f"Learned: {why}.",
             name="Learned from history",
         )

@@ -20,8 +20,11 @@ register_converter(BlueprintName, "blueprint")
 app_name = "expectations"
 
 urlpatterns = [
-    path("blueprint-rows/<blueprint:name>", views.blueprint_rows, name="blueprint_rows"),
-    path("blueprint-suggest/<blueprint:name>", views.suggest, name="suggest"),
+    # A blueprint is a name within a connection; the name comes last, as it may hold slashes.
+    path("blueprint-rows/<int:connection>/<blueprint:name>", views.blueprint_rows, name="blueprint_rows"),
+    path("blueprint-suggest/<int:connection>/<blueprint:name>", views.suggest, name="suggest"),
+    path("blueprints/<int:connection>/<blueprint:name>", views.blueprint, name="blueprint"),
+    path("incident-blueprint/<int:pk>", views.incident_blueprint, name="incident_blueprint"),
     path("expectations/<int:pk>/accept/", views.accept, name="accept"),
-    path("blueprint/<blueprint:name>", views.blueprint, name="blueprint"),
+    path("blueprint/<blueprint:name>", views.blueprint_by_name, name="blueprint_by_name"),
 ]

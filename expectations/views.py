@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.rules import MONITORS
+from connections.defaults import ensure_default
+from connections.models import Connection
 
 from dashboard.htmx import login_required, refresh_context, unchanged
 from executions.rows import rendered_rows
@@ -20,37 +22,39 @@ from .models import Expectation
 INCIDENTS_SHOWN = 20
 
 
-def _rows_context(request, name, refresh=False):
-    page = data.executions_page(name, request.user, Params.from_query(request.GET), refresh=refresh)
+def _rows_context(request, connection, name, refresh=False):
+    page = data.executions_page(connection.pk, name, request.user, Params.from_query(request.GET), refresh=refresh)
     return {
         "blueprint_name": name,
+        "connection": connection,
         "data": page,
         "params": page.params,
-        "owner_pk": f"{data.blueprint_key(name)}",
-        "page_url": reverse("expectations:blueprint", args=[name]),
-        "rows_url": reverse("expectations:blueprint_rows", args=[name]),
+        "owner_pk": f"{data.blueprint_key(connection.pk, name)}",
+        "page_url": data.url(connection.pk, name),
+        "rows_url": reverse("expectations:blueprint_rows", args=[connection.pk, name]),
         **refresh_context(),
     }
 
 
 @require_GET
 @login_required
-def blueprint(request, name):
+def blueprint(request, connection, name):
+    connection = get_object_or_404(Connection, pk=connection)
     now = timezone.now()
-    verdicts, suggestions = data.verdicts(name, now)
+    verdicts, suggestions = data.verdicts(connection.pk, name, now)
     context = {
         "nav": "incidents",
-        "incidents": Incident.objects.for_blueprint(name).visible_to(request.user)
+        "incidents": data.incidents_of(connection.pk, name).visible_to(request.user)
         .needing_attention_first()[:INCIDENTS_SHOWN],
         "verdicts": [(v, data.band_per_hour(v.expectation)) for v in verdicts],
         "suggestions": suggestions,
-        # The same blueprint name in several connected accounts: say whose each expectation is.
-        "many_connections": len({v.expectation.connection_id for v in verdicts}) > 1,
-        "hourly": data.hourly(name, request.user, now),
-        "matrix": data.matrix(name, request.user),
+        # The same blueprint name may be in several connected accounts: the heading says whose this is.
+        "many_connections": Connection.objects.count() > 1,
+        "hourly": data.hourly(connection.pk, name, request.user, now),
+        "matrix": data.matrix(connection.pk, name, request.user),
         "can_manage": request.user.has_perm(MONITORS),
-        "blueprint_in_plannr": services.plannr_link(name),
-        **_rows_context(request, name),
+        "blueprint_in_plannr": services.plannr_link(connection, name),
+        **_rows_context(request, connection, name),
     }
     context["band"] = max((b for _, b in context["verdicts"] if b is not None), default="")
     context["rows"] = rendered_rows(context["data"])
@@ -59,9 +63,35 @@ def blueprint(request, name):
 
 @require_GET
 @login_required
-def blueprint_rows(request, name):
+def blueprint_by_name(request, name):
+    """`/blueprint/<name>`: the blueprint's page when the name is known in one connection (or none:
+    the default's, empty); a page listing the connections when it is known in several."""
+    ids = data.connections_of(name)
+    if len(ids) <= 1:
+        return redirect(data.url(ids[0] if ids else ensure_default().pk, name))
+    connections = sorted(Connection.objects.filter(pk__in=ids), key=lambda c: (c.name.lower(), c.pk))
+    choices = [(c, data.url(c.pk, name)) for c in connections]
+    return render(request, "expectations/blueprint_choice.html", {"nav": "incidents", "blueprint_name": name,
+                                                                     "choices": choices})
+
+
+@require_GET
+@login_required
+def incident_blueprint(request, pk):
+    """An incident's blueprint page: its expectation's connection, or the one its executions share."""
+    incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=pk)
+    connection_id = data.connection_of_incident(incident)
+    if connection_id is None:
+        return redirect("expectations:blueprint_by_name", incident.blueprint_name)
+    return redirect(data.url(connection_id, incident.blueprint_name))
+
+
+@require_GET
+@login_required
+def blueprint_rows(request, connection, name):
+    connection = get_object_or_404(Connection, pk=connection)
     known = request.GET.get("known")
-    context = _rows_context(request, name, refresh=bool(known))
+    context = _rows_context(request, connection, name, refresh=bool(known))
     if not_modified := unchanged(request, context["data"].fingerprint):
         return not_modified
     context["rows"] = rendered_rows(context["data"])
@@ -74,17 +104,18 @@ def blueprint_rows(request, name):
 
 @require_POST
 @login_required
-def suggest(request, name):
-    """Learn a volume expectation from the blueprint's history; shown until an Admin accepts it."""
-    blueprint_uuid = services.uuid_of(name)
+def suggest(request, connection, name):
+    """Learn a volume expectation from the blueprint's history in this connection; shown until an Admin accepts it."""
+    connection = get_object_or_404(Connection, pk=connection)
+    blueprint_uuid = services.uuid_of(connection, name)
     if blueprint_uuid is None:
         messages.error(request, "This blueprint's uuid is not known: add a blueprint monitor or an expectation first.")
     else:
         try:
-            suggestions.suggest(blueprint_uuid, name)
+            suggestions.suggest(connection, blueprint_uuid, name)
         except suggestions.NoSuggestion as exc:
             messages.error(request, str(exc))
-    return redirect("expectations:blueprint", name)
+    return redirect(data.url(connection.pk, name))
 
 
 def _positive(value):
@@ -109,4 +140,4 @@ def accept(request, pk):
         messages.error(request, str(exc))
     else:
         messages.success(request, "Expectation accepted: it is checked from now on.")
-    return redirect("expectations:blueprint", expectation.blueprint_name)
+    return redirect(data.url(expectation.connection_id, expectation.blueprint_name))

@@ -13,8 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
-from executions.failures import EXECUTION_FAILED
-from executions.models import Step
+from executions.models import FailureKind, Step
 
 from . import fingerprint as fp
 from .models import Incident, Occurrence, Status, StatusChange
@@ -42,12 +41,12 @@ def serialise():
 
 def grouped_failures(failures):
     """The failures that make occurrences: the steps', or else the execution's own."""
-    steps = [f for f in failures if f.kind != EXECUTION_FAILED]
-    return steps or [f for f in failures if f.kind == EXECUTION_FAILED]
+    steps = [f for f in failures if not f.on_execution]
+    return steps or [f for f in failures if f.on_execution]
 
 
 def make_title(step, message, family):
-    if family == "stalled":
+    if family == FailureKind.STALLED:
         return f"Stalled before {step}" if step else "Stalled"
     head = step or "Execution failed"
     return f"{head}: {message}"[:TITLE_LIMIT] if message else head[:TITLE_LIMIT]
@@ -85,7 +84,6 @@ def record(execution, failures, now=None):
                     step=step,
                     family=family,
                     message=message,
-                    kind=failure.kind,
                     step_uuid=failure.step_uuid,
                     status=failure.status,
                     messages=list(failure.messages or ()),
@@ -103,19 +101,23 @@ def _uuid(value):
         return None
 
 
-def add_occurrence(execution, key, now, *, step, family, message, kind, step_uuid, status, messages, raw_info,
-                   occurred_at, title=None):
+def add_occurrence(execution, key, now, *, step, family, message, step_uuid, status, messages, raw_info,
+                   occurred_at, title=None, blueprint=None):
     """One occurrence of the incident `key` (created if new); sends `incident_activity`.
+
+    `family` is the incident's FailureKind, and the occurrence's kind.
 
     Call inside a transaction (the lock below lasts until it ends). `title`: a new incident's
     own title (an expectation's breach), instead of one made from the step and message.
+    `execution` None: a missing incident of `blueprint` (its name), which has no stored
+    execution; such an incident has at most one occurrence without an execution.
     """
     serialise()
     title = (title or make_title(step, failure_message(messages, raw_info, status), family))[:TITLE_LIMIT]
     incident, created = Incident.objects.get_or_create(
         fingerprint=key,
         defaults={
-            "blueprint_name": (execution.name or "")[:500],
+            "blueprint_name": ((execution.name if execution else blueprint) or "")[:500],
             "step_name": (step or "")[:500],
             "family": family,
             "message": message[:500],
@@ -133,15 +135,15 @@ def add_occurrence(execution, key, now, *, step, family, message, kind, step_uui
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if Occurrence.objects.filter(incident=incident, execution=execution).exists():
         return None
-    client = client_key(execution)
+    client = client_key(execution) if execution else ""
     new_client = bool(client) and not Occurrence.objects.filter(incident=incident, client_key=client).exists()
     occurrence = Occurrence.objects.create(
         incident=incident,
         execution=execution,
-        kind=kind,
+        kind=family,
         step_uuid=step_uuid or "",
         status=(status or "")[:100],
-        client_name=(execution.account_name or "")[:500],
+        client_name=((execution.account_name if execution else "") or "")[:500],
         client_key=client[:500],
         messages=messages[:20],
         raw_info=raw_info[:SAMPLE_LIMIT],

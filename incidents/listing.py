@@ -9,6 +9,7 @@ first" is newest detected, read along the (incident, -detected_at) index.
 
 from django.db.models import Count
 
+from accounts import visibility
 from connections.models import Connection
 from executions.watchlist import Table, table_page
 
@@ -18,14 +19,14 @@ OCCURRENCES = Table(name="occurrence", execution="execution__", newest="detected
 
 
 def affected(incident, user):
-    """The incident's occurrences on executions `user` may see (staff see all, as with incidents)."""
-    occurrences = Occurrence.objects.filter(incident=incident)
-    return occurrences if user.is_staff else occurrences.visible_to(user)
+    """The incident's occurrences on executions `user` may see (accounts/visibility.py)."""
+    # The table lists executions: an occurrence without one (a missing incident) has no row.
+    return Occurrence.objects.filter(incident=incident).of_executions().visible_to(user)
 
 
 def _counts_key(incident, user):
-    # Counts differ per viewer: each sees only the executions they may see.
-    return f"incident:counts:{incident.pk}:{'staff' if user.is_staff else user.pk}"
+    # Counts differ per viewer: each sees only the executions they may see, unless they see all.
+    return f"incident:counts:{incident.pk}:{'all' if visibility.sees_every_incident(user) else user.pk}"
 
 
 def executions_page(incident, user, params, refresh=False):

@@ -1,7 +1,7 @@
 """Incidents: failures grouped by cause.
 
 An `Incident` is one cause (its fingerprint: blueprint, step or the execution
-itself, failure family, normalised message). An `Occurrence` is one execution
+itself, failure kind, normalised message). An `Occurrence` is one execution
 failing with that cause, at most one per execution. `StatusChange` is the
 incident's history, with who made each change (no one: the system did).
 incidents/grouping.py is the only writer of incidents and occurrences, and
@@ -12,18 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from executions.models import Execution
-
-
-class Family(models.TextChoices):
-    """Failure kinds grouped for the fingerprint: how the failure showed itself."""
-
-    FAILED = "failed", "Failed"
-    HIDDEN = "hidden", "Hidden failure"
-    STALLED = "stalled", "Stalled"
-    # An expectation's breach (expectations/): too few executions, or executions too slow.
-    MISSING = "missing", "Missing"
-    LATE = "late", "Late"
+from accounts import visibility
+from executions.models import Execution, FailureKind
 
 
 class Status(models.TextChoices):
@@ -68,10 +58,8 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(Q(title__icontains=text) | Q(blueprint_name__icontains=text) | Q(message__icontains=text))
 
     def visible_to(self, user):
-        """Incidents with an occurrence on an execution the user may see (staff see all)."""
-        if user.is_staff:
-            return self
-        return self.filter(pk__in=Occurrence.objects.visible_to(user).values("incident_id"))
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user)
 
     def snooze_over(self, now):
         """Snoozed incidents whose time is up, or whose occurrence budget is spent."""
@@ -85,7 +73,7 @@ class Incident(models.Model):
     blueprint_name = models.CharField(max_length=500, blank=True)
     # Blank for an execution-level incident; for a stall, the step it waits to run.
     step_name = models.CharField(max_length=500, blank=True)
-    family = models.CharField(max_length=10, choices=Family.choices)
+    family = models.CharField(max_length=10, choices=FailureKind.choices)
     # The normalised message (the fingerprint's last part) and the readable title.
     message = models.CharField(max_length=500, blank=True)
     title = models.CharField(max_length=600)
@@ -130,7 +118,7 @@ class Incident(models.Model):
 
     @property
     def is_execution_level(self):
-        return not self.step_name and self.family in (Family.FAILED, Family.HIDDEN)
+        return not self.step_name and self.family in (FailureKind.FAILED, FailureKind.HIDDEN)
 
 
 class OccurrenceQuerySet(models.QuerySet):
@@ -142,18 +130,28 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.filter(kind=kind, cleared_at__isnull=True)
 
     def uncleared_stalls(self):
-        return self.uncleared("stalled")
+        return self.uncleared(FailureKind.STALLED)
 
     def visible_to(self, user):
-        return self.filter(execution__in=Execution.objects.visible_to(user))
+        """The rule is the accounts app's (accounts/visibility.py), as for every model."""
+        return visibility.visible_to(self, user)
+
+    def of_executions(self):
+        """Without the occurrence a missing incident has when its blueprint has no stored execution."""
+        return self.filter(execution__isnull=False)
 
 
 class Occurrence(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="occurrence_rows")
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="incident_occurrences")
-    # step_failed, hidden_failure, execution_failed, stalled, missing (an expectation's
-    # breach; the execution is the blueprint's last one seen) or late.
-    kind = models.CharField(max_length=20)
+    # Null only for `missing` on a blueprint with no stored execution (it never ran, or
+    # nothing is kept): the absence itself is the failure, and there is no execution to hang it on.
+    execution = models.ForeignKey(
+        Execution, null=True, blank=True, on_delete=models.CASCADE, related_name="incident_occurrences"
+    )
+    # The incident's kind, for each of its executions: failed, hidden (on step_uuid's step,
+    # or on the execution itself when blank), stalled, missing (an expectation's breach; on
+    # the blueprint's last execution seen, if any) or late.
+    kind = models.CharField(max_length=20, choices=FailureKind.choices)
     step_uuid = models.CharField(max_length=36, blank=True)
     status = models.CharField(max_length=100, blank=True)
     client_name = models.CharField(max_length=500, blank=True)

@@ -13,7 +13,7 @@ table of real-looking Plannr texts and the property test.
 
 import re
 
-from executions.plannr import parse_info
+from plannr import parse_info
 from privacy.detectors import fingerprint_mask
 
 # How much of a message takes part in the fingerprint. Long texts differ in their

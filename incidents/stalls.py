@@ -8,7 +8,7 @@ STALL_FLOOR_MINUTES. A step that normally waits long ("Wait 2 days") has a long
 95th percentile, so its normal waits are never flagged. Without
 STALL_MIN_SAMPLES past waits nothing is known, and nothing is flagged.
 
-A stall is an occurrence like any failure (family "stalled"), grouped by
+A stall is an occurrence like any failure (FailureKind.STALLED), grouped by
 blueprint and step. It clears when the execution moves on (its next step changes
 or it finishes); an incident whose stalls have all cleared resolves itself.
 """
@@ -22,13 +22,12 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from executions.models import Execution, Step
+from executions.models import Execution, FailureKind, Step
 
 from . import fingerprint as fp
 from .grouping import add_occurrence, set_status
-from .models import Family, Incident, Occurrence, Status
+from .models import Incident, Occurrence, Status
 
-STALLED = "stalled"
 HISTORY = 500
 
 
@@ -109,11 +108,11 @@ def _minutes(delta):
 
 
 def _record(execution, step, since, now, limit):
-    key = fp.fingerprint(execution.name, step, Family.STALLED, "")
+    key = fp.fingerprint(execution.name, step, FailureKind.STALLED, "")
     message = f"Waiting {_minutes(now - since)} for {step}; more than the {_minutes(limit)} that counts as a stall."
     with transaction.atomic():
         return add_occurrence(
-            execution, key, now, step=step, family=Family.STALLED, message="", kind=STALLED,
+            execution, key, now, step=step, family=FailureKind.STALLED, message="",
             step_uuid=str((execution.next_step or {}).get("uuid") or "")[:36], status="in_progress",
             messages=[message], raw_info="", occurred_at=since,
         ) is not None
@@ -132,7 +131,7 @@ def clear_moved_on(now):
         Occurrence.objects.filter(pk__in=moved).update(cleared_at=now)
         done = (
             Incident.objects.select_for_update()
-            .filter(family=Family.STALLED, status__in=[Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED])
+            .filter(family=FailureKind.STALLED, status__in=[Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED])
             .exclude(pk__in=Occurrence.objects.uncleared_stalls().values("incident_id"))
         )
         for incident in done:

@@ -1,7 +1,7 @@
 """What other apps call to count an event: cheap, and never in the way of the caller.
 
-A leaf module, like logging: it imports no models, so the Plannr client can call
-it without depending on anything else of ours. A failure to count (Redis down,
+A leaf module, like logging: it imports no models. The Plannr client reaches it
+through `plannr.hooks` (registered in metrics/apps.py), never by importing it. A failure to count (Redis down,
 no Redis at all) is swallowed: losing a sample must not lose a poll.
 """
 

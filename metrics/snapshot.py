@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from alerts.models import ChannelDelivery, Delivery, OutboxState
+from executions.health import poll_health
 from executions.models import Execution, PollState
 from incidents.models import Incident, Status
 from monitors.models import Finding, Monitor
@@ -32,23 +33,18 @@ def family(name, help_text, samples, labels=()):
 
 
 def poll_cycle(now):
-    due = Execution.objects.filter(next_poll_at__lte=now)
-    waiting = due.unclaimed(now).count()
-    oldest = due.aggregate(oldest=Min("next_poll_at"))["oldest"]
-    lag = (now - oldest).total_seconds() if oldest else 0.0
-    claimed = Execution.objects.stale_claims()
-    in_flight = Execution.objects.in_flight(now).count()
-    last_poll = Execution.objects.aggregate(t=Max("last_polled_at"))["t"]
+    health = poll_health(now)
+    last_poll = health.last_poll_at
     return [
         family(
-            "poll_lag_seconds", "How far the most overdue execution is behind its poll time.", [((), lag)]
+            "poll_lag_seconds", "How far the most overdue execution is behind its poll time.", [((), health.lag)]
         ),
-        family("executions_due", "Executions due for a poll and not yet handed to a batch.", [((), waiting)]),
-        family("executions_in_flight", "Executions in a batch now (a live claim).", [((), in_flight)]),
+        family("executions_due", "Executions due for a poll and not yet handed to a batch.", [((), health.waiting)]),
+        family("executions_in_flight", "Executions in a batch now (a live claim).", [((), health.in_flight)]),
         family(
             "executions_claimed",
             "Executions carrying an unfinished claim, live or expired; more than in flight means a batch died.",
-            [((), claimed.count())],
+            [((), health.claimed)],
         ),
         family(
             "last_poll_timestamp_seconds",
@@ -117,7 +113,7 @@ def rate_budget(now):
     from django.conf import settings
 
     from connections.defaults import ensure_default
-    from executions.ratelimit import get_rate_limiter
+    from plannr.ratelimit import get_rate_limiter
 
     used = get_rate_limiter().used(ensure_default().budget_key)
     limit = settings.PLANNR_RATE_LIMIT_PER_MINUTE
@@ -201,7 +197,7 @@ def connections(now):
     Named as issue 19 gives them (no namespace prefix): dashboards and alert rules use these names.
     """
     from connections.models import Connection
-    from executions.ratelimit import get_rate_limiter
+    from plannr.ratelimit import get_rate_limiter
 
     limiter = get_rate_limiter()
     rows = list(Connection.objects.all())

@@ -31,9 +31,9 @@ from executions import ingest
 from executions.models import Execution
 from connections.clients import client_for
 from connections.models import Connection
-from executions.plannr import PlannrError, RateLimited, Unauthorized
-from executions.plannr.client import BLUEPRINTS_PATH, EXECUTIONS_PATH, MAX_PER_PAGE
-from executions.plannr.types import normalise_uuid, parse_datetime
+from plannr import PlannrError, RateLimited, Unauthorized
+from plannr.client import BLUEPRINTS_PATH, EXECUTIONS_PATH, MAX_PER_PAGE
+from plannr.types import normalise_uuid, parse_datetime
 
 from .models import Finding, Monitor, Scope
 

@@ -164,16 +164,20 @@ class Subscription(models.Model):
 
 
 class BlueprintDay(models.Model):
-    """Counts of pruned executions per blueprint (by name) and day of creation."""
+    """Counts of pruned executions per blueprint (by name, within its connection) and day of creation."""
 
     day = models.DateField()
+    # The same blueprint name in two connected accounts is two blueprints (expectations' suggestions).
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="+", default=default_connection_id
+    )
     blueprint_name = models.CharField(max_length=500)
     executions = models.PositiveIntegerField(default=0)
     failing = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "blueprint_name"], name="blueprint_day_unique"),
+            models.UniqueConstraint(fields=["day", "connection", "blueprint_name"], name="blueprint_day_unique"),
         ]
 
     def __str__(self):

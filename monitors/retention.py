@@ -60,18 +60,19 @@ def _prune_chunk(now, chunk_size):
         rows = (
             Execution.objects.filter(pk__in=ids)
             .annotate(day=TruncDate(Coalesce("remote_created_at", "created_at")))
-            .values("day", "name")
+            .values("day", "connection_id", "name")
             .annotate(n=Count("id"), failing=Count("id", filter=Q(is_failing=True)))
             .order_by()
         )
         for row in rows:
-            name = row["name"][:500]
-            updated = BlueprintDay.objects.filter(day=row["day"], blueprint_name=name).update(
-                executions=F("executions") + row["n"], failing=F("failing") + row["failing"]
-            )
+            name, connection_id = row["name"][:500], row["connection_id"]
+            updated = BlueprintDay.objects.filter(
+                day=row["day"], connection_id=connection_id, blueprint_name=name
+            ).update(executions=F("executions") + row["n"], failing=F("failing") + row["failing"])
             if not updated:
                 BlueprintDay.objects.create(
-                    day=row["day"], blueprint_name=name, executions=row["n"], failing=row["failing"]
+                    day=row["day"], connection_id=connection_id, blueprint_name=name, executions=row["n"],
+                    failing=row["failing"],
                 )
         Execution.objects.filter(pk__in=ids).delete()
     return len(ids)

@@ -16,8 +16,8 @@ from audit import record
 from connections.clients import client_for
 from connections.defaults import ensure_default
 from executions.paste import parse_uuid
-from executions.plannr import NotFound, PlannrError
-from executions.plannr.types import normalise_uuid
+from plannr import NotFound, PlannrError
+from plannr.types import normalise_uuid
 
 from .models import Monitor, Scope
 from .subscriptions import subscribe

@@ -26,6 +26,14 @@ def subscribers_for(execution_ids):
     return result
 
 
+def subscribers_of(monitor_ids):
+    """The user ids subscribed, unmuted and active, to any of these monitors."""
+    return set(
+        Subscription.objects.filter(monitor_id__in=list(monitor_ids), muted=False, user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
 def subscribe(monitor, user, muted=False):
     Subscription.objects.update_or_create(monitor=monitor, user=user, defaults={"muted": muted})
 

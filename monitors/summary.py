@@ -1,17 +1,14 @@
 """What the monitors page and the overview show, each in a fixed number of queries."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, When
-from django.utils import timezone
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
 
-from connections.models import Connection
 from dashboard.htmx import fingerprint
-from executions.models import Execution, PollState, Watch
-from executions.watchlist import TROUBLE_STATES
+from executions.health import PollHealth, poll_health
+from executions.models import Execution
 from incidents.models import Incident, Status
 
 from .models import Finding, Monitor, Subscription
@@ -93,53 +90,6 @@ def rows_fingerprint(rows, now):
     )
 
 
-def visible_executions(user):
-    """What a user may see: what they watch, and everything a monitor found (the organisation's)."""
-    # IN over each side rather than EXISTS: PostgreSQL hashes both subqueries once, where
-    # an OR of correlated EXISTS made it probe per row (4x slower at 100,000 executions).
-    return Execution.objects.filter(
-        Q(id__in=Watch.objects.filter(user=user).values("execution_id"))
-        | Q(id__in=Finding.objects.values("execution_id"))
-    )
-
-
-@dataclass
-class PollHealth:
-    polling: int = 0
-    overdue: int = 0
-    trouble: dict = field(default_factory=dict)  # poll state label -> count
-    last_polled_at: object = None
-    under_way: int = 0  # in a batch that has not reported yet
-    # The Plannr connections that need attention (broken or expiring), for the header and poll health.
-    connections: list = field(default_factory=list)
-
-    @property
-    def connections_fingerprint(self):
-        return [(c.pk, c.name, c.broken_since, c.broken_reason, c.expires_at) for c in self.connections]
-
-
-def poll_health(now):
-    """Executions being polled, overdue, in poll trouble by kind, the last poll: one aggregate."""
-    overdue_before = now - timedelta(seconds=settings.POLL_INTERVAL_SECONDS * 2)
-    states = sorted(TROUBLE_STATES)
-    in_flight = Execution.objects.stale_claims().values("pk")
-    totals = Execution.objects.filter(next_poll_at__isnull=False).aggregate(
-        polling=Count("id"), overdue=Count("id", filter=Q(next_poll_at__lt=overdue_before)),
-        # A claim writes "last polled" in advance: only polls whose batch reported count.
-        last=Max("last_polled_at", filter=~Q(pk__in=in_flight)),
-        under_way=Count("id", filter=Q(pk__in=in_flight)),
-        **{f"trouble_{state}": Count("id", filter=Q(poll_state=state)) for state in states},
-    )
-    health = PollHealth(polling=totals["polling"], overdue=totals["overdue"], last_polled_at=totals["last"],
-                        under_way=totals["under_way"])
-    health.trouble = {
-        PollState(state).label: totals[f"trouble_{state}"] for state in states if totals[f"trouble_{state}"]
-    }
-    today = timezone.localdate(now)
-    health.connections = [c for c in Connection.objects.all() if c.state(today) != "ok"]
-    return health
-
-
 @dataclass
 class Overview:
     failing: list
@@ -147,26 +97,13 @@ class Overview:
     running: list
     running_count: int
     monitors: list
-    health: PollHealth
+    health: PollHealth  # executions/health.py
     fingerprint: str
     open_incidents: int = 0
 
 
 _LIST_FIELDS = ("id", "uuid", "name", "status", "account_name", "failure_message", "remote_created_at",
                 "remote_updated_at", "steps_done", "steps_count", "version", "is_failing", "is_finished")
-
-
-def _visible_here(user):
-    """Visibility probed row by row, for queries that read along an index and stop early.
-
-    As scalar subqueries (each one index probe) rather than IN or EXISTS: PostgreSQL
-    turns those into a hash of every finding, built before the first row is read.
-    """
-    watched = Watch.objects.filter(user=user, execution_id=OuterRef("pk")).values("id")[:1]
-    found = Finding.objects.filter(execution_id=OuterRef("pk")).values("id")[:1]
-    return Execution.objects.alias(_watched=Subquery(watched), _found=Subquery(found)).filter(
-        Q(_watched__isnull=False) | Q(_found__isnull=False)
-    )
 
 
 def _capped_counts(*querysets):
@@ -188,7 +125,8 @@ def overview(user, now):
     execution_running_idx) newest first and stops after its page or COUNT_CAP rows, so
     the refresh costs the same at 1,000 executions as at 100,000.
     """
-    visible = _visible_here(user)
+    # Probed row by row: these read along an index and stop after a page or COUNT_CAP rows.
+    visible = Execution.objects.visible_to(user, row_by_row=True)
     failing_qs = visible.filter(is_failing=True, remote_updated_at__gte=now - WINDOW)
     failing = list(failing_qs.order_by("-remote_updated_at", "-id").only(*_LIST_FIELDS)[:LIST_LIMIT])
     running_qs = visible.filter(is_finished=False).exclude(status="")
@@ -207,8 +145,9 @@ def overview(user, now):
         [(e.pk, e.version) for e in failing], failing_count,
         [(e.pk, e.version) for e in running], running_count,
         [(m.pk, m.updated_at, m.last_swept_at, m.lag_seconds, m.last_sweep_error) for m in monitors],
-        health.polling, health.overdue, sorted(health.trouble.items()), health.connections_fingerprint,
-        health.last_polled_at, health.under_way,
+        health.scheduled, health.overdue, sorted(health.trouble.items()),
+        [(c.pk, c.name, c.broken_since, c.broken_reason, c.expires_at) for c in health.attention],
+        health.last_reported_poll, health.under_way,
         int(now.timestamp() // 60), open_incidents,
     )
     return Overview(failing, failing_count, running, running_count, monitors, health, fp, open_incidents)

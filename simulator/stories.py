@@ -249,24 +249,6 @@ def benign_info(rng, step_type):
     return rng.choice(_BENIGN.get(step_type, [None, ""]))
 
 
-def step_type_for(name):
-    """Best guess of a step's type from its name (for steps created by tests)."""
-    lowered = (name or "").lower()
-    for needle, kind in (
-        ("sms", "send_sms"),
-        ("email", "send_email"),
-        ("document", "generate_document"),
-        ("pack", "generate_document"),
-        ("task", "create_task"),
-        ("wait", "wait"),
-        ("record", "update_account"),
-        ("notify", "notify_user"),
-    ):
-        if needle in lowered:
-            return kind
-    return "create_task"
-
-
 # --- Clients ----------------------------------------------------------------------------
 
 FIRST_NAMES = [

@@ -1,9 +1,9 @@
 """Rows for the tests, written straight to the database (no polling involved).
 
-The one place for test builders: pages, alerts and everything else build their
-Execution, Step, Snapshot and Watch rows here. (tests/dashboard/builders.py and
-tests/alerts/builders.py only re-export these, with the argument orders their
-older callers use.)
+The one place for test builders of executions: pages, alerts and everything else
+build their Execution, Step, Snapshot and Watch rows here, with one `add_step`
+(and `failed_step`, a step failed as Plannr reports it). The apps' own builders
+(tests/<app>/builders.py) make that app's rows through its services.
 """
 
 import itertools

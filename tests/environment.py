@@ -13,6 +13,15 @@ os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("PLANNR_API_TOKEN", "test-token-" + secrets.token_hex(12))
 # Tests get their own Redis database so they never touch a running product's queues.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker flushes and fills Redis on its own, so each gets its own
+# database below the run's (gw0 keeps it, gw1 the one before, ...); pytest-django already
+# gives each worker its own PostgreSQL test database. The controller set REDIS_URL before
+# starting the workers, so they inherit it and shift it here.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and _worker[2:].isdigit() and int(_worker[2:]):
+    _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    if _db.isdigit():
+        os.environ["REDIS_URL"] = f"{_base}/{(int(_db) - int(_worker[2:])) % 16}"
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")

@@ -8,8 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from executions.failures import is_failure_status, is_running_status
-from executions.models import FailureKind, PollState
-from executions.watchlist import TROUBLE_STATES
+from executions.models import TROUBLE_STATES, FailureKind, PollState
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import roles, rules
 from tests.accounts.helpers import state_digest, user_in_role
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,11 @@ def _watch(ctx):
 
 def _missing(ctx):
     return {"pk": 987654}
+
+
+def _blueprint(ctx):
+    """A blueprint's page arguments: a name within the sample watch's connection."""
+    return {"connection": ctx["watch"].execution.connection_id, "name": "Annual review"}
 
 
 SAMPLES = {
@@ -90,9 +95,11 @@ SAMPLES = {
     "mfa_index": [("get", None, None, False, None)],
     "usersessions_list": [("get", None, None, False, 200)],
     # Pages of other apps: an id that does not exist answers 404 to whoever may ask.
-    "expectations:blueprint": [("get", lambda c: {"name": "Annual review"}, None, False, 200)],
-    "expectations:blueprint_rows": [("get", lambda c: {"name": "Annual review"}, None, True, 200)],
-    "expectations:suggest": [("post", lambda c: {"name": "Annual review"}, None, False, 302)],
+    "expectations:blueprint": [("get", lambda c: _blueprint(c), None, False, 200)],
+    "expectations:blueprint_by_name": [("get", lambda c: {"name": "Annual review"}, None, False, 302)],
+    "expectations:incident_blueprint": [("get", _missing, None, False, 404)],
+    "expectations:blueprint_rows": [("get", lambda c: _blueprint(c), None, True, 200)],
+    "expectations:suggest": [("post", lambda c: _blueprint(c), None, False, 302)],
     "expectations:accept": [("post", _missing, None, False, 404)],
     "monitors:overview": [("get", None, None, False, 200)],
     "monitors:overview_live": [("get", None, None, True, 200)],

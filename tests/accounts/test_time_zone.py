@@ -29,7 +29,7 @@ def test_the_default_zone_is_london_and_it_is_named():
 
 
 def test_a_chosen_zone_applies_to_the_pages(client):
-    from tests.dashboard.builders import watch
+    from tests.builders import watch
 
     user = user_in_role("ada", roles.VIEWER)
     w = watch(user)
@@ -52,7 +52,7 @@ def test_an_unknown_zone_is_refused_with_a_message(client):
 def test_alert_emails_show_times_in_the_users_zone(owner, other_user):
     from alerts.emails import incident_email
     from alerts.preferences import get_preference
-    from tests.alerts.builders import recorded_delivery
+    from tests.builders import recorded_delivery
 
     owner.profile.time_zone = "America/New_York"
     owner.profile.save()

@@ -7,7 +7,7 @@ from alerts.models import Delivery, FailureEvent, OutboxState
 from executions.models import Watch
 from tests.fixtures.users import PASSWORD
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ def test_the_alerts_page_shows_states_mutes_with_htmx_and_updates_live(
 
     settings.UI_REFRESH_SECONDS = 1
     execution = make_execution(name="Annual review <reminder>")
-    add_step(execution, name="Send SMS", status="failed", info='<b>raw</b> "info"')
+    failed_step(execution, name="Send SMS", status="failed", info='<b>raw</b> "info"')
     watch(owner, execution)
     ingest_signal(execution)
     delivery = Delivery.objects.get()
@@ -76,7 +76,7 @@ def test_a_monitor_subscriber_sees_a_failed_alert_with_its_error_and_sends_it_ag
     monitor = everything(owner)
     execution = make_execution(name="Found by the monitor")
     Finding.objects.create(monitor=monitor, execution=execution, found_at=timezone.now())
-    add_step(execution, name="Send SMS")
+    failed_step(execution, name="Send SMS")
     ingest_signal(execution)
     assert not Watch.objects.filter(user=owner).exists()
     Delivery.objects.filter(user=owner).update(

@@ -42,10 +42,10 @@ def fail_found(user, now, monitor, **kwargs):
     from executions.failures import detect_failures
     from incidents import grouping
 
-    from .builders import add_step, make_execution, watch
+    from tests.builders import failed_step, make_execution, watch
 
     execution = make_execution(client=kwargs.get("client", "Gareth Thompson"))
-    add_step(execution, name="Send SMS")
+    failed_step(execution, name="Send SMS")
     watch(user, execution)
     Finding.objects.create(monitor=monitor, execution=execution, found_at=now)
     grouping.record(execution, detect_failures(execution.status, list(execution.steps.all())), now=now)

@@ -11,7 +11,7 @@ from executions.failures import detect_failures
 from incidents import grouping
 from tests.builders import make_connection
 
-from .builders import add_step, make_execution, watch
+from tests.builders import failed_step, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_an_incident_email_names_the_connection_and_links_out_when_there_are_several(owner, settings, smtp_server):
     settings.INCIDENT_ALERT_WINDOW_SECONDS = 0
     execution = make_execution()
-    add_step(execution, name="Send SMS")
+    failed_step(execution, name="Send SMS")
     watch(owner, execution)
     now = timezone.now()
     grouping.record(execution, detect_failures(execution.status, list(execution.steps.all())), now=now)

@@ -8,7 +8,7 @@ from alerts.models import Delivery
 from executions.text import BIDI_CONTROLS
 from tests.fixtures.smtp import body, subject
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ RLO = "\u202e"
 
 def test_bidi_controls_from_plannr_are_stripped_from_the_subject(owner, smtp_server):
     execution = make_execution(name=f"Annual {RLO}weiver", client=f"Gareth {RLO}nospmohT")
-    add_step(execution, name=f"Send {RLO}SMS", status="failed")
+    failed_step(execution, name=f"Send {RLO}SMS", status="failed")
     watch(owner, execution)
     ingest_signal(execution)
     for delivery in Delivery.objects.filter(user=owner):
@@ -31,7 +31,7 @@ def test_bidi_controls_from_plannr_are_stripped_from_the_subject(owner, smtp_ser
 def test_a_1_mb_info_is_cut_in_the_email_which_says_so(owner, smtp_server):
     huge = '{"errors": ["' + "mailbox unavailable " * 52_500 + '"]}'
     execution = make_execution()
-    add_step(execution, name="Send email", status="failed", info=huge)
+    failed_step(execution, name="Send email", status="failed", info=huge)
     watch(owner, execution)
     ingest_signal(execution)
     for delivery in Delivery.objects.filter(user=owner):

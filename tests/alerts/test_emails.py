@@ -1,5 +1,6 @@
 """What an alert email says: subject, both bodies, links, headers, and escaping."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -13,7 +14,7 @@ from executions.models import Step, Watch
 from incidents.models import Incident
 from tests.fixtures.smtp import body, header, subject
 
-from .builders import INFO_ERROR, add_step, ingest_signal, make_execution, watch
+from tests.builders import INFO_ERROR, failed_step, ingest_signal, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +35,8 @@ def test_an_incident_email_names_the_incident_and_lists_the_users_executions_wit
     owner, smtp_server, site
 ):
     execution = make_execution(name="Annual review pack", client="Gareth Thompson")
-    add_step(execution, name="Create task", status="completed", info="", messages=())
-    step = add_step(execution, name="Send SMS", status="failed")
+    failed_step(execution, name="Create task", status="completed", info="", messages=())
+    step = failed_step(execution, name="Send SMS", status="failed")
     ran = datetime(2026, 7, 1, 8, 5, tzinfo=dt_timezone.utc)  # 09:05 in London (BST)
     Step.objects.filter(pk=step.pk).update(executed_at=ran)
     watch(owner, execution)
@@ -82,19 +83,24 @@ def test_every_email_about_a_blueprint_links_its_name_to_the_blueprint_page(owne
     legacy = Delivery.objects.create(event=event, user=owner)  # a per-failure email, as before incidents
     sending.send_delivery(legacy.pk, now=clock.now)
 
-    url = "https://monitor.example.com/blueprint/Annual%20review/pack"
+    # A failure knows its execution's connection; an incident's link finds it when followed
+    # (expectations.views.incident_blueprint), since one incident may span connections.
+    page = f"https://monitor.example.com/blueprints/{execution.connection_id}/Annual%20review/pack"
     messages = smtp_server.wait_for_count(3)
     for message in messages:
         text, html = body(message, "plain"), body(message, "html")
+        incident_pages = re.findall(r"https://monitor\.example\.com/incident-blueprint/(\d+)", text)
+        url = page if not incident_pages else f"https://monitor.example.com/incident-blueprint/{incident_pages[0]}"
         assert url in text, subject(message)
         assert f'<a href="{url}"' in html, subject(message)
+    assert len([m for m in messages if "/incident-blueprint/" in body(m, "plain")]) == 2  # incident, digest
 
 
 def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server, site):
     long_message = "the account_uuid field is required because " + "the template changed " * 10
     for blueprint in ("Welcome pack", "Welcome pack for couples"):
         execution = make_execution(name=blueprint)
-        add_step(execution, name="Send SMS", messages=(long_message,), info=long_message)
+        failed_step(execution, name="Send SMS", messages=(long_message,), info=long_message)
         watch(owner, execution)
         send_for(owner, execution)
     subjects = [subject(m) for m in smtp_server.wait_for_count(2)]
@@ -104,7 +110,7 @@ def test_subjects_are_short_and_distinct_for_alike_incidents(owner, smtp_server,
 
 def test_a_huge_info_is_cut_in_the_email_and_says_so(owner, smtp_server, site):
     execution = make_execution()
-    add_step(execution, info="error " + "x" * 1_000_000)
+    failed_step(execution, info="error " + "x" * 1_000_000)
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -114,7 +120,7 @@ def test_a_huge_info_is_cut_in_the_email_and_says_so(owner, smtp_server, site):
 
 def test_headers_unsubscribe_in_one_click_and_the_message_id_is_stable(owner, smtp_server, site):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -141,7 +147,7 @@ def test_plannr_text_cannot_inject_html_into_the_html_body(owner, smtp_server):
         '<script>alert("x")</script><img src=x onerror="steal()"><a href="https://evil.example">click</a>'
     )
     execution = make_execution(name="<b>Blueprint</b>", client="<i>Client</i>")
-    add_step(execution, name="<iframe src=x>", status="failed", info=hostile, messages=(hostile,))
+    failed_step(execution, name="<iframe src=x>", status="failed", info=hostile, messages=(hostile,))
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -160,7 +166,7 @@ def test_plannr_text_cannot_inject_html_into_the_html_body(owner, smtp_server):
 
 def test_a_name_with_newlines_cannot_add_headers(owner, smtp_server):
     execution = make_execution(name="Review\r\nBcc: victim@example.com", client="A\nB")
-    add_step(execution, name="Step\r\nX-Evil: 1")
+    failed_step(execution, name="Step\r\nX-Evil: 1")
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
@@ -174,7 +180,7 @@ def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(own
     from channels.messages import Notification
 
     execution = make_execution(client="Gareth Thompson")
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     ingest_signal(execution)
     delivery = Delivery.objects.get()

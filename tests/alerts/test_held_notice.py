@@ -11,7 +11,7 @@ from alerts.models import Delivery, OutboxState
 from incidents.models import Incident
 from tests.fixtures.users import PASSWORD
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 EVENTS = reverse("alerts:events")
 LAND = 15_000  # ms: Playwright's expect() deadline
@@ -23,7 +23,7 @@ def over_the_cap(user, settings):
     incidents = []
     for name in ("Create client folder", "Send SMS"):
         execution = make_execution(name=f"Review for {name}")
-        add_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
+        failed_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
         watch(user, execution)
         ingest_signal(execution)
         incidents.append(Incident.objects.get(step_name=name))

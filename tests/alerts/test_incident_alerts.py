@@ -11,7 +11,7 @@ from executions.failures import detect_failures
 from incidents import grouping, services
 from incidents.models import Incident
 
-from .builders import add_step, make_execution, watch
+from tests.builders import failed_step, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def window(settings):
 def fail(user, now, step="Send SMS", client="Gareth Thompson"):
     """A watched execution failing with the usual cause, grouped at `now`."""
     execution = make_execution(client=client)
-    add_step(execution, name=step)
+    failed_step(execution, name=step)
     if user is not None:
         watch(user, execution)
     grouping.record(execution, detect_failures(execution.status, list(execution.steps.all())), now=now)

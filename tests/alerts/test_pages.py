@@ -10,7 +10,7 @@ from django.utils import timezone
 from alerts.models import AlertPreference, Delivery, FailureEvent, OutboxState
 from executions.models import Watch
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ SETTINGS = reverse("alerts:settings")
 
 def failing(user, *, name="Send SMS", info="raw", messages=("boom",), status="failed", muted=False):
     execution = make_execution(name=f"Blueprint for {name}")
-    add_step(execution, name=name, status=status, info=info, messages=messages)
+    failed_step(execution, name=name, status=status, info=info, messages=messages)
     watch(user, execution, muted=muted)
     ingest_signal(execution)
     return FailureEvent.objects.get(execution=execution)
@@ -207,7 +207,7 @@ def test_an_execution_failed_by_its_step_is_listed_once_with_a_link_to_its_incid
     from incidents.models import Incident
 
     execution = make_execution(name="Welcome pack", status="failed")
-    add_step(execution, name="Send SMS", status="failed")
+    failed_step(execution, name="Send SMS", status="failed")
     watch(owner, execution)
     ingest_signal(execution)
     assert FailureEvent.objects.count() == 2  # the step's failure and the execution's, recorded
@@ -224,7 +224,7 @@ def test_a_monitor_subscriber_sees_the_alerts_they_receive_with_the_error_and_se
     monitor = everything(owner)  # its creator subscribes; nobody watches what it finds
     execution = make_execution(name="Found by the monitor")
     Finding.objects.create(monitor=monitor, execution=execution, found_at=timezone.now())
-    add_step(execution, name="Send SMS")
+    failed_step(execution, name="Send SMS")
     ingest_signal(execution)
     event = FailureEvent.objects.get(execution=execution)
     assert not Watch.objects.filter(user=owner).exists()

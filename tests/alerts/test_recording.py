@@ -9,7 +9,7 @@ from alerts.models import AlertPreference, Delivery, FailureEvent, OutboxState
 from alerts.outbox import COVERED_BY_STEP
 from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ def test_a_failed_step_gives_one_event_and_one_delivery_per_watcher_who_wants_al
     owner, other_user, outsider, django_user_model
 ):
     execution = make_execution()
-    add_step(execution, name="Create task", status="completed", info="", messages=())
-    add_step(execution, name="Send SMS", status="FAILED")
+    failed_step(execution, name="Create task", status="completed", info="", messages=())
+    failed_step(execution, name="Send SMS", status="FAILED")
     watch(owner, execution)
     watch(other_user, execution)
     watch(outsider, execution, muted=True)
@@ -44,11 +44,11 @@ def test_a_failed_step_gives_one_event_and_one_delivery_per_watcher_who_wants_al
 
 def test_the_signal_sent_again_with_the_same_failures_writes_nothing_new(owner):
     execution = make_execution()
-    add_step(execution, status="error")
+    failed_step(execution, status="error")
     watch(owner, execution)
     ingest_signal(execution)
     ingest_signal(execution)
-    add_step(execution, name="Second step", status="completed", info="", messages=())  # no new failure
+    failed_step(execution, name="Second step", status="completed", info="", messages=())  # no new failure
     ingest_signal(execution)
     assert FailureEvent.objects.count() == 1
     assert Delivery.objects.count() == 1
@@ -56,10 +56,10 @@ def test_the_signal_sent_again_with_the_same_failures_writes_nothing_new(owner):
 
 def test_a_new_failure_of_the_same_execution_gets_its_own_delivery(owner):
     execution = make_execution()
-    add_step(execution, status="failed")
+    failed_step(execution, status="failed")
     watch(owner, execution)
     ingest_signal(execution)
-    add_step(execution, name="Retry SMS", status="errored")
+    failed_step(execution, name="Retry SMS", status="errored")
     ingest_signal(execution)
     assert FailureEvent.objects.count() == 2
     assert Delivery.objects.filter(user=owner).count() == 2
@@ -67,7 +67,7 @@ def test_a_new_failure_of_the_same_execution_gets_its_own_delivery(owner):
 
 def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
     execution = make_execution()
-    add_step(execution, status="completed", hidden=True)
+    failed_step(execution, status="completed", hidden=True)
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
@@ -78,7 +78,7 @@ def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
 
 def test_an_execution_failing_on_its_own_is_alerted(owner):
     execution = make_execution(status="Error")
-    add_step(execution, status="completed", info="", messages=())
+    failed_step(execution, status="completed", info="", messages=())
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
@@ -88,7 +88,7 @@ def test_an_execution_failing_on_its_own_is_alerted(owner):
 
 def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emailed_twice(owner):
     execution = make_execution(status="failed")
-    add_step(execution, status="failed")
+    failed_step(execution, status="failed")
     watch(owner, execution)
     ingest_signal(execution)
     step_event = FailureEvent.objects.get(kind=STEP_FAILED)
@@ -100,7 +100,7 @@ def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emaile
 
 def test_the_database_refuses_a_second_event_for_the_same_execution_step_and_kind():
     execution = make_execution()
-    step = add_step(execution)
+    step = failed_step(execution)
     FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
     with pytest.raises(IntegrityError), transaction.atomic():
         FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
@@ -108,7 +108,7 @@ def test_the_database_refuses_a_second_event_for_the_same_execution_step_and_kin
 
 def test_nothing_is_recorded_when_the_ingest_transaction_rolls_back(owner):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
 
     class IngestCrashed(Exception):
@@ -123,7 +123,7 @@ def test_nothing_is_recorded_when_the_ingest_transaction_rolls_back(owner):
 
 def test_preferences_are_created_lazily_with_alerts_on(owner):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     assert not AlertPreference.objects.filter(user=owner).exists()
     ingest_signal(execution)
@@ -135,7 +135,7 @@ def test_preferences_are_created_lazily_with_alerts_on(owner):
 @pytest.mark.django_db(transaction=True)
 def test_pending_deliveries_are_queued_on_commit_not_before(owner, other_user, redis_client):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     watch(other_user, execution)
     with transaction.atomic():
@@ -175,7 +175,7 @@ def _concurrently(count, work):
 @pytest.mark.django_db(transaction=True)
 def test_two_ingests_recording_the_same_failure_at_once_write_it_once(owner, other_user):
     execution = make_execution()
-    add_step(execution)
+    failed_step(execution)
     watch(owner, execution)
     watch(other_user, execution)
     _concurrently(4, lambda i: ingest_signal(execution))
@@ -189,7 +189,7 @@ def test_concurrent_recordings_never_admit_more_than_the_hourly_cap(owner, setti
     executions = []
     for i in range(8):
         execution = make_execution()
-        add_step(execution, name=f"Step {i}")  # eight causes: eight incidents
+        failed_step(execution, name=f"Step {i}")  # eight causes: eight incidents
         watch(owner, execution)
         executions.append(execution)
     _concurrently(8, lambda i: ingest_signal(executions[i]))

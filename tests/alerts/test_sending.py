@@ -11,7 +11,7 @@ from alerts import outbox, sending, tasks
 from alerts.models import AlertPreference, OutboxState
 from executions.models import Watch
 
-from .builders import recorded_delivery
+from tests.builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 

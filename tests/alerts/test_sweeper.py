@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts import outbox, sending
 from alerts.models import Delivery, OutboxState
 
-from .builders import recorded_delivery
+from tests.builders import recorded_delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from executions.failures import detect_failures
 from incidents import grouping
 from tests.fixtures.smtp import body, subject
 
-from .builders import add_step, make_execution, watch
+from tests.builders import failed_step, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ class Clock:
 
 def fail(execution, name, now):
     """A new failed step, recorded as the ingest would, at `now`; returns the new deliveries."""
-    add_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
+    failed_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
     failures = detect_failures(execution.status, list(execution.steps.all()))
     outbox.record_failures(execution, failures, now=now)
     grouping.record(execution, failures, now=now)

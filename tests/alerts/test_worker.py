@@ -18,7 +18,7 @@ from incidents.models import Incident
 from tests.fixtures.smtp import header, subject
 from tests.waiting import wait_for
 
-from .builders import add_step, ingest_signal, make_execution, watch
+from tests.builders import failed_step, ingest_signal, make_execution, watch
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +39,7 @@ def all_sent(count):
 
 def failures_for(users, muted=()):
     execution = make_execution(name="Onboarding", client="Ada Lovelace")
-    add_step(execution, name="Send welcome email", status="failed")
+    failed_step(execution, name="Send welcome email", status="failed")
     for user in users:
         watch(user, execution)
     for user in muted:
@@ -52,7 +52,7 @@ def many_deliveries(user, count):
     execution = make_execution()
     watch(user, execution)
     for i in range(count):
-        add_step(execution, name=f"Step {i}", status="failed")
+        failed_step(execution, name=f"Step {i}", status="failed")
     ingest_signal(execution)
     return list(Delivery.objects.values_list("pk", flat=True))
 

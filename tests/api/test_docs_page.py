@@ -5,7 +5,7 @@ import re
 import pytest
 from django.db import connection
 
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.fixtures.users import PASSWORD
 from tests.waiting import wait_for
 

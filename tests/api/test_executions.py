@@ -1,12 +1,13 @@
 """/api/v1/executions: the watchlist's filters and sort, cursor paging, incremental sync, detail, history."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from executions.models import Execution, FailureKind, Watch
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -87,11 +88,11 @@ def test_a_cursor_is_tied_to_its_sort(owner_api, owner):
 
 def test_detail_has_steps_and_parsed_messages(owner_api, owner):
     w = watch(owner, label="vip", status="failed", is_failing=True)
-    add_step(w.execution, 1, "Create client folder", executed_at=timezone.now())
+    add_step(w.execution, position=1, name="Create client folder", executed_at=timezone.now())
     add_step(
         w.execution,
-        2,
         "Send SMS",
+        position=2,
         status="completed",
         info='"[{errors : "the account_uuid field is required" }]"',
         messages=["the account_uuid field is required"],
@@ -103,6 +104,18 @@ def test_detail_has_steps_and_parsed_messages(owner_api, owner):
     assert body["steps"][1]["failure_kind"] == "hidden"
     assert body["steps"][1]["messages"] == ["the account_uuid field is required"]
     assert body["next_step"]["name"] == "Send SMS"
+
+
+def test_detail_says_client_uuid_and_keeps_account_uuid_as_a_deprecated_alias(owner_api, owner, client):
+    w = watch(owner)
+    Execution.objects.filter(pk=w.execution.pk).update(account_uuid=uuid.uuid4())
+    w.execution.refresh_from_db()
+    body = owner_api.get(f"executions/{w.execution.uuid}").json()
+    assert body["client_uuid"] == body["account_uuid"] == str(w.execution.account_uuid)
+    detail = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ExecutionDetail"]
+    assert detail["properties"]["account_uuid"]["deprecated"] is True
+    assert "deprecated" not in detail["properties"]["client_uuid"]
+    assert "client_uuid" in detail["required"] and "account_uuid" not in detail["required"]
 
 
 def test_history_pages_newest_first(owner_api, owner):

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from tests.dashboard.builders import watch
+from tests.builders import watch
 
 pytestmark = pytest.mark.django_db
 

@@ -55,13 +55,18 @@ def test_the_detail_lists_only_the_affected_executions_the_user_sees(owner_api, 
     assert detail["sample_messages"] == ["the account_uuid field is required"]
 
 
-def test_someone_elses_or_a_missing_incident_is_404(client, owner, outsider):
+def test_someone_elses_or_a_missing_incident_is_404(client, owner, outsider, operator):
     incident, _ = watched_incident(owner)
     outsider_api = ApiClient(client, bearer(outsider))
     for path in (f"incidents/{incident.pk}", f"incidents/{incident.pk + 1000}"):
         response = outsider_api.get(path)
         assert response.status_code == 404 and response.json()["code"] == "not_found"
-    assert outsider_api.post(f"incidents/{incident.pk}/resolve", {}).status_code == 404
+        # A Viewer's role refuses every action first, as the page's rule does: one answer
+        # whether or not the incident exists.
+        assert outsider_api.post(f"{path}/resolve", {}).status_code == 403
+    # An Operator who may not see it gets the same 404 as for a missing one.
+    operator_api = ApiClient(client, bearer(operator))
+    assert operator_api.post(f"incidents/{incident.pk}/resolve", {}).status_code == 404
     assert Incident.objects.get().status == Status.OPEN
 
 
@@ -124,3 +129,27 @@ def test_the_incidents_csv_names_each_incidents_connections_in_a_last_column(own
     assert table[0][-2:] == ["url", "connections"]
     by_id = {int(r[0]): r[-1] for r in table[1:]}
     assert by_id == {both.pk: "acme, default", default_only.pk: "default"}
+
+
+def test_a_missing_incident_without_an_execution_is_listed_shown_and_exported(owner_api, owner, client):
+    """A blueprint that never ran misses its expectation: the incident has no execution to list."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from expectations import evaluation
+    from tests.expectations.builders import BLUEPRINT, blueprint_monitor, volume
+
+    blueprint_monitor(start_at=timezone.now() - timedelta(hours=2))
+    volume(at_least=1, within=30)
+    evaluation.evaluate()
+    incident = Incident.objects.get(family="missing")
+    assert [i["id"] for i in owner_api.get("incidents").json()["items"]] == [incident.pk]  # the organisation's
+    detail = owner_api.get(f"incidents/{incident.pk}").json()
+    assert detail["title"].startswith(f"{BLUEPRINT}: 0 executions since") and detail["affected"] == []
+    response = owner_api.get("exports/incidents.csv")
+    assert str(incident.pk) in b"".join(response.streaming_content).decode("utf-8-sig")
+    client.force_login(owner)
+    page = client.get(reverse("incidents:detail", args=[incident.pk]))
+    assert page.status_code == 200 and incident.title in page.content.decode()

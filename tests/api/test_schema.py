@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api import tokens
 from executions.models import Watch
 from monitors.models import Finding
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 from tests.incidents.test_grouping import failing
 from tests.monitors.builders import everything
 
@@ -59,7 +59,7 @@ def token(db, owner, other_user, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
     for n in range(3):
         w = watch(owner, label=f"label {n}", status=["failed", "completed", ""][n], is_failing=n == 0)
-        add_step(w.execution, 1, "Send SMS", messages=["the account_uuid field is required"])
+        add_step(w.execution, position=1, name="Send SMS", messages=["the account_uuid field is required"])
         add_snapshot(w.execution, [{"kind": "status", "from": "pending", "to": "failed"}])
     watch(other_user)
     # Something for the monitors' operations to find (the fuzzer's user, a Viewer, may read them).

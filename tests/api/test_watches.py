@@ -5,7 +5,7 @@ import uuid as uuid_lib
 import pytest
 
 from executions.models import Execution, Watch
-from tests.dashboard.builders import make_execution, watch
+from tests.builders import make_execution, watch
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from connections.defaults import ensure_default
 from connections.models import Connection
 from executions import polling
 from executions.models import Execution, PollState
-from executions.ratelimit import get_rate_limiter
+from plannr.ratelimit import get_rate_limiter
 from executions.watching import watch_executions
 from monitors import discovery
 from monitors.services import MonitorSpec, create_monitor

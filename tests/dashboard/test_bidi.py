@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from executions.models import FailureKind, PollState
 from tests.dashboard.bidi import bidi_report
-from tests.dashboard.builders import add_snapshot, add_step, watch
+from tests.builders import add_snapshot, add_step, watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def reversing_watch(owner):
         poll_state=PollState.INVALID,
         last_poll_error=f"error {RLO}rorre",
     )
-    add_step(w.execution, 0, f"step {RLO}pets", status=f"completed{RLO}", info=f"info {RLO}ofni",
+    add_step(w.execution, position=0, name=f"step {RLO}pets", status=f"completed{RLO}", info=f"info {RLO}ofni",
              messages=[f"message {RLO}egassem"], failure_kind=FailureKind.HIDDEN)
     add_snapshot(w.execution, [{"kind": "step_added", "step": f"s{RLO}", "status": f"x{RLO}"},
                                {"kind": "status", "from": f"a{RLO}", "to": f"b{RLO}"},

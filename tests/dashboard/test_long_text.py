@@ -6,7 +6,7 @@ from django.utils.html import escape
 
 from executions.models import FailureKind
 from executions.text import PAGE_TEXT_LIMIT
-from tests.dashboard.builders import add_step, watch
+from tests.builders import add_step, watch
 from tests.dashboard.helpers import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ HUGE_INFO = '{"errors": ["' + "mailbox unavailable " * 52_500 + '"]}'  # ~1 MB
 @pytest.fixture
 def huge(owner):
     w = watch(owner)
-    step = add_step(w.execution, 0, "Send email", status="failed", info=HUGE_INFO,
+    step = add_step(w.execution, position=0, name="Send email", status="failed", info=HUGE_INFO,
                     messages=["mailbox unavailable"], failure_kind=FailureKind.FAILED)
     return w, step
 
@@ -38,7 +38,7 @@ def test_the_page_carries_the_start_of_a_long_info_and_a_link_to_all_of_it(owner
 
 def test_a_short_info_is_shown_whole_with_no_link(owner_client, owner):
     w = watch(owner)
-    step = add_step(w.execution, 0, "Send email", info="x" * PAGE_TEXT_LIMIT)
+    step = add_step(w.execution, position=0, name="Send email", info="x" * PAGE_TEXT_LIMIT)
     html = owner_client.get(reverse("executions:detail", args=[w.execution.uuid])).content.decode()
     assert "x" * PAGE_TEXT_LIMIT in html
     assert reverse("executions:step_info", args=[w.execution.uuid, step.uuid]) not in html
@@ -75,7 +75,7 @@ def test_the_raw_text_of_an_execution_a_monitor_found_is_open_to_everyone_who_se
     monitor = everything(owner)
     execution = make_execution()
     Finding.objects.create(monitor=monitor, execution=execution, found_at=execution.remote_created_at)
-    step = add_step(execution, 0, "Send email", info="the raw text")
+    step = add_step(execution, position=0, name="Send email", info="the raw text")
     url = reverse("executions:step_info", args=[execution.uuid, step.uuid])
     for user in (owner, other_user):  # the monitor's creator, and someone who never watched it
         client.force_login(user)

@@ -282,7 +282,7 @@ def test_only_the_users_own_watches_are_listed(owner_client, owner, other_user):
 
 
 def test_a_new_watch_says_it_is_not_polled_yet(owner_client, owner):
-    w = watch(owner, status="", name="", last_polled_at=None, poll_state=PollState.PENDING, steps_count=0)
+    w = watch(owner, status="", name="", last_polled_at=None, poll_state=PollState.NOT_POLLED, steps_count=0)
     row = row_html(owner_client.get(PAGE), w.execution)
     assert ">not polled yet</span>" in row and "(not polled yet)</a>" in row
     assert "no steps yet" in row and "not yet" in row

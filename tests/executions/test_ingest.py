@@ -9,7 +9,7 @@ from django.utils import timezone
 from executions import ingest
 from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
 from executions.models import Execution, FailureKind, PollState, Snapshot, Step
-from executions.plannr import PlannrExecution
+from plannr import PlannrExecution
 from executions.signals import failures_detected
 
 pytestmark = pytest.mark.django_db
@@ -164,16 +164,19 @@ def test_unknown_status_is_data_and_counts_as_finished(claimed):
 
 
 def test_payloads_fetched_outside_a_poll_apply_without_a_claim():
+    # What discovery does with a list page's payloads: apply_results with no claim token.
     execution = Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=timezone.now())
-    unknown = str(uuid.uuid4())
+    absent = Execution.objects.create(uuid=uuid.uuid4(), next_poll_at=timezone.now())
     data = payload(execution.uuid, steps=[step("Send SMS")])
-    changed, unchanged, missing = ingest.apply_payloads([data, payload(unknown), "not an object"])
-    assert (changed, unchanged, missing) == (1, 0, [unknown])
+    changed, unchanged, missing = ingest.apply_results(
+        [execution, absent], {str(execution.uuid): data}, timezone.now(), None
+    )
+    assert (changed, unchanged, [m.pk for m in missing]) == (1, 0, [absent.pk])
     execution.refresh_from_db()
     assert (execution.poll_state, execution.name, execution.steps.count()) == (PollState.OK, "Send welcome pack", 1)
     assert Snapshot.objects.filter(execution=execution).count() == 1
     # The same payload again is an unchanged poll.
-    assert ingest.apply_payloads([data]) == (0, 1, [])
+    assert ingest.apply_results([execution], {str(execution.uuid): data}, timezone.now(), None)[:2] == (0, 1)
 
 
 def test_a_change_rewrites_only_the_steps_that_changed(claimed):

@@ -19,7 +19,7 @@ import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from executions.plannr import (
+from plannr import (
     InvalidPayload,
     NotFound,
     PlannrClient,
@@ -33,7 +33,7 @@ from executions.plannr import (
     Unauthorized,
     UnexpectedStatus,
 )
-from executions.plannr.errors import DEFAULT_RETRY_AFTER, parse_retry_after
+from plannr.errors import DEFAULT_RETRY_AFTER, parse_retry_after
 
 BASE = "https://plannr.test"
 TOKEN = "tok-SECRET-4f1c2b9e8d7a6c5b"
@@ -200,9 +200,9 @@ def test_invalid_uuid_is_refused_before_any_request():
     with pytest.raises(ValueError):
         client.get_execution("not-a-uuid")
     with pytest.raises(ValueError):
-        client.get_executions(["not-a-uuid"])
+        client.get_payloads(["not-a-uuid"])
     with pytest.raises(TypeError):
-        client.get_executions(make_uuids(1)[0])
+        client.get_payloads(make_uuids(1)[0])
     assert adapter.requests == []
 
 
@@ -212,7 +212,7 @@ def test_invalid_uuid_is_refused_before_any_request():
 def test_batches_of_batch_size_one_request_each():
     uuids = make_uuids(450)
     client, adapter = make_client(list_server(), batch_size=200)
-    result = client.get_executions(uuids)
+    result = client.get_payloads(uuids)
     assert set(result) == set(uuids)
     assert len(adapter.requests) == 3
     sizes = [len(q["filter[uuid]"][0].split(",")) for q in adapter.queries()]
@@ -225,14 +225,14 @@ def test_batches_of_batch_size_one_request_each():
 def test_url_is_compact_commas_unescaped():
     uuids = make_uuids(3)
     client, adapter = make_client(list_server())
-    client.get_executions(uuids, include_account=False)
+    client.get_payloads(uuids, include_account=False)
     # requests (urllib3) percent-encodes the brackets; the commas, 3 bytes each, stay as they are.
     assert adapter.requests[0].url == f"{BASE}{LIST_PATH}?filter%5Buuid%5D={','.join(uuids)}&per_page=3"
 
 
 def test_request_line_for_200_uuids_fits_in_8_kb():
     client, adapter = make_client(list_server())
-    client.get_executions(make_uuids(200))
+    client.get_payloads(make_uuids(200))
     path_and_query = adapter.requests[0].path_url
     assert len(f"GET {path_and_query} HTTP/1.1") < 8192
 
@@ -240,14 +240,14 @@ def test_request_line_for_200_uuids_fits_in_8_kb():
 def test_duplicates_and_case_are_normalised():
     uuids = make_uuids(3)
     client, adapter = make_client(list_server())
-    result = client.get_executions([uuids[0], uuids[0].upper(), uuids[1], uuid_lib.UUID(uuids[2]), uuids[1]])
+    result = client.get_payloads([uuids[0], uuids[0].upper(), uuids[1], uuid_lib.UUID(uuids[2]), uuids[1]])
     assert list(result) == uuids
     assert adapter.queries()[0]["filter[uuid]"] == [",".join(uuids)]
 
 
 def test_empty_input_sends_nothing():
     client, adapter = make_client(list_server())
-    assert client.get_executions([]) == {}
+    assert client.get_payloads([]) == {}
     assert adapter.requests == []
 
 
@@ -259,7 +259,7 @@ def test_absent_uuids_are_absent_and_unrequested_rows_ignored():
         return (200, {"data": [execution_payload(uuids[0]), execution_payload(stranger)], "meta": {}})
 
     client, _ = make_client(handler)
-    assert list(client.get_executions(uuids)) == [uuids[0]]
+    assert list(client.get_payloads(uuids)) == [uuids[0]]
 
 
 def test_unreadable_items_are_skipped_and_counted(caplog):
@@ -269,8 +269,8 @@ def test_unreadable_items_are_skipped_and_counted(caplog):
         return (200, {"data": [execution_payload(uuids[0]), {"uuid": "junk"}, "text", None]})
 
     client, _ = make_client(handler)
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
-        result = client.get_executions(uuids)
+    with caplog.at_level(logging.WARNING, logger="plannr"):
+        result = client.get_payloads(uuids)
     assert list(result) == [uuids[0]]
     assert any("Skipped 3 unreadable" in r.getMessage() for r in caplog.records)
 
@@ -282,14 +282,14 @@ def test_unreadable_items_are_skipped_and_counted(caplog):
 def test_body_that_is_not_the_envelope_is_invalid(body):
     client, _ = make_client(lambda r: (200, body))
     with pytest.raises(InvalidPayload) as caught:
-        client.get_executions(make_uuids(2))
+        client.get_payloads(make_uuids(2))
     assert caught.value.path == LIST_PATH
 
 
 def test_pagination_follows_meta():
     uuids = make_uuids(25)
     client, adapter = make_client(list_server(per_page_cap=10))
-    result = client.get_executions(uuids)
+    result = client.get_payloads(uuids)
     assert set(result) == set(uuids)
     assert [q.get("page") for q in adapter.queries()] == [None, ["2"], ["3"]]
     # Every page repeats the same short filter, never Plannr's long links.next.
@@ -306,7 +306,7 @@ def test_pagination_follows_links_next_without_meta():
         return (200, {"data": [execution_payload(uuids[1])], "links": {"next": None}})
 
     client, adapter = make_client(handler)
-    assert set(client.get_executions(uuids)) == set(uuids)
+    assert set(client.get_payloads(uuids)) == set(uuids)
     assert len(adapter.requests) == 2
 
 
@@ -315,7 +315,7 @@ def test_pagination_stops_on_an_empty_page():
         return (200, {"data": [], "meta": {"current_page": 1, "last_page": 99}})
 
     client, adapter = make_client(handler)
-    assert client.get_executions(make_uuids(3)) == {}
+    assert client.get_payloads(make_uuids(3)) == {}
     assert len(adapter.requests) == 1
 
 
@@ -326,8 +326,8 @@ def test_pagination_stops_on_an_empty_page():
 def test_too_long_splits_and_remembers_smaller_batch(status, caplog):
     uuids = make_uuids(450)
     client, adapter = make_client(list_server(max_uuids=120, too_long_status=status), batch_size=500)
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
-        result = client.get_executions(uuids)
+    with caplog.at_level(logging.WARNING, logger="plannr"):
+        result = client.get_payloads(uuids)
     assert set(result) == set(uuids)
     assert client.batch_size <= 120
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "batch size" in r.getMessage()]
@@ -336,7 +336,7 @@ def test_too_long_splits_and_remembers_smaller_batch(status, caplog):
 
     # The next call starts at the learned size: no refused request at all.
     before = len(adapter.requests)
-    client.get_executions(uuids)
+    client.get_payloads(uuids)
     sizes = [len(q["filter[uuid]"][0].split(",")) for q in adapter.queries()[before:]]
     assert all(size <= 120 for size in sizes)
     assert len(sizes) == -(-450 // client.batch_size)
@@ -345,7 +345,7 @@ def test_too_long_splits_and_remembers_smaller_batch(status, caplog):
 def test_too_long_for_a_single_uuid_raises():
     client, _ = make_client(list_server(max_uuids=0))
     with pytest.raises(RequestTooLong) as caught:
-        client.get_executions(make_uuids(4))
+        client.get_payloads(make_uuids(4))
     assert caught.value.status_code == 414
     assert client.batch_size == 1
 
@@ -379,7 +379,7 @@ def test_too_long_on_single_execution_raises():
 def test_status_mapping(status, exc_type):
     client, _ = make_client(lambda r: (status, {"message": f"Plannr says {status}"}))
     with pytest.raises(exc_type) as caught:
-        client.get_executions(make_uuids(3))
+        client.get_payloads(make_uuids(3))
     error = caught.value
     assert isinstance(error, PlannrError)
     assert error.status_code == status
@@ -472,7 +472,7 @@ def test_execution_body_of_wrong_shape():
 def test_transport_errors(exc, exc_type):
     client, _ = make_client(lambda r: exc)
     with pytest.raises(exc_type) as caught:
-        client.get_executions(make_uuids(2))
+        client.get_payloads(make_uuids(2))
     assert type(caught.value) is exc_type
     assert caught.value.status_code is None
     assert caught.value.path == LIST_PATH
@@ -491,12 +491,12 @@ def test_ratelimit_headers_recorded_after_each_response():
     ])
     client, _ = make_client(lambda r: next(answers))
     assert client.ratelimit_remaining is None and client.ratelimit_limit is None
-    client.get_executions(make_uuids(1))
+    client.get_payloads(make_uuids(1))
     assert (client.ratelimit_remaining, client.ratelimit_limit) == (42, 500)
     with pytest.raises(NotFound):
         client.get_execution(make_uuids(1)[0])
     assert client.ratelimit_remaining == 41
-    client.get_executions(make_uuids(1))
+    client.get_payloads(make_uuids(1))
     assert (client.ratelimit_remaining, client.ratelimit_limit) == (None, None)
 
 
@@ -509,9 +509,9 @@ def test_rate_limiter_protocol():
     ])
     client, _ = make_client(lambda r: next(answers), rate_limiter=limiter)
     fp = client.token_fingerprint
-    client.get_executions(make_uuids(1))
+    client.get_payloads(make_uuids(1))
     with pytest.raises(RateLimited):
-        client.get_executions(make_uuids(1))
+        client.get_payloads(make_uuids(1))
     assert limiter.calls == [
         ("acquire", fp),
         ("observe", fp, 10, 500, None),
@@ -525,16 +525,16 @@ def test_rate_limiter_not_observed_without_a_response_and_observe_failure_tolera
     outcomes = iter([requests.ConnectionError("refused"), (200, {"data": []})])
     client, _ = make_client(lambda r: next(outcomes), rate_limiter=limiter)
     with pytest.raises(TransportError):
-        client.get_executions(make_uuids(1))
+        client.get_payloads(make_uuids(1))
     assert [c[0] for c in limiter.calls] == ["acquire"]
-    assert client.get_executions(make_uuids(1)) == {}
+    assert client.get_payloads(make_uuids(1)) == {}
     assert [c[0] for c in limiter.calls] == ["acquire", "acquire", "observe"]
 
 
 def test_rate_limiter_acquire_precedes_each_split_request():
     limiter = RecordingLimiter()
     client, adapter = make_client(list_server(max_uuids=50), batch_size=200, rate_limiter=limiter)
-    client.get_executions(make_uuids(200))
+    client.get_payloads(make_uuids(200))
     acquires = [c for c in limiter.calls if c[0] == "acquire"]
     assert len(acquires) == len(adapter.requests) == client.request_count
 
@@ -545,7 +545,7 @@ def test_rate_limiter_acquire_precedes_each_split_request():
 def test_missing_token_fails_without_a_request():
     client, adapter = make_client(lambda r: (200, {}), token="")
     with pytest.raises(Unauthorized) as caught:
-        client.get_executions(make_uuids(1))
+        client.get_payloads(make_uuids(1))
     assert "PLANNR_API_TOKEN" in str(caught.value)
     assert adapter.requests == []
 
@@ -580,7 +580,7 @@ def test_no_exception_or_log_line_holds_the_token(caplog):
     with caplog.at_level(logging.DEBUG):
         for outcome in HYGIENE_OUTCOMES:
             client, _ = make_client(lambda r, outcome=outcome: outcome, batch_size=1)
-            calls = (lambda: client.get_executions(make_uuids(2)), lambda: client.get_execution(make_uuids(1)[0]))
+            calls = (lambda: client.get_payloads(make_uuids(2)), lambda: client.get_execution(make_uuids(1)[0]))
             for call in calls:
                 with pytest.raises(PlannrError) as caught:
                     call()
@@ -602,10 +602,10 @@ def test_no_exception_or_log_line_holds_the_token(caplog):
 
 def test_debug_line_per_request(caplog):
     client, adapter = make_client(list_server(), batch_size=2)
-    with caplog.at_level(logging.DEBUG, logger="executions.plannr"):
-        client.get_executions(make_uuids(3))
+    with caplog.at_level(logging.DEBUG, logger="plannr"):
+        client.get_payloads(make_uuids(3))
     lines = [
-        r.getMessage() for r in caplog.records if r.name == "executions.plannr" and r.levelno == logging.DEBUG
+        r.getMessage() for r in caplog.records if r.name == "plannr" and r.levelno == logging.DEBUG
     ]
     assert len(lines) == len(adapter.requests) == 2
     assert lines[0].startswith(f"GET {LIST_PATH} -> 200 in ")
@@ -639,28 +639,6 @@ def test_get_blueprint():
         client.get_blueprint(bp)
 
 
-def test_get_blueprint_executions_all_pages_and_filtered():
-    bp = str(uuid_lib.uuid4())
-    uuids = make_uuids(5)
-
-    def handler(request):
-        query = parse_qs(urlsplit(request.url).query)
-        if "filter[uuid]" in query:
-            return list_server()(request)
-        page = int(query.get("page", ["1"])[0])
-        rows = [execution_payload(u) for u in uuids[(page - 1) * 3 : page * 3]]
-        return (200, {"data": rows, "meta": {"current_page": page, "last_page": 2}})
-
-    client, adapter = make_client(handler)
-    everything = client.get_blueprint_executions(bp)
-    assert [e.uuid for e in everything] == uuids
-    assert adapter.paths()[0] == f"/api/v1/automation-blueprints/{bp}/executions"
-    assert adapter.queries()[0]["per_page"] == ["500"]
-    filtered = client.get_blueprint_executions(bp, uuids=[uuids[3], uuids[1]], include_account=False)
-    assert [e.uuid for e in filtered] == [uuids[3], uuids[1]]
-    assert "include" not in adapter.queries()[-1]
-
-
 def test_refused_connection_is_a_transport_error_not_a_timeout():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -668,7 +646,7 @@ def test_refused_connection_is_a_transport_error_not_a_timeout():
     # Nothing listens on the port any more: the connection is refused at once.
     client = PlannrClient(f"http://127.0.0.1:{port}", TOKEN, connect_timeout=2, read_timeout=2)
     with pytest.raises(TransportError) as caught:
-        client.get_executions(make_uuids(1))
+        client.get_payloads(make_uuids(1))
     assert type(caught.value) is TransportError
     assert "ConnectionError" in str(caught.value)
 
@@ -684,6 +662,6 @@ def test_base_url_must_be_http():
 def test_unquoted_url_contains_every_uuid_once():
     uuids = make_uuids(10)
     client, adapter = make_client(list_server())
-    client.get_executions(uuids + uuids)
+    client.get_payloads(uuids + uuids)
     sent = unquote(adapter.requests[0].url)
     assert all(sent.count(u) == 1 for u in uuids)

@@ -5,7 +5,7 @@ import uuid as uuid_lib
 
 import pytest
 
-from executions.plannr import (
+from plannr import (
     InvalidPayload,
     NotFound,
     PlannrClient,
@@ -51,14 +51,14 @@ def test_450_uuids_at_batch_200_take_exactly_3_list_requests(simulator):
     missing = [str(uuid_lib.uuid4()) for _ in range(10)]
     client = client_for(simulator, batch_size=200)
     simulator.reset_stats()
-    result = client.get_executions(uuids + missing)
+    result = client.get_payloads(uuids + missing)
     assert set(result) == set(uuids)
     stats = simulator.stats
     assert stats.list_requests == 3
     assert stats.requests == 3
     assert stats.list_uuid_counts == [200, 200, 50]
     assert client.request_count == 3
-    assert all(e.account is not None for e in result.values())
+    assert all(payload.get("account") is not None for payload in result.values())
 
 
 def test_414_splits_and_lowers_batch_size(simulator, caplog):
@@ -66,8 +66,8 @@ def test_414_splits_and_lowers_batch_size(simulator, caplog):
     uuids = simulator.create_many(450)
     client = client_for(simulator, batch_size=500)
     simulator.reset_stats()
-    with caplog.at_level(logging.WARNING, logger="executions.plannr"):
-        result = client.get_executions(uuids)
+    with caplog.at_level(logging.WARNING, logger="plannr"):
+        result = client.get_payloads(uuids)
     assert set(result) == set(uuids)
     assert client.batch_size < 450
     assert simulator.stats.too_long >= 1
@@ -75,7 +75,7 @@ def test_414_splits_and_lowers_batch_size(simulator, caplog):
 
     # With the learned size no request is refused any more.
     simulator.reset_stats()
-    assert set(client.get_executions(uuids)) == set(uuids)
+    assert set(client.get_payloads(uuids)) == set(uuids)
     assert simulator.stats.too_long == 0
     assert simulator.stats.list_requests == -(-450 // client.batch_size)
 
@@ -84,19 +84,7 @@ def test_single_uuid_too_long_raises(simulator):
     simulator.max_request_line = 40
     client = client_for(simulator)
     with pytest.raises(RequestTooLong):
-        client.get_executions([str(uuid_lib.uuid4())])
-
-
-def test_pagination_of_blueprint_executions(simulator):
-    uuids = simulator.create_many(1100, name=DEFAULT_BLUEPRINT.name)
-    client = client_for(simulator)
-    simulator.reset_stats()
-    found = client.get_blueprint_executions(DEFAULT_BLUEPRINT.uuid, include_account=False)
-    assert sorted(e.uuid for e in found) == sorted(uuids)
-    assert simulator.stats.blueprint_requests == 3  # 500 + 500 + 100
-
-    filtered = client.get_blueprint_executions(DEFAULT_BLUEPRINT.uuid, uuids=uuids[:3])
-    assert [e.uuid for e in filtered] == uuids[:3]
+        client.get_payloads([str(uuid_lib.uuid4())])
 
 
 def test_blueprint(simulator):
@@ -121,7 +109,7 @@ def test_bad_token_is_unauthorized(simulator):
     made = simulator.create_execution()
     client = client_for(simulator, token="not-the-right-token")
     with pytest.raises(Unauthorized) as caught:
-        client.get_executions([made["uuid"]])
+        client.get_payloads([made["uuid"]])
     assert caught.value.status_code == 401
     assert "Unauthenticated." in str(caught.value)
     assert "not-the-right-token" not in str(caught.value)
@@ -140,11 +128,11 @@ def test_429_is_rate_limited_with_retry_after(simulator):
     simulator.fail_next("429", retry_after=7)
     client = client_for(simulator)
     with pytest.raises(RateLimited) as caught:
-        client.get_executions([made["uuid"]])
+        client.get_payloads([made["uuid"]])
     assert caught.value.retry_after == 7.0
     assert client.ratelimit_remaining == 0
     # The next request goes through.
-    assert list(client.get_executions([made["uuid"]])) == [made["uuid"]]
+    assert list(client.get_payloads([made["uuid"]])) == [made["uuid"]]
 
 
 def test_real_rate_limit_window(simulator):
@@ -163,7 +151,7 @@ def test_500_is_server_error(simulator):
     made = simulator.create_execution()
     simulator.fail_next("500")
     with pytest.raises(ServerError) as caught:
-        client_for(simulator).get_executions([made["uuid"]])
+        client_for(simulator).get_payloads([made["uuid"]])
     assert caught.value.status_code == 500
 
 
@@ -173,7 +161,7 @@ def test_hang_past_read_timeout_is_plannr_timeout(simulator):
     simulator.fail_next("hang")
     client = client_for(simulator, read_timeout=0.3)
     with pytest.raises(PlannrTimeout) as caught:
-        client.get_executions([made["uuid"]])
+        client.get_payloads([made["uuid"]])
     assert caught.value.status_code is None
     assert isinstance(caught.value, TransportError)
 
@@ -182,7 +170,7 @@ def test_malformed_json_is_invalid_payload(simulator):
     made = simulator.create_execution()
     simulator.fail_next("malformed")
     with pytest.raises(InvalidPayload) as caught:
-        client_for(simulator).get_executions([made["uuid"]])
+        client_for(simulator).get_payloads([made["uuid"]])
     assert caught.value.status_code == 200
 
 
@@ -190,7 +178,7 @@ def test_stopped_server_is_transport_error(simulator):
     client = client_for(simulator, connect_timeout=2)
     simulator.server.stop()
     with pytest.raises(TransportError) as caught:
-        client.get_executions([str(uuid_lib.uuid4())])
+        client.get_payloads([str(uuid_lib.uuid4())])
     assert type(caught.value) is TransportError
 
 
@@ -201,7 +189,7 @@ def test_the_default_connections_client_targets_the_simulator(simulator, setting
     made = simulator.create_execution()
     client = default_client()
     assert client.base_url == simulator.url
-    assert list(client.get_executions([made["uuid"]])) == [made["uuid"]]
+    assert list(client.get_payloads([made["uuid"]])) == [made["uuid"]]
 
 
 def test_token_never_logged_over_http(simulator, caplog):
@@ -210,10 +198,10 @@ def test_token_never_logged_over_http(simulator, caplog):
     simulator.fail_next("500")
     with caplog.at_level(logging.DEBUG):
         with pytest.raises(ServerError):
-            client.get_executions([made["uuid"]])
+            client.get_payloads([made["uuid"]])
         with pytest.raises(NotFound):
             client.get_execution(str(uuid_lib.uuid4()))
-        assert client.get_executions([made["uuid"]])
+        assert client.get_payloads([made["uuid"]])
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("GET /api/v1/automation-executions -> 500") for m in messages)
     assert all(simulator.token not in m for m in messages)

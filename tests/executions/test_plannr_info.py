@@ -1,4 +1,4 @@
-"""The lenient reader of a step's `info` (executions/plannr/info.py)."""
+"""The lenient reader of a step's `info` (plannr/info.py)."""
 
 import json
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executions.plannr import InfoReport, parse_info
-from executions.plannr.info import MAX_MESSAGES, MESSAGE_LIMIT, looks_like_failure
+from plannr import InfoReport, parse_info
+from plannr.info import MAX_MESSAGES, MESSAGE_LIMIT, looks_like_failure
 
 DOCS_FORM = '"[{errors : "the account_uuid field is required" }]"'
 LARAVEL = (

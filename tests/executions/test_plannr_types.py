@@ -1,4 +1,4 @@
-"""Typed executions from Plannr payloads (executions/plannr/types.py), seeds included."""
+"""Typed executions from Plannr payloads (plannr/types.py), seeds included."""
 
 import copy
 import datetime as dt
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executions.plannr import InvalidPayload, PlannrAccount, PlannrExecution, PlannrStep
-from executions.plannr.types import normalise_uuid, parse_datetime
+from plannr import InvalidPayload, PlannrAccount, PlannrExecution, PlannrStep
+from plannr.types import normalise_uuid, parse_datetime
 
 # Copies of /work/shared/plannr/seeds: captures of Plannr's documentation page.
 SEEDS = Path(__file__).parent / "plannr_seeds"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from executions import polling
 from executions.models import Execution, PollState, Snapshot, Step
 from connections.clients import default_client
-from executions.plannr.text import REPLACEMENT, clean_text
+from plannr.text import REPLACEMENT, clean_text
 from executions.signals import failures_detected
 from tests.executions.polling_helpers import states, watch_all
 

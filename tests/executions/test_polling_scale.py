@@ -8,7 +8,7 @@ from django.utils import timezone
 from executions import polling
 from executions.models import Execution, Snapshot
 from connections.clients import default_client
-from executions.plannr import PlannrExecution
+from plannr import PlannrExecution
 from tests.executions.polling_helpers import watch_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]

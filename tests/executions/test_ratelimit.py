@@ -5,7 +5,7 @@ import threading
 import pytest
 import redis as redis_lib
 
-from executions.ratelimit import LocalRateLimiter, RedisRateLimiter
+from plannr.ratelimit import LocalRateLimiter, RedisRateLimiter
 
 
 class FakeClock:

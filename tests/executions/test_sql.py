@@ -32,7 +32,7 @@ def test_claim_takes_due_unclaimed_rows_oldest_first_in_batches_with_a_token_eac
     assert ids == [e.pk for e in rows[:4]]
     first = claimed[0][1][0]
     assert dict(zip(sql.CLAIM_COLUMNS, first)) == {
-        "id": rows[0].pk, "uuid": str(rows[0].uuid), "status": "in_progress", "poll_state": "pending",
+        "id": rows[0].pk, "uuid": str(rows[0].uuid), "status": "in_progress", "poll_state": "not_polled",
         "is_finished": False, "payload_hash": "h", "consecutive_errors": 0,
     }
     assert abs((oldest - rows[0].next_poll_at).total_seconds()) < 0.001

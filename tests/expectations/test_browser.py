@@ -22,7 +22,7 @@ def test_the_blueprint_page_shows_the_matrix_and_the_band(transactional_db, brow
     volume(at_least=3, within=60)
 
     page = browser.page
-    page.goto(live_server.url + reverse("expectations:blueprint", args=[BLUEPRINT]))
+    page.goto(live_server.url + reverse("expectations:blueprint_by_name", args=[BLUEPRINT]))
     page.fill("#id_username", owner.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-form button[type=submit]")

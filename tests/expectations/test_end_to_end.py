@@ -19,7 +19,8 @@ from django.utils import timezone
 from alerts.models import Delivery, OutboxState
 from expectations import evaluation
 from expectations.models import State
-from incidents.models import Family, Incident, Status
+from executions.models import FailureKind
+from incidents.models import Incident, Status
 from simulator import stories
 from simulator.control import SimulatorControl
 from tests.expectations.builders import deadline, volume
@@ -52,7 +53,7 @@ def test_silence_is_emailed_as_a_missing_incident_that_resolves_when_executions_
     [verdict] = evaluation.evaluate()
     assert verdict.state == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING
+    assert incident.family == FailureKind.MISSING
     assert incident.title.startswith("Annual review reminder: 0 executions since ")
     assert incident.title.endswith(", expected at least 1 per 10 min")
     wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
@@ -93,7 +94,7 @@ def test_a_hung_execution_is_emailed_as_a_late_incident_that_resolves_when_it_fi
     [verdict] = evaluation.evaluate()
     assert verdict.state == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.LATE
+    assert incident.family == FailureKind.LATE
     assert [str(o.execution.uuid) for o in incident.occurrence_rows.all()] == [created["uuid"]]
     wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
              message="the late incident's email")
@@ -153,7 +154,7 @@ def test_quiet_periods_raise_nothing_and_silence_after_them_is_emailed_as_missin
     [verdict] = evaluation.evaluate()  # now: ten minutes of silence after the maintenance window
     assert verdict.state == State.BREACHED
     incident = Incident.objects.get()
-    assert incident.family == Family.MISSING
+    assert incident.family == FailureKind.MISSING
     wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
              message="the missing incident's email after the quiet periods")
     [message] = smtp_server.wait_for_count(1)
@@ -186,6 +187,6 @@ def test_not_watched_maintenance_and_business_hours_on_discovered_executions(sim
         [verdict] = evaluation.evaluate()
     assert verdict.state == State.BREACHED
     assert verdict.reason == "0 executions since 09:50, expected at least 1 per 10 min"
-    assert Incident.objects.get().family == Family.MISSING
+    assert Incident.objects.get().family == FailureKind.MISSING
     expectation.refresh_from_db()
     assert expectation.state == State.BREACHED

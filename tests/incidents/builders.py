@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from executions.models import Execution, Watch
-from incidents.models import Family, Incident, Occurrence
+from executions.models import Execution, FailureKind, Watch
+from incidents.models import Incident, Occurrence
 
 
 def many_incidents(user, incidents, per_incident, title="Send SMS: the account_uuid field is required {n}"):
@@ -21,7 +21,7 @@ def many_incidents(user, incidents, per_incident, title="Send SMS: the account_u
         [
             Incident(
                 fingerprint=f"fp-{uuid_lib.uuid4().hex}", blueprint_name=f"Blueprint {n % 7}", step_name="Send SMS",
-                family=Family.FAILED, message=f"message {n}", title=title.format(n=n), status_changed_at=now,
+                family=FailureKind.FAILED, message=f"message {n}", title=title.format(n=n), status_changed_at=now,
                 opened_at=now, occurrences=per_incident, clients=per_incident,
                 first_seen=now - timedelta(days=3), last_seen=now - timedelta(minutes=n % 1000),
                 status=["open", "acknowledged", "resolved", "ignored", "snoozed"][n % 5],
@@ -34,7 +34,7 @@ def many_incidents(user, incidents, per_incident, title="Send SMS: the account_u
     for incident in rows:
         for i, execution in enumerate(executions):
             batch.append(
-                Occurrence(incident=incident, execution=execution, kind="step_failed", client_name=f"Client {i}",
+                Occurrence(incident=incident, execution=execution, kind=FailureKind.FAILED, client_name=f"Client {i}",
                            client_key=f"Client {i}", detected_at=now - timedelta(hours=i % 160))
             )
             if len(batch) >= 20_000:

@@ -7,21 +7,21 @@ import pytest
 from django.apps import apps
 
 from alerts.models import FailureEvent
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import services
-from incidents.models import Family, Incident, Occurrence, Status
-from tests.alerts.builders import add_step, ingest_signal, make_execution
+from incidents.models import Incident, Occurrence, Status
+from tests.builders import failed_step, ingest_signal, make_execution
 
 pytestmark = pytest.mark.django_db
 
 
 def failing(step="Send SMS", message="the account_uuid field is required", blueprint="Welcome pack",
-            status="in_progress", client="Gareth Thompson", account_uuid=None):
-    execution = make_execution(name=blueprint, client=client, status=status)
+            status="in_progress", client="Gareth Thompson", account_uuid=None, **fields):
+    execution = make_execution(name=blueprint, client=client, status=status, **fields)
     if account_uuid:
         Execution.objects.filter(pk=execution.pk).update(account_uuid=account_uuid)
     if step:
-        add_step(execution, name=step, info=f'"[{{errors : "{message}" }}]"', messages=(message,))
+        failed_step(execution, name=step, info=f'"[{{errors : "{message}" }}]"', messages=(message,))
     ingest_signal(execution)
     return execution
 
@@ -31,7 +31,7 @@ def test_failures_differing_only_in_embedded_values_make_one_incident():
     failing(message=f"Client {uuid_lib.uuid4()} (al@example.org) has no adviser since 2025-11-30", client="Ann")
     incident = Incident.objects.get()
     assert incident.occurrences == 2 and incident.clients == 2
-    assert incident.family == Family.FAILED and incident.step_name == "Send SMS"
+    assert incident.family == FailureKind.FAILED and incident.step_name == "Send SMS"
     assert incident.title.startswith("Send SMS: Client ")
     assert incident.message == "client <uuid> (<email>) has no adviser since <date>"
 
@@ -140,7 +140,7 @@ def test_two_batches_adding_to_the_same_incidents_in_opposite_orders_do_not_dead
     for step in ("A", "B"):
         for batch in batches:
             execution = make_execution(name="Welcome pack")
-            add_step(execution, name=step, messages=("the account_uuid field is required",))
+            failed_step(execution, name=step, messages=("the account_uuid field is required",))
             batch.append(execution)
     batches[1].reverse()
     barrier = threading.Barrier(2)

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents import stalls
-from incidents.models import Family, Incident, Occurrence, Status
-from tests.dashboard.builders import add_step, make_execution
+from incidents.models import Incident, Occurrence, Status
+from tests.builders import add_step, make_execution
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ def history(now, runs=6):
         start = now - timedelta(days=10 + i)
         execution = make_execution(name=BLUEPRINT, status="completed", is_finished=True, next_poll_at=None,
                                    remote_created_at=start)
-        add_step(execution, 0, "Create task", executed_at=start)
-        add_step(execution, 1, "Send SMS", executed_at=start + timedelta(seconds=50 + i * 5))
-        add_step(execution, 2, "Send follow-up", executed_at=start + timedelta(days=2, minutes=i))
+        add_step(execution, position=0, name="Create task", executed_at=start)
+        add_step(execution, position=1, name="Send SMS", executed_at=start + timedelta(seconds=50 + i * 5))
+        add_step(execution, position=2, name="Send follow-up", executed_at=start + timedelta(days=2, minutes=i))
 
 
 def waiting(now, previous, next_step, waited):
@@ -46,7 +46,7 @@ def test_an_execution_held_past_the_learned_threshold_is_a_stalled_incident_and_
 
     assert stalls.detect(now) == (1, 0)
     incident = Incident.objects.get()
-    assert (incident.family, incident.step_name, incident.title) == (Family.STALLED, "Send SMS", "Stalled before Send SMS")
+    assert (incident.family, incident.step_name, incident.title) == (FailureKind.STALLED, "Send SMS", "Stalled before Send SMS")
     assert Occurrence.objects.get().execution == stuck
     assert stalls.detect(now + timedelta(minutes=1)) == (0, 0)  # still stalled: still one occurrence
 

@@ -3,7 +3,7 @@
 import pytest
 
 from metrics import exposition
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.metrics.conftest import TOKEN, scrape
 
 pytestmark = pytest.mark.django_db

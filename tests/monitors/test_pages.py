@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from monitors.models import Finding, Monitor, Scope, Subscription
 from simulator import stories
-from tests.dashboard.builders import make_execution, watch
+from tests.builders import make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -374,7 +374,7 @@ def test_a_blueprint_monitor_and_its_blueprint_page_link_out_to_plannr_when_a_te
     client.post(reverse("monitors:new"), {"scope": "blueprint", "blueprint_uuid": blueprint.uuid})
     monitor = Monitor.objects.get()
     monitor_url = reverse("monitors:detail", args=[monitor.pk])
-    blueprint_url = reverse("expectations:blueprint", args=[monitor.blueprint_name])
+    blueprint_url = reverse("expectations:blueprint", args=[monitor.connection_id, monitor.blueprint_name])
     for url in (monitor_url, blueprint_url):
         assert 'id="blueprint-in-plannr"' not in client.get(url).content.decode()  # empty template: no link
     connection = ensure_default()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from executions.models import Execution, Snapshot, Step
 from monitors import retention
 from monitors.models import Finding, Monitor, Scope
-from tests.dashboard.builders import add_snapshot, add_step, make_execution, watch
+from tests.builders import add_snapshot, add_step, make_execution, watch
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def old(days, **fields):
     values = {"status": "completed", "is_finished": True, "remote_created_at": when, "remote_updated_at": when}
     values.update(fields)
     execution = make_execution(**values)
-    add_step(execution, 0, "Send SMS")
+    add_step(execution, position=0, name="Send SMS")
     add_snapshot(execution, [{"kind": "status", "from": "", "to": values["status"]}])
     return execution
 
@@ -71,3 +71,40 @@ def test_per_blueprint_daily_counts_survive_the_pruning(owner):
     assert retention.daily_counts(since) == before
     day = timezone.localtime(timezone.now() - timedelta(days=100)).date()
     assert before[(day, "Welcome")] == {"executions": 3, "failing": 1}
+
+
+def test_pruned_counts_stay_per_connection():
+    """The same blueprint name in two connections keeps two daily counts (each connection's
+    suggestions learn from their own)."""
+    from monitors.models import BlueprintDay
+    from tests.builders import make_connection
+
+    other = make_connection("second")
+    old(100, name="Annual review")
+    old(100, name="Annual review", connection=other)
+    old(100, name="Annual review", connection=other)
+    retention.prune()
+    counts = dict(BlueprintDay.objects.filter(blueprint_name="Annual review").values_list("connection__name", "executions"))
+    assert counts == {"default": 1, "second": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_daily_counts_kept_before_connections_the_default():
+    from django.db.migrations.executor import MigrationExecutor
+
+    from connections.defaults import ensure_default
+    from monitors.models import BlueprintDay
+
+    before = [("monitors", "0002_monitor_connection_conn")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        day = executor.loader.project_state(before).apps.get_model("monitors", "BlueprintDay")
+        day.objects.all().delete()
+        made = day.objects.create(day=timezone.now().date(), blueprint_name="Welcome pack", executions=7)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    kept = BlueprintDay.objects.get(pk=made.pk)
+    assert kept.connection == ensure_default() and kept.executions == 7

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import F
 
 from executions.models import Execution
-from tests.dashboard.builders import watch
+from tests.builders import watch
 from tests.fixtures.users import PASSWORD
 from tests.waiting import wait_for
 

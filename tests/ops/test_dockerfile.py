@@ -59,8 +59,8 @@ def test_has_a_healthcheck_of_the_web_server():
 
 def test_entrypoint_refuses_to_start_without_a_database():
     entrypoints = [line for line in INSTRUCTIONS if line.upper().startswith("ENTRYPOINT ")]
-    assert entrypoints == ['ENTRYPOINT ["python", "/app/dashboard/entrypoint.py"]']
-    assert (ROOT / "dashboard" / "entrypoint.py").is_file()
+    assert entrypoints == ['ENTRYPOINT ["python", "/app/ops/entrypoint.py"]']
+    assert (ROOT / "ops" / "entrypoint.py").is_file()
 
 
 def test_runs_as_a_non_root_user():

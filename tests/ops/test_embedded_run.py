@@ -31,7 +31,7 @@ class EmbeddedRun:
     def __init__(self, env):
         self.lines = []
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.run"],
+            [sys.executable, "-m", "ops.run"],  # what `make run` runs
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -229,6 +229,7 @@ def test_make_run_serves_a_live_dashboard_and_ctrl_c_stops_everything(mode, tmp_
 def test_half_configured_real_plannr_is_refused_with_a_clear_message(tmp_path):
     env = _env(tmp_path, _closed_redis_url(), VENV_BIN)
     env["PLANNR_API_TOKEN"] = "a-real-token"
+    # The old name, `python -m dashboard.run`, is the same program (dashboard/run.py).
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

@@ -1,4 +1,4 @@
-"""The embedded run's decisions (dashboard/run.py), without starting anything.
+"""The embedded run's decisions (ops/run.py, ops/choices.py), without starting anything.
 
 Which broker, which Plannr, which processes and which environment they get.
 The processes themselves are exercised in test_embedded_run.py.
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import run
+from ops import choices, run
 from simulator.world import World
 
 
@@ -20,7 +20,7 @@ def _never(url):
 class TestChooseBroker:
     def test_redis_that_answers_is_used(self):
         probed = []
-        choice = run.choose_broker(
+        choice = choices.choose_broker(
             "redis://127.0.0.1:6379/3",
             answers=lambda url: probed.append(url) or True,
             find_redis_server=lambda: pytest.fail("no private server when Redis answers"),
@@ -35,11 +35,11 @@ class TestChooseBroker:
 
     def test_unset_redis_url_tries_the_usual_local_redis(self):
         probed = []
-        run.choose_broker(None, answers=lambda url: probed.append(url) or True)
-        assert probed == [run.DEFAULT_REDIS_URL]
+        choices.choose_broker(None, answers=lambda url: probed.append(url) or True)
+        assert probed == [choices.DEFAULT_REDIS_URL]
 
     def test_no_answer_and_redis_server_installed_starts_a_private_one(self):
-        choice = run.choose_broker(
+        choice = choices.choose_broker(
             "redis://127.0.0.1:6379/0",
             answers=lambda url: False,
             find_redis_server=lambda: "/usr/bin/redis-server",
@@ -51,7 +51,7 @@ class TestChooseBroker:
         assert "private redis-server" in choice.message and "6391" in choice.message
 
     def test_no_redis_at_all_uses_the_filesystem_transport_and_says_so(self):
-        choice = run.choose_broker(
+        choice = choices.choose_broker(
             "redis://127.0.0.1:6379/0", answers=lambda url: False, find_redis_server=lambda: None
         )
         assert choice.kind == "filesystem"
@@ -63,31 +63,31 @@ class TestChooseBroker:
         assert "redis-server is not installed" in choice.message
 
     def test_empty_redis_url_is_not_probed(self):
-        choice = run.choose_broker("", answers=_never, find_redis_server=lambda: None)
+        choice = choices.choose_broker("", answers=_never, find_redis_server=lambda: None)
         assert choice.kind == "filesystem"
         assert "REDIS_URL is empty" in choice.message
 
     def test_forced_filesystem_skips_everything(self):
-        choice = run.choose_broker(
+        choice = choices.choose_broker(
             None, answers=_never, find_redis_server=lambda: pytest.fail("not looked up"), force="filesystem"
         )
         assert choice.kind == "filesystem"
         assert "--broker filesystem" in choice.message
 
     def test_forced_redis_that_does_not_answer_is_a_clear_error(self):
-        with pytest.raises(run.UsageError, match="Redis does not answer"):
-            run.choose_broker("redis://127.0.0.1:1/0", answers=lambda url: False, force="redis")
+        with pytest.raises(choices.UsageError, match="Redis does not answer"):
+            choices.choose_broker("redis://127.0.0.1:1/0", answers=lambda url: False, force="redis")
 
     def test_forced_redis_with_an_empty_redis_url_is_a_clear_error(self):
-        with pytest.raises(run.UsageError, match="REDIS_URL is empty"):
-            run.choose_broker("", answers=_never, force="redis")
+        with pytest.raises(choices.UsageError, match="REDIS_URL is empty"):
+            choices.choose_broker("", answers=_never, force="redis")
 
     def test_forced_private_without_redis_server_is_a_clear_error(self):
-        with pytest.raises(run.UsageError, match="redis-server is not installed"):
-            run.choose_broker(None, answers=_never, find_redis_server=lambda: None, force="private")
+        with pytest.raises(choices.UsageError, match="redis-server is not installed"):
+            choices.choose_broker(None, answers=_never, find_redis_server=lambda: None, force="private")
 
     def test_a_password_in_the_url_is_never_printed(self):
-        choice = run.choose_broker("redis://:hunter2secret@127.0.0.1:6379/0", answers=lambda url: True)
+        choice = choices.choose_broker("redis://:hunter2secret@127.0.0.1:6379/0", answers=lambda url: True)
         assert "hunter2secret" not in choice.message
         # ...but the processes still get the real URL.
         assert choice.broker_url == "redis://:hunter2secret@127.0.0.1:6379/0"
@@ -97,16 +97,16 @@ class TestChooseBroker:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         # Bound but not listening: connection refused.
-        assert run.redis_answers(f"redis://127.0.0.1:{port}/0", timeout=0.5) is False
+        assert choices.redis_answers(f"redis://127.0.0.1:{port}/0", timeout=0.5) is False
 
     def test_redis_answers_is_true_for_real_redis(self, redis_url):
-        assert run.redis_answers(redis_url) is True
+        assert choices.redis_answers(redis_url) is True
 
 
 class TestChoosePlannr:
     def test_nothing_set_means_the_simulator_with_a_generated_token_kept_in_var(self, tmp_path):
-        first = run.choose_plannr({}, simulator_port=8123, token_file=tmp_path / "token")
-        again = run.choose_plannr({}, simulator_port=8123, token_file=tmp_path / "token")
+        first = choices.choose_plannr({}, simulator_port=8123, token_file=tmp_path / "token")
+        again = choices.choose_plannr({}, simulator_port=8123, token_file=tmp_path / "token")
         assert first.simulated
         assert first.base_url == "http://127.0.0.1:8123"
         assert len(first.token) > 20
@@ -114,7 +114,7 @@ class TestChoosePlannr:
         assert (tmp_path / "token").stat().st_mode & 0o077 == 0
 
     def test_both_set_means_real_plannr_and_no_simulator(self, tmp_path):
-        target = run.choose_plannr(
+        target = choices.choose_plannr(
             {"PLANNR_BASE_URL": "https://api.plannrcrm.com/", "PLANNR_API_TOKEN": "real-token"},
             simulator_port=8123,
             token_file=tmp_path / "token",
@@ -132,9 +132,9 @@ class TestChoosePlannr:
     )
     def test_half_configured_real_plannr_is_a_clear_error(self, tmp_path, environ, missing):
         with pytest.raises(
-            run.UsageError, match=f"both PLANNR_BASE_URL and PLANNR_API_TOKEN.*{missing} is missing"
+            choices.UsageError, match=f"both PLANNR_BASE_URL and PLANNR_API_TOKEN.*{missing} is missing"
         ):
-            run.choose_plannr(environ, simulator_port=8123, token_file=tmp_path / "token")
+            choices.choose_plannr(environ, simulator_port=8123, token_file=tmp_path / "token")
 
 
 class TestPorts:
@@ -143,21 +143,21 @@ class TestPorts:
             busy.bind(("127.0.0.1", 0))
             busy.listen()
             port = busy.getsockname()[1]
-            assert not run.port_is_free(port)
-            assert run.pick_port(port) > port
+            assert not choices.port_is_free(port)
+            assert choices.pick_port(port) > port
 
     def test_an_explicit_port_in_use_is_a_clear_error(self):
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))
             busy.listen()
             port = busy.getsockname()[1]
-            with pytest.raises(run.UsageError, match=f"PORT={port} is already in use"):
-                run.port_from_env({"PORT": str(port)}, "PORT")
+            with pytest.raises(choices.UsageError, match=f"PORT={port} is already in use"):
+                choices.port_from_env({"PORT": str(port)}, "PORT")
 
     @pytest.mark.parametrize("raw", ["eighty", "0", "70000"])
     def test_a_malformed_port_is_a_clear_error(self, raw):
-        with pytest.raises(run.UsageError, match="PORT must be"):
-            run.port_from_env({"PORT": raw}, "PORT")
+        with pytest.raises(choices.UsageError, match="PORT must be"):
+            choices.port_from_env({"PORT": raw}, "PORT")
 
 
 class TestPlan:
@@ -203,8 +203,8 @@ class TestPlan:
         assert real.processes == ["web", "worker"]
 
     def test_private_redis_joins_the_processes(self, tmp_path, monkeypatch):
-        monkeypatch.setattr(run, "redis_answers", lambda url, timeout=1.0: False)
-        monkeypatch.setattr(run.shutil, "which", lambda name: "/usr/bin/redis-server")
+        monkeypatch.setattr(choices, "redis_answers", lambda url, timeout=1.0: False)
+        monkeypatch.setattr(choices.shutil, "which", lambda name: "/usr/bin/redis-server")
         plan = self._plan(tmp_path, force="auto", REDIS_URL="redis://127.0.0.1:1/0")
         assert plan.processes[0] == "redis"
         assert plan.env["PRIVATE_REDIS_PORT"] == str(plan.broker.private_port)
@@ -223,32 +223,32 @@ class TestPlan:
         # The demo's first hour as its simulator plays it: the same seeded world, an hour on.
         now = [1_800_000_000.0]
         world = World(
-            seed=run.SIMULATOR_SEED,
-            executions=run.SIMULATOR_EXECUTIONS,
+            seed=choices.SIMULATOR_SEED,
+            executions=choices.SIMULATOR_EXECUTIONS,
             clock=lambda: now[0],
             new_per_minute=int(env.get("SIMULATOR_NEW_PER_MINUTE", "6")),
         )
         now[0] += 3600
-        arrived = len(world.uuids()) - run.SIMULATOR_EXECUTIONS
+        arrived = len(world.uuids()) - choices.SIMULATOR_EXECUTIONS
         assert arrived > 300  # the stream README promises: about 6 a minute
         # Each execution causes at most one email in its first hour (a new incident; see
-        # run.demo_alert_cap): the watchlist and the hour's arrivals, then the one by hand.
-        assert run.DEMO_WATCH_COUNT + arrived + 1 <= cap
+        # choices.demo_alert_cap): the watchlist and the hour's arrivals, then the one by hand.
+        assert choices.DEMO_WATCH_COUNT + arrived + 1 <= cap
 
     def test_the_demo_cap_follows_the_stream_and_what_the_user_exported_wins(self, tmp_path):
         busier = self._plan(tmp_path, SIMULATOR_NEW_PER_MINUTE="20").env
         assert busier["SIMULATOR_NEW_PER_MINUTE"] == "20"
-        assert int(busier["ALERT_EMAILS_PER_HOUR"]) == run.demo_alert_cap(20) > 2 * 20 * 60
+        assert int(busier["ALERT_EMAILS_PER_HOUR"]) == choices.demo_alert_cap(20) > 2 * 20 * 60
         assert self._plan(tmp_path, ALERT_EMAILS_PER_HOUR="5").env["ALERT_EMAILS_PER_HOUR"] == "5"
         # Real Plannr: the product's own cap (its default, or what .env-style exports say).
         real = self._plan(tmp_path, PLANNR_BASE_URL="https://p.example", PLANNR_API_TOKEN="t").env
         assert "ALERT_EMAILS_PER_HOUR" not in real
-        with pytest.raises(run.UsageError, match="SIMULATOR_NEW_PER_MINUTE must be a whole number"):
+        with pytest.raises(choices.UsageError, match="SIMULATOR_NEW_PER_MINUTE must be a whole number"):
             self._plan(tmp_path, SIMULATOR_NEW_PER_MINUTE="lots")
 
     def test_every_planned_process_is_in_the_procfile(self, tmp_path, monkeypatch):
         procfile = run.read_procfile()
-        monkeypatch.setattr(run.shutil, "which", lambda name: "/usr/bin/redis-server")
+        monkeypatch.setattr(choices.shutil, "which", lambda name: "/usr/bin/redis-server")
         plan = self._plan(tmp_path, force="private")
         assert set(plan.processes) <= set(procfile)
         assert set(procfile) == {"redis", "simulator", "web", "worker"}
@@ -258,7 +258,7 @@ class TestPlan:
         # Sized for a 1 GB machine: one gunicorn worker, one Celery process with beat inside.
         assert "--workers 1 " in procfile["web"]
         # The embedded app (per-queue threads, beat inside), started without Celery's command line.
-        assert procfile["worker"].startswith("exec python -m dashboard.embedded_worker ")
+        assert procfile["worker"].startswith("exec python -m ops.embedded_worker ")
 
     def test_banner_says_where_everything_is(self, tmp_path):
         plan = self._plan(tmp_path)

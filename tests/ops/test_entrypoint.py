@@ -1,4 +1,4 @@
-"""The image's entrypoint (dashboard/entrypoint.py), run as the image runs it: a process."""
+"""The image's entrypoint (ops/entrypoint.py), run as the image runs it: a process."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import pytest
 
 from tests.ops.processes import ROOT, clean_env
 
-ENTRYPOINT = ROOT / "dashboard" / "entrypoint.py"
+ENTRYPOINT = ROOT / "ops" / "entrypoint.py"
 # What the web and worker services would run; a stand-in that proves the exec happened.
 STARTED = [sys.executable, "-c", "print('command started')"]
 

@@ -2,7 +2,7 @@
 
 Polling, discovery and deliveries go to separate queues (settings.CELERY_TASK_ROUTES).
 Production gives polling its own worker (docker-compose.yml); the embedded run gives
-each queue its own threads in one process (dashboard/embedded_celery.py). Both are
+each queue its own threads in one process (ops/embedded_celery.py). Both are
 run here as real processes, against a hanging HTTP receiver, with channel sends
 that each hold a sender for CHANNEL_READ_TIMEOUT: more sends than senders. Before,
 every kind of task shared one pool and one queue, and polling stopped (for 144 s

@@ -44,8 +44,8 @@ def _listed_uuids(simulator):
 
 def spend_the_rest_of_the_budget(simulator):
     """Another host sharing the token: real requests until the shared budget is gone."""
-    from executions.plannr.client import token_fingerprint
-    from executions.ratelimit import get_rate_limiter
+    from plannr.wire import token_fingerprint
+    from plannr.ratelimit import get_rate_limiter
 
     limiter, fingerprint = get_rate_limiter(), token_fingerprint(simulator.token)
     sent = 0

@@ -12,7 +12,7 @@ from django.conf import settings
 token = settings.PLANNR_API_TOKEN
 logging.getLogger("executions.polling").info("poll cycle dispatched", extra={"claimed": 400, "batch_size": 200})
 logging.getLogger("urllib3.connectionpool").warning("GET https://api.example/x?token=%s failed", token)
-logging.getLogger("executions.plannr").error("Plannr said 401", extra={"header": "Bearer " + token})
+logging.getLogger("plannr").error("Plannr said 401", extra={"header": "Bearer " + token})
 try:
     raise RuntimeError("request with Authorization: Bearer " + token)
 except RuntimeError:

@@ -4,7 +4,7 @@ import io
 import json
 import sys
 
-from dashboard.supervisor import Output, Supervisor, read_procfile
+from ops.supervisor import Output, Supervisor, read_procfile
 
 
 def _record(level, message, **extra):

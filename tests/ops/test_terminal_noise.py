@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from pythonjsonlogger.json import JsonFormatter
 
-from dashboard.supervisor import Output
+from ops.supervisor import Output
 
 pytestmark = pytest.mark.django_db
 

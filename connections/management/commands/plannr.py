@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from connections import services
 from connections.commands import connection_named
 from connections.models import Connection
-from executions.ratelimit import get_rate_limiter
+from plannr.ratelimit import get_rate_limiter
 
 
 class Command(BaseCommand):

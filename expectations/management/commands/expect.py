@@ -44,6 +44,8 @@ class Command(BaseCommand):
         suggest = sub.add_parser("suggest", help="learn a volume expectation from history (shown until accepted)")
         suggest.add_argument("--blueprint", required=True, metavar="UUID")
         suggest.add_argument("--tz", default="Europe/London", metavar="ZONE")
+        suggest.add_argument("--connection", default="default", metavar="NAME",
+                             help="the Plannr connection whose blueprint and history it is (default: default)")
 
     def handle(self, *args, action, **options):
         return getattr(self, f"_{action}")(options)
@@ -89,7 +91,10 @@ class Command(BaseCommand):
             blueprint_uuid = services.normalise_uuid(options["blueprint"])
             if blueprint_uuid is None:
                 raise services.ExpectationError(f"Not a valid blueprint UUID: {options['blueprint']}")
-            suggestion = suggestions.suggest(blueprint_uuid, services.blueprint_name(blueprint_uuid), options["tz"])
+            connection = connection_named(options["connection"])
+            suggestion = suggestions.suggest(
+                connection, blueprint_uuid, services.blueprint_name(blueprint_uuid, connection), options["tz"]
+            )
         except (services.ExpectationError, suggestions.NoSuggestion) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"suggestion {suggestion.pk}: {suggestion.rule_text()} ({suggestion.reason})")

@@ -9,19 +9,15 @@ The token lives only in the session's Authorization header. Everything the
 client shows (repr, logs, exception messages) names it by `token_fingerprint`.
 """
 
-import hashlib
 import json
 import logging
 import math
-import socket
 import time
 from urllib.parse import urlsplit
 
-import orjson
 import requests
-import urllib3.exceptions
 
-from metrics.recording import record_plannr_response
+from . import hooks
 
 from .errors import (
     DEFAULT_RETRY_AFTER,
@@ -37,8 +33,9 @@ from .errors import (
     parse_retry_after,
 )
 from .types import PlannrExecution, normalise_uuid
+from .wire import decode, header_int, is_timeout, token_fingerprint
 
-logger = logging.getLogger("executions.plannr")
+logger = logging.getLogger("plannr")
 
 EXECUTIONS_PATH = "/api/v1/automation-executions"
 LOGINS_PATH = "/api/v1/logins"
@@ -58,49 +55,6 @@ class _TooLong(Exception):
         super().__init__(status_code)
         self.status_code = status_code
         self.path = path
-
-
-def _decode(content):
-    """orjson first (3x faster); the standard parser for what orjson refuses but JSON allows.
-
-    orjson rejects `\\ud800`-style lone surrogate escapes; they are valid JSON, and
-    storing them is ingest's business (executions/plannr/text.py).
-    """
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
-
-
-def token_fingerprint(token):
-    return hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
-
-
-def _header_int(value):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_timeout(exc):
-    """requests reports a read timeout during the body as a ConnectionError; look inside."""
-    seen = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, urllib3.exceptions.NewConnectionError):
-            # A refused connection or failed DNS lookup; urllib3 files it under timeouts.
-            continue
-        if isinstance(current, (requests.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)):
-            return True
-        linked = [*getattr(current, "args", ()), getattr(current, "reason", None)]
-        linked += [current.__cause__, current.__context__]
-        stack.extend(item for item in linked if isinstance(item, BaseException))
-    return False
 
 
 class PlannrClient:
@@ -173,10 +127,6 @@ class PlannrClient:
             raise InvalidPayload("Plannr answered with another execution", path=path)
         return execution
 
-    def get_executions(self, uuids, *, include_account=True):
-        payloads = self.get_payloads(uuids, include_account=include_account)
-        return {uuid: PlannrExecution.from_payload(payload) for uuid, payload in payloads.items()}
-
     def get_payloads(self, uuids, *, include_account=True, while_waiting=None):
         """{uuid: the execution object as Plannr sent it}, each one checked to be readable.
 
@@ -188,8 +138,7 @@ class PlannrClient:
         found = {}
         start_size = self.batch_size
         for chunk in self._chunks(wanted):
-            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found, parse=False,
-                                 while_waiting=while_waiting)
+            self._fetch_filtered(EXECUTIONS_PATH, chunk, include_account, found, while_waiting=while_waiting)
         self._warn_if_lowered(start_size)
         return found
 
@@ -212,7 +161,7 @@ class PlannrClient:
             raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise InvalidPayload("Expected a paginated list with a data array", path=EXECUTIONS_PATH)
-        return list(self._parse_items(body["data"], EXECUTIONS_PATH, wanted=None, parse=False).values())
+        return list(self._parse_items(body["data"], EXECUTIONS_PATH, wanted=None).values())
 
     def get_blueprint(self, uuid):
         path = f"{BLUEPRINTS_PATH}/{self._uuid(uuid)}"
@@ -225,23 +174,6 @@ class PlannrClient:
         if not isinstance(body, dict):
             raise InvalidPayload("Blueprint is not an object", path=path)
         return body
-
-    def get_blueprint_executions(self, blueprint_uuid, *, uuids=None, include_account=True):
-        path = f"{BLUEPRINTS_PATH}/{self._uuid(blueprint_uuid)}/executions"
-        if uuids is None:
-            query = f"per_page={MAX_PER_PAGE}" + ("&include=account" if include_account else "")
-            try:
-                items = self._paginate(path, query, uuid_count=0)
-            except _TooLong as exc:
-                raise RequestTooLong(status_code=exc.status_code, path=exc.path) from None
-            return list(self._parse_items(items, path, wanted=None).values())
-        wanted = self._uuids(uuids)
-        found = {}
-        start_size = self.batch_size
-        for chunk in self._chunks(wanted):
-            self._fetch_filtered(path, chunk, include_account, found)
-        self._warn_if_lowered(start_size)
-        return [found[u] for u in wanted if u in found]
 
     def list_page(self, path, query):
         """One page of an index endpoint (discovery walks pages itself): the decoded body.
@@ -267,7 +199,7 @@ class PlannrClient:
             yield wanted[index : index + size]
             index += size
 
-    def _fetch_filtered(self, path, chunk, include_account, found, parse=True, while_waiting=None):
+    def _fetch_filtered(self, path, chunk, include_account, found, while_waiting=None):
         query = f"filter[uuid]={','.join(chunk)}&per_page={len(chunk)}"
         if include_account:
             query += "&include=account"
@@ -282,10 +214,10 @@ class PlannrClient:
                 ) from None
             half = math.ceil(len(chunk) / 2)
             self.batch_size = min(self.batch_size, half)
-            self._fetch_filtered(path, chunk[:half], include_account, found, parse, while_waiting)
-            self._fetch_filtered(path, chunk[half:], include_account, found, parse, while_waiting)
+            self._fetch_filtered(path, chunk[:half], include_account, found, while_waiting)
+            self._fetch_filtered(path, chunk[half:], include_account, found, while_waiting)
             return
-        found.update(self._parse_items(items, path, wanted=set(chunk), parse=parse))
+        found.update(self._parse_items(items, path, wanted=set(chunk)))
 
     def _warn_if_lowered(self, start_size):
         if self.batch_size < start_size:
@@ -313,8 +245,8 @@ class PlannrClient:
     def _has_next(body, page):
         meta = body.get("meta")
         if isinstance(meta, dict):
-            current = _header_int(meta.get("current_page"))
-            last = _header_int(meta.get("last_page"))
+            current = header_int(meta.get("current_page"))
+            last = header_int(meta.get("last_page"))
             if current is not None and last is not None:
                 return last > current
         links = body.get("links")
@@ -322,8 +254,8 @@ class PlannrClient:
 
     has_next_page = _has_next
 
-    def _parse_items(self, items, path, *, wanted, parse=True):
-        """{uuid: PlannrExecution}, or {uuid: payload} with parse=False; unreadable items are skipped."""
+    def _parse_items(self, items, path, *, wanted):
+        """{uuid: payload}; items without a readable uuid are skipped (the poller parses the rest)."""
         found = {}
         skipped = 0
         for item in items:
@@ -333,7 +265,7 @@ class PlannrClient:
                 skipped += 1
                 continue
             if wanted is None or execution_uuid in wanted:
-                found[execution_uuid] = PlannrExecution.from_payload(item) if parse else item
+                found[execution_uuid] = item
         if skipped:
             logger.warning("Skipped %d unreadable execution(s) in a Plannr answer from %s", skipped, path)
         return found
@@ -381,7 +313,7 @@ class PlannrClient:
             elapsed = (time.monotonic() - started) * 1000
             kind = type(exc).__name__
             logger.debug("GET %s failed after %.0f ms (%s, %d uuids)", path, elapsed, kind, uuid_count)
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise PlannrTimeout(path=path, api_message=kind) from None
             raise TransportError(path=path, api_message=kind) from None
         elapsed = (time.monotonic() - started) * 1000
@@ -391,10 +323,10 @@ class PlannrClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self._observe(response, retry_after)
-        record_plannr_response(path, status, self.ratelimit_remaining, self.ratelimit_limit)
+        hooks.notify_response(path, status, self.ratelimit_remaining, self.ratelimit_limit)
         if 200 <= status < 300:
             try:
-                return _decode(response.content)
+                return decode(response.content)
             except (ValueError, RecursionError):
                 raise InvalidPayload(
                     "Plannr answered with a body that is not JSON", status_code=status, path=path
@@ -418,8 +350,8 @@ class PlannrClient:
         raise UnexpectedStatus(status_code=status, path=path, api_message=message)
 
     def _observe(self, response, retry_after):
-        self.ratelimit_remaining = _header_int(response.headers.get("X-Ratelimit-Remaining"))
-        self.ratelimit_limit = _header_int(response.headers.get("X-Ratelimit-Limit"))
+        self.ratelimit_remaining = header_int(response.headers.get("X-Ratelimit-Remaining"))
+        self.ratelimit_limit = header_int(response.headers.get("X-Ratelimit-Limit"))
         if self.rate_limiter is None:
             return
         try:

@@ -19,7 +19,7 @@ from collections import deque
 
 from django.conf import settings
 
-logger = logging.getLogger("executions.ratelimit")
+logger = logging.getLogger("plannr.ratelimit")
 
 WINDOW_SECONDS = 61.0
 

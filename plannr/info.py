@@ -37,7 +37,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-logger = logging.getLogger("executions.plannr")
+logger = logging.getLogger("plannr")
 
 MESSAGE_LIMIT = 1000
 MAX_MESSAGES = 20

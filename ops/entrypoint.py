@@ -6,7 +6,7 @@ the container is replaced, and web, worker and beat would each write a database 
 their own. That is a fine way to try the image and a silent way to lose a deployment,
 so the image asks for it by name: ALLOW_SQLITE=true.
 
-Run as a file (`python /app/dashboard/entrypoint.py CMD...`), not as a module: it
+Run as a file (`python /app/ops/entrypoint.py CMD...`), not as a module: it
 must not import the dashboard package (Celery) just to decide whether to exec.
 """
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts import roles
 from executions.models import Execution
 from connections.clients import default_client
-from executions.plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError
+from plannr import InvalidPayload, PlannrError, PlannrTimeout, TransportError
 from executions.watching import watch_executions
 
 DEMO_LABEL = "demo"

@@ -1,6 +1,6 @@
-"""`python -m dashboard.embedded_worker`: the embedded run's Celery worker (Procfile).
+"""`python -m ops.embedded_worker`: the embedded run's Celery worker (Procfile).
 
-The same worker as `celery -A dashboard.embedded_celery worker`, started without
+The same worker as `celery -A ops.embedded_celery worker`, started without
 Celery's command line, which imports click and every Celery subcommand (~13 MB
 for the life of the process), and without Django's system checks (issue 20, point 23).
 """
@@ -11,7 +11,7 @@ import sys
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m dashboard.embedded_worker")
+    parser = argparse.ArgumentParser(prog="python -m ops.embedded_worker")
     parser.add_argument("--hostname", help="the node name (default: celery@<host>)")
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--without-heartbeat", action="store_true", help="for brokers without broadcast")
@@ -23,7 +23,7 @@ def main(argv=None):
     os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
     from celery.utils.nodenames import default_nodename, host_format
 
-    from dashboard.embedded_celery import app
+    from ops.embedded_celery import app
 
     worker = app.Worker(
         hostname=host_format(default_nodename(args.hostname)),  # as the command line does
