@@ -17,10 +17,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.errors import BadInput
-from dashboard.htmx import fingerprint as make_fingerprint
-from dashboard.htmx import is_partial, login_required, refresh_context, unchanged
 from executions.models import Watch
 from incidents.models import Occurrence
+from dashboard.htmx import fingerprint as make_fingerprint
+from dashboard.htmx import is_partial, login_required, refresh_context, unchanged
 
 from . import outbox, recipients, tasks
 from .forms import AlertPreferenceForm

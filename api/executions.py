@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import BeforeValidator
 
 from executions.models import Snapshot
-from executions.watchlist import matching
+from ui.watchlist import matching
 
 from .errors import AUTH_ERRORS, ErrorOut
 from .pagination import MAX_LIMIT, cursor_page, order_fields

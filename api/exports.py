@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router
 
-from executions.watchlist import matching
 from privacy.api import csv_rows
+from ui.watchlist import matching
 
 from .errors import AUTH_ERRORS, ErrorOut
 from .pagination import order_by

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from executions.watchlist import Params, table_matching
 from monitors import services
 from monitors.listing import FINDINGS
 from monitors.models import Finding, Monitor
+from ui.params import Params
+from ui.table import matching as table_matching
 
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .exports import CSV_RESPONSE, stream_csv

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict
 
 from dashboard.errors import OFFSET_MESSAGE, offset_in_range
-from executions.watchlist import DEFAULT_SORT, SORT_LABELS
+from ui.params import DEFAULT_SORT, SORT_LABELS
 
 # Text from a query string or body. PostgreSQL text cannot hold NUL, so it is refused
 # as bad input (422) rather than failing in the database.

@@ -6,10 +6,11 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 
 from executions import watching
-from executions.forms import LabelForm, WatchPasteForm
 from executions.models import Watch
 from executions.paste import parse_paste
-from executions.watchlist import Params, forget_counts, matching, watch_counts
+from ui.forms import LabelForm, WatchPasteForm
+from ui.params import Params
+from ui.watchlist import forget_counts, matching, watch_counts
 
 from .errors import AUTH_ERRORS, ApiError, ErrorOut, not_found
 from .pagination import keyset, numbered_page

@@ -8,7 +8,7 @@ middleware stack, the same signed-in user:
 - the partial as the page's poller asks for it when rows changed: before each of
   these requests (untimed) two rows of the first page get a new version, as a poll
   that changed them would do, so the answer is rendered with two fresh rows and the
-  rest from the row cache (executions/rows.py);
+  rest from the row cache (ui/rows.py);
 - the partial when nothing changed (the current fingerprint: 204, nothing rendered),
   which is what most refreshes are;
 - the execution page of an execution with 600 steps and 100 history entries, as a
@@ -115,7 +115,8 @@ def _requests(client, owner, big):
     from django.db.models import F
 
     from executions.models import Execution, Watch
-    from executions.watchlist import Params, watchlist_page
+    from ui.params import Params
+    from ui.watchlist import watchlist_page
 
     def get(url, expect, **kwargs):
         response = client.get(url, **kwargs)

@@ -16,9 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.errors import ids
+from monitors.models import Monitor
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
-from monitors.models import Monitor
 
 from . import crypto, outbox, services
 from .forms import HELP, PERMISSION, ChannelForm, kinds_for

@@ -42,5 +42,5 @@ urlpatterns = [
     path("channels/", include("channels.urls")),
     path("connections/", include("connections.urls")),
     path("privacy/", include("privacy.urls")),
-    path("", include("executions.urls")),
+    path("", include("ui.urls")),
 ]

@@ -171,8 +171,8 @@ def finish_claim(token, at):
 
 def polling_ids(ids):
     """Of these executions, those whose poll is under way: claimed by a batch that has not
-    reported (Execution.objects.stale_claims()). Raw, as the pages' own row queries are
-    compiled once (watchlist.PageRows): this one is asked on every table refresh."""
+    reported (Execution.objects.stale_claims()). Raw: it is asked on every table refresh,
+    and building it with the ORM cost more than running it."""
     if not ids:
         return set()
     finished = f"SELECT {_q('token')} FROM {_table(FinishedClaim)}"

@@ -1,7 +1,7 @@
 """Text from Plannr, made fit to show: bidirectional controls and length.
 
 One module for every place that shows Plannr text: the pages use it through the
-template filters in executions/templatetags/plannr_text.py (`isolate`,
+template filters in ui/templatetags/plannr_text.py (`isolate`,
 `strip_bidi`, `cut`), emails call these functions directly.
 """
 

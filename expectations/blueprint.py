@@ -1,4 +1,4 @@
-"""A blueprint's page data: its executions (the watchlist's table), expectations with a fresh
+"""A blueprint's page data: its executions (a table: ui/table.py), expectations with a fresh
 verdict and an hourly chart against the expected band, and the run × step matrix.
 
 A blueprint is a name within a Plannr connection (executions carry only the name, and the
@@ -15,9 +15,9 @@ from django.db.models.functions import TruncHour
 from django.urls import reverse
 
 from executions.models import Execution, FailureKind, Step
-from executions.watchlist import EXECUTIONS, table_page
 from incidents.models import Incident, Occurrence
 from monitors.models import Monitor
+from ui.table import Table
 
 from . import evaluation
 from .models import Expectation, Kind
@@ -75,10 +75,19 @@ def executions_of(connection_id, name, user):
     return Execution.objects.filter(connection_id=connection_id, name=name).visible_to(user)
 
 
-def executions_page(connection_id, name, user, params, refresh=False):
+# The blueprint's executions, as `user` may see them; rows are the executions themselves.
+# Its owner is the blueprint: (connection id, name).
+EXECUTIONS = Table(
+    name="execution",
+    rows=lambda blueprint, user: executions_of(*blueprint, user),
     # Counts differ per viewer (each sees only what they may see): one cache entry per user.
-    counts_key = f"blueprint:counts:{blueprint_key(connection_id, name)}:{user.pk}"
-    return table_page(executions_of(connection_id, name, user), EXECUTIONS, params, counts_key, refresh=refresh)
+    counts_key=lambda blueprint, user: f"blueprint:counts:{blueprint_key(*blueprint)}:{user.pk}",
+    page_url="expectations:blueprint",
+    rows_url="expectations:blueprint_rows",
+    url_args=list,
+    execution="",
+    empty_text="No execution of this blueprint is stored.",
+)
 
 
 def verdicts(connection_id, name, now):

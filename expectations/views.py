@@ -2,38 +2,21 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.rules import MONITORS
 from connections.defaults import ensure_default
 from connections.models import Connection
-
-from dashboard.htmx import login_required, refresh_context, unchanged
-from executions.rows import rendered_rows
-from executions.watchlist import Params
 from incidents.models import Incident
+from dashboard.htmx import login_required
+from ui.owned import live_table, table_context
 
 from . import blueprint as data
 from . import hours, services, suggestions
 from .models import Expectation
 
 INCIDENTS_SHOWN = 20
-
-
-def _rows_context(request, connection, name, refresh=False):
-    page = data.executions_page(connection.pk, name, request.user, Params.from_query(request.GET), refresh=refresh)
-    return {
-        "blueprint_name": name,
-        "connection": connection,
-        "data": page,
-        "params": page.params,
-        "owner_pk": f"{data.blueprint_key(connection.pk, name)}",
-        "page_url": data.url(connection.pk, name),
-        "rows_url": reverse("expectations:blueprint_rows", args=[connection.pk, name]),
-        **refresh_context(),
-    }
 
 
 @require_GET
@@ -54,10 +37,11 @@ def blueprint(request, connection, name):
         "matrix": data.matrix(connection.pk, name, request.user),
         "can_manage": request.user.has_perm(MONITORS),
         "blueprint_in_plannr": services.plannr_link(connection, name),
-        **_rows_context(request, connection, name),
+        "blueprint_name": name,
+        "connection": connection,
+        **table_context(request, data.EXECUTIONS, (connection.pk, name)),
     }
     context["band"] = max((b for _, b in context["verdicts"] if b is not None), default="")
-    context["rows"] = rendered_rows(context["data"])
     return render(request, "expectations/blueprint.html", context)
 
 
@@ -89,17 +73,8 @@ def incident_blueprint(request, pk):
 @require_GET
 @login_required
 def blueprint_rows(request, connection, name):
-    connection = get_object_or_404(Connection, pk=connection)
-    known = request.GET.get("known")
-    context = _rows_context(request, connection, name, refresh=bool(known))
-    if not_modified := unchanged(request, context["data"].fingerprint):
-        return not_modified
-    context["rows"] = rendered_rows(context["data"])
-    response = render(request, "expectations/_executions.html", context)
-    if not known:
-        query = context["params"].query_string()
-        response["HX-Push-Url"] = context["page_url"] + (f"?{query}" if query else "")
-    return response
+    connection = get_object_or_404(Connection.objects.only("pk"), pk=connection)
+    return live_table(request, data.EXECUTIONS, (connection.pk, name))
 
 
 @require_POST

@@ -1,21 +1,19 @@
-"""An incident's affected executions as a page: the watchlist's table over its occurrences.
+"""An incident's affected executions as a table (ui/table.py) over its occurrences.
 
 Filters, search, sort (failing first by default), paging, counts, the query budget
-and the live refresh's fingerprint are the watchlist's own (executions.watchlist);
-rows are rendered once by executions.rows. The table's rows are the incident's
-`Occurrence`s, one per execution, as a monitor's are its `Finding`s: "newest
-first" is newest detected, read along the (incident, -detected_at) index.
+and the live refresh's fingerprint are every table's own (ui/page.py); rows are
+rendered once by ui/rows.py. The table's rows are the incident's `Occurrence`s, one
+per execution, as a monitor's are its `Finding`s: "newest first" is newest detected,
+read along the (incident, -detected_at) index.
 """
 
 from django.db.models import Count
 
 from accounts import visibility
 from connections.models import Connection
-from executions.watchlist import Table, table_page
+from ui.table import Table
 
 from .models import Occurrence
-
-OCCURRENCES = Table(name="occurrence", execution="execution__", newest="detected_at")
 
 
 def affected(incident, user):
@@ -29,9 +27,16 @@ def _counts_key(incident, user):
     return f"incident:counts:{incident.pk}:{'all' if visibility.sees_every_incident(user) else user.pk}"
 
 
-def executions_page(incident, user, params, refresh=False):
-    """The page of `incident`'s executions that `params` (watchlist.Params) asks for, fingerprinted."""
-    return table_page(affected(incident, user), OCCURRENCES, params, _counts_key(incident, user), refresh=refresh)
+OCCURRENCES = Table(
+    name="occurrence",
+    rows=affected,
+    counts_key=_counts_key,
+    page_url="incidents:detail",
+    rows_url="incidents:rows",
+    url_args=lambda incident: [incident.pk],
+    newest="detected_at",
+    empty_text="None you can see.",
+)
 
 
 # Links out to Plannr for the incident's most recent affected executions.

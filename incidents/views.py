@@ -2,7 +2,7 @@
 
 Every action goes through incidents.services (the same functions the command
 and the API call). A user sees the incidents that touch an execution they
-watch; staff see all. Live regions refresh through dashboard/htmx.py: the
+watch; staff see all. Live regions refresh through ui/htmx.py: the
 poller sends the fingerprint of what it shows and gets a 204 when nothing changed.
 """
 
@@ -22,14 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import triagers
 from dashboard.errors import ids
+from monitors.models import Monitor
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import is_partial, login_required, push_url, refresh_context, unchanged
-from executions.rows import rendered_rows
-from executions.watchlist import Params
-from monitors.models import Monitor
+from ui.owned import live_table, table_context
 
 from . import charts, services
-from .listing import affected, connections_context, executions_page
+from .listing import OCCURRENCES, affected, connections_context
 from .models import Incident, Occurrence, Status
 
 PAGE_SIZE = 50
@@ -149,19 +148,6 @@ def _live_context(request, incident):
     }
 
 
-def _rows_context(request, incident, refresh=False):
-    """What the affected executions' partial needs: it is asked for every few seconds."""
-    data = executions_page(incident, request.user, Params.from_query(request.GET), refresh=refresh)
-    return {
-        "incident": incident,
-        "data": data,
-        "params": data.params,
-        "page_url": reverse("incidents:detail", args=[incident.pk]),
-        "rows_url": reverse("incidents:rows", args=[incident.pk]),
-        **refresh_context(),
-    }
-
-
 @require_GET
 @login_required
 def detail(request, pk):
@@ -171,8 +157,7 @@ def detail(request, pk):
         if not_modified := unchanged(request, fp):
             return not_modified
         return render(request, "incidents/_live.html", context)
-    context.update(_rows_context(request, incident))
-    context["rows"] = rendered_rows(context["data"])
+    context.update(table_context(request, OCCURRENCES, incident))
     context.update(
         {
             "clients": affected(incident, request.user).values("client_name").annotate(n=Count("id")).order_by("-n", "client_name")[:CLIENTS_SHOWN],
@@ -189,18 +174,7 @@ def detail(request, pk):
 @login_required
 def rows(request, pk):
     """The affected executions' table, as the watchlist's and a monitor's: filtered, sorted, live."""
-    incident = _incident_for(request, pk)
-    known = request.GET.get("known")
-    context = _rows_context(request, incident, refresh=bool(known))
-    if not_modified := unchanged(request, context["data"].fingerprint):
-        return not_modified
-    # The rows' HTML is read only now: a refresh that answers 204 never needs it.
-    context["rows"] = rendered_rows(context["data"])
-    response = render(request, "incidents/_executions.html", context)
-    if not known:
-        query = context["params"].query_string()
-        push_url(request, response, context["page_url"] + (f"?{query}" if query else ""))
-    return response
+    return live_table(request, OCCURRENCES, _incident_for(request, pk))
 
 
 def _act(incident, action, request):

@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
 
-from dashboard.htmx import fingerprint
 from executions.health import PollHealth, poll_health
 from executions.models import Execution
 from incidents.models import Incident, Status
+from dashboard.htmx import fingerprint
 
 from .models import Finding, Monitor, Subscription
 

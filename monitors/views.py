@@ -9,21 +9,18 @@ creating, changing and deleting one needs the Admin role's permission
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.rules import MONITORS as MANAGE_MONITORS
 from dashboard import errors
-from dashboard.htmx import login_required, push_url, refresh_context, unchanged
-from executions.rows import rendered_rows
-from executions.watchlist import Params
+from dashboard.htmx import login_required, refresh_context, unchanged
+from ui.owned import live_table, table_context
 
-from . import services, subscriptions
+from . import services, subscriptions, summary
 from .forms import MonitorForm, PauseForm
-from .listing import executions_page
+from .listing import FINDINGS
 from .models import Monitor
-from . import summary
 
 
 def _perms(user):
@@ -184,47 +181,23 @@ def monitor_subscription(request, pk):
 # --- One monitor's executions -----------------------------------------------------------------
 
 
-def _rows_context(request, monitor, refresh=False):
-    """What the executions partial needs, and nothing more: it is asked for every few seconds."""
-    data = executions_page(monitor, Params.from_query(request.GET), refresh=refresh)
-    return {
-        "monitor": monitor,
-        "data": data,
-        "params": data.params,
-        "page_url": reverse("monitors:detail", args=[monitor.pk]),
-        "rows_url": reverse("monitors:rows", args=[monitor.pk]),
-        **refresh_context(),
-    }
-
-
 @require_GET
 @login_required
 def monitor_detail(request, pk):
     monitor = get_object_or_404(Monitor, pk=pk)
     context = {
         "nav": "monitors",
+        "monitor": monitor,
         "subscription": subscriptions.subscription_of(monitor, request.user),
         "paused": monitor.is_paused(timezone.now()),
         "blueprint_in_plannr": monitor.connection.link("blueprint", blueprint_uuid=str(monitor.blueprint_uuid or "")),
         **_perms(request.user),
-        **_rows_context(request, monitor),
+        **table_context(request, FINDINGS, monitor),
     }
-    context["rows"] = rendered_rows(context["data"])
     return render(request, "monitors/detail.html", context)
 
 
 @require_GET
 @login_required
 def monitor_rows(request, pk):
-    monitor = get_object_or_404(Monitor.objects.only("pk"), pk=pk)
-    context = _rows_context(request, monitor, refresh=bool(request.GET.get("known")))
-    if not_modified := unchanged(request, context["data"].fingerprint):
-        return not_modified
-    known = request.GET.get("known")
-    # The rows' HTML is read only now: a refresh that answers 204 never needs it.
-    context["rows"] = rendered_rows(context["data"])
-    response = render(request, "monitors/_executions.html", context)
-    if not known:
-        query = context["params"].query_string()
-        push_url(request, response, context["page_url"] + (f"?{query}" if query else ""))
-    return response
+    return live_table(request, FINDINGS, get_object_or_404(Monitor.objects.only("pk"), pk=pk))

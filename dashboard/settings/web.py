@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "executions",
+    "ui",
     "alerts",
     "monitors",
     "incidents",

@@ -72,7 +72,7 @@
   /* Relative times: the server renders <time datetime data-relative> with a
    * fallback text; the text is kept fresh here so the server never has to
    * re-render a page only because "5 s ago" became "10 s ago". Same wording as
-   * executions/templatetags/execution_tags.py. */
+   * ui/templatetags/execution_tags.py. */
   function shortDuration(seconds) {
     seconds = Math.floor(Math.abs(seconds));
     if (seconds < 60) return seconds + " s";

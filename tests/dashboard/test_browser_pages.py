@@ -191,7 +191,7 @@ def test_unwatch_offers_undo_then_the_page_stays_readable_and_logout_says_so(
 ):
     from playwright.sync_api import expect
 
-    from executions import views
+    from ui import execution as views
 
     monkeypatch.setattr(views, "UNDO_SECONDS", 3)
     w = watch(owner, name="Send client welcome pack", status="failed", is_failing=True, label="vip",

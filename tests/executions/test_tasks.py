@@ -7,7 +7,7 @@ import pytest
 from tests.fixtures.workers import ROOT
 
 
-@pytest.mark.parametrize("module", ["polling", "ingest", "scheduling", "poll_health"])
+@pytest.mark.parametrize("module", ["polling", "ingest", "scheduling", "health"])
 def test_polling_domain_modules_do_not_import_the_celery_tasks(module):
     tree = ast.parse((ROOT / "executions" / f"{module}.py").read_text())
     imported = set()

@@ -1,5 +1,5 @@
 """Table rows are rendered once per version and then read, all of a page's at once, from
-each process's "fragments" cache (executions/rows.py), as are the chips, head and pager."""
+each process's "fragments" cache (ui/rows.py), as are the chips, head and pager."""
 
 import re
 

@@ -1,5 +1,5 @@
 """Each step of an execution page is rendered once and then read from the step cache
-(executions/steps.py), and any change to what a step shows renders it again."""
+(ui/steps.py), and any change to what a step shows renders it again."""
 
 import re
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from executions.models import Execution, FailureKind, Step
-from executions.steps import rendered_steps
+from ui.steps import rendered_steps
 from tests.builders import add_step, watch
 from tests.dashboard.helpers import text_of
 

@@ -4,8 +4,8 @@ A row's key is its entry in the page's key list (row id, versions, poll state),
 the current time zone and the minute bucket (for the relative times inside). A
 page fetches all its rows' HTML in one read of the "fragments" cache (each
 process's memory: settings.CACHES); only the misses are rendered, from the plain
-values the page's row query brought. Used by the watchlist and by any other table
-of executions (see watchlist.Table).
+values fetched for them by id (ui/page.py). Used by every table of executions
+(ui/table.py): its `row_template` and `row_link` say how.
 """
 
 from urllib.parse import quote
@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from connections.models import Connection
+from executions.models import PollState
+
 from dashboard.htmx import fingerprint
-
-from .models import PollState
+from .page import LAST_POLLED_RESOLUTION, minute_bucket
+from .table import DISPLAY_FIELDS
 from .templatetags.execution_tags import poll_trouble, status_kind, status_text, step_name
-from .watchlist import DISPLAY_FIELDS, LAST_POLLED_RESOLUTION, minute_bucket
 
-ROW_TEMPLATE = "executions/_row.html"
 # A key holds its minute, so an entry is useless after two of them.
 ROW_CACHE_SECONDS = 2 * LAST_POLLED_RESOLUTION + 5
 _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -61,12 +61,13 @@ def rendered_rows(page):
         new = {ck: fresh[key[0]] for key, ck in zip(page.keys, cache_keys) if key[0] in fresh}
         cache.set_many(new, ROW_CACHE_SECONDS)
         found.update(new)
-    return mark_safe("".join([found[ck] for ck in cache_keys]))
+    # A row deleted since the page's keys were read has no values and shows nothing.
+    return mark_safe("".join([found.get(ck, "") for ck in cache_keys]))
 
 
 def _render(table, rows):
-    template = get_template(ROW_TEMPLATE)
-    urls = {"url": _url_parts("executions:detail"), "incident_url": _url_parts("incidents:for_execution")}
+    template = get_template(table.row_template)
+    urls = {"url": _url_parts(table.row_link), "incident_url": _url_parts("incidents:for_execution")}
     # "/blueprints/": a blueprint's page is its connection's id, then its name (expectations/urls.py).
     blueprint = reverse("expectations:blueprint", args=[1, "x"])[: -len("1/x")]
     # Rows name their connection only when there are several (one small query per render

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
+from executions import polling
+from executions.health import poll_health as current_health
 
-from . import polling
-from .health import poll_health as current_health
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
 
 
 def _fingerprint(health):

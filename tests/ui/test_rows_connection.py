@@ -1,4 +1,4 @@
-"""Table rows (executions/rows.py): a broken connection's executions say so, and the row
+"""Table rows (ui/rows.py): a broken connection's executions say so, and the row
 changes when the connection breaks and when it is restored (its state is in the row's key)."""
 
 import pytest

@@ -1,6 +1,6 @@
 """An execution's steps rendered once: each step's HTML is cached, keyed by what it shows.
 
-The execution page's live region is cached whole per fingerprint (views._live_html),
+The execution page's live region is cached whole per fingerprint (ui/execution.py, _live_html),
 and every change to the execution (a poll that moved its status, or only its last-poll
 time) makes a new one. Steps rarely change once run, so each step's <li> is also cached
 on its own, under a key made of everything it shows:
@@ -27,7 +27,6 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from dashboard.htmx import fingerprint
-
 from .rows import plain
 from .templatetags.execution_tags import relative_text
 

@@ -143,7 +143,7 @@ def duetime(value, empty="never"):
 @register.simple_tag
 def abstime(value, empty="—", now=None):
     """An absolute time; its tooltip says how long ago, measured from `now` when given
-    (a cached fragment is keyed by that wording: executions/steps.py)."""
+    (a cached fragment is keyed by that wording: ui/steps.py)."""
     return _time_tag(value, empty, relative=False, now=now)
 
 
@@ -174,3 +174,9 @@ def query(context, **changes):
 
 def _with_mark(query_string):
     return f"?{query_string}" if query_string else ""
+
+
+@register.simple_tag
+def chip_count(counts, chip):
+    """How many rows a table's filter chip (ui.table.Filter) keeps."""
+    return counts.by_filter.get(chip.key, 0)

@@ -1,15 +1,22 @@
-"""The watchlist's table code on a plain Execution queryset (e.g. one monitor's executions)."""
+"""A Table (ui/table.py) whose rows are the executions themselves (as the blueprint page's)."""
 
 import re
 
 import pytest
 
 from executions.models import Execution
-from executions.rows import rendered_rows
-from executions.watchlist import EXECUTIONS, Params, table_page
 from tests.builders import make_execution
+from ui.page import table_page
+from ui.params import Params
+from ui.rows import rendered_rows
+from ui.table import Table
 
 pytestmark = pytest.mark.django_db
+
+EXECUTIONS = Table(
+    name="execution", rows=lambda owner, user: Execution.objects.all(), counts_key=lambda owner, user: "test",
+    page_url="executions:watchlist", rows_url="executions:watchlist_rows", execution="",
+)
 
 
 def test_an_execution_queryset_is_filtered_sorted_counted_and_rendered():

@@ -2,9 +2,8 @@ from django import forms
 from django.conf import settings
 
 from connections.models import Connection
-
-from .models import Watch
-from .paste import count_lines, count_tokens, parse_paste
+from executions.models import Watch
+from executions.paste import count_lines, count_tokens, parse_paste
 
 LABEL_MAX = Watch._meta.get_field("label").max_length
 # Beyond WATCH_PASTE_LIMIT × this many words, a paste is refused without being parsed.

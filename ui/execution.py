@@ -1,19 +1,16 @@
-"""The watchlist and execution pages, and the htmx partials that keep them live.
+"""The execution page, its live region and actions (poll now, label, unwatch, watch again),
+and a step's full `info`.
 
-Live regions are refreshed by an element inside the region itself (the
-"poller"): static/js/app.js fires its `refresh` event on a cadence that slows
-down in hidden tabs. The poller sends the fingerprint of what the client shows;
-when the data behind it is unchanged the answer is 204 and htmx swaps nothing.
-Polling stops by rendering the region without a poller (not by status 286),
-which keeps a later move to htmx 4 easy.
+The live region refreshes as the watchlist's does (ui/views.py): the poller sends the
+fingerprint of what it shows and gets 204 when nothing changed. Its HTML is rendered once
+per fingerprint and minute, and its steps come from the step cache (ui/steps.py).
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
@@ -23,20 +20,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
-
-from accounts import visibility
-from dashboard.htmx import fingerprint, login_required, push_url, refresh_context, unchanged
+from django_htmx.http import HttpResponseClientRedirect
 from kombu.exceptions import OperationalError
 
-from . import tasks, watching
-from .forms import LabelForm, WatchPasteForm
-from .models import Execution, PollState, Watch
-from .rows import rendered_rows
-from .steps import rendered_steps
-from .watchlist import Params, forget_counts, minute_bucket, watchlist_page
+from accounts import visibility
+from executions import tasks, watching
+from executions.models import Execution, PollState, Watch
 
-logger = logging.getLogger("executions.views")
+from .forms import LabelForm
+from dashboard.htmx import fingerprint, login_required, refresh_context, unchanged
+from .page import minute_bucket
+from .steps import rendered_steps
+from .watchlist import forget_counts
+
+logger = logging.getLogger("ui.execution")
 
 HISTORY_LIMIT = 100
 # How long "Undo" is offered after unwatching.
@@ -48,111 +45,6 @@ LIVE_CACHE_SECONDS = 125
 # After "poll now" the page keeps refreshing until the poll lands (at most this
 # long), even for a finished and confirmed execution that no longer refreshes.
 AWAIT_POLL_SECONDS = 60
-
-
-# --- Watchlist ---------------------------------------------------------------------
-
-
-@dataclass
-class PasteReport:
-    """What a paste did, line by line, for the message under the form."""
-
-    added: list = field(default_factory=list)  # Watch
-    already_watched: list = field(default_factory=list)  # UUID
-    invalid: list = field(default_factory=list)  # paste.InvalidToken
-    duplicates: list = field(default_factory=list)  # paste.Duplicate
-
-    @property
-    def has_problems(self):
-        return bool(self.already_watched or self.invalid or self.duplicates)
-
-
-def _table_context(request, data):
-    return {
-        "data": data,
-        "params": data.params,
-        "rows": rendered_rows(data),
-        "page_url": reverse("executions:watchlist"),
-        "rows_url": reverse("executions:watchlist_rows"),
-        **refresh_context(),
-    }
-
-
-def _pop_undo(request):
-    undo = request.session.pop("undo_unwatch", None)
-    if not undo or undo.get("until", 0) < timezone.now().timestamp():
-        return None
-    return {**undo, "seconds": max(1, round(undo["until"] - timezone.now().timestamp()))}
-
-
-def _render_watchlist(request, form, report=None):
-    data = watchlist_page(request.user, Params.from_query(request.GET))
-    context = {
-        **_table_context(request, data),
-        "form": form,
-        "report": report,
-        "paste_limit": settings.WATCH_PASTE_LIMIT,
-        "undo": _pop_undo(request),
-    }
-    return render(request, "executions/watchlist.html", context)
-
-
-@require_GET
-@login_required
-def watchlist(request):
-    return _render_watchlist(request, WatchPasteForm())
-
-
-@require_GET
-@login_required
-def watchlist_rows(request):
-    # `known`: a timed refresh, holding the fingerprint of what it shows.
-    # `fresh`: a reload after the user's own change. Neither moves the address bar.
-    known, fresh = request.GET.get("known"), request.GET.get("fresh")
-    data = watchlist_page(request.user, Params.from_query(request.GET), refresh=bool(known) and not fresh)
-    if known and known == data.fingerprint:
-        return HttpResponse(status=204)
-    response = render(request, "executions/_watchlist.html", _table_context(request, data))
-    if not (known or fresh):
-        # A filter, sort or page change by the user: the address bar follows it.
-        query = data.params.query_string()
-        push_url(request, response, reverse("executions:watchlist") + (f"?{query}" if query else ""))
-    return response
-
-
-@require_POST
-@login_required
-def add_watches(request):
-    form = WatchPasteForm(request.POST)
-    report = None
-    if form.is_valid():
-        parsed, label = form.cleaned_data["uuids"], form.cleaned_data["label"]
-        result = watching.watch_executions(
-            request.user, parsed.uuids, label, connection=form.cleaned_data.get("connection")
-        )
-        forget_counts(request.user)
-        report = PasteReport(
-            added=result.created,
-            already_watched=result.already_watched,
-            invalid=parsed.invalid,
-            duplicates=parsed.duplicates,
-        )
-        # Keep only what could not be added, ready to be corrected and sent again.
-        leftover = "\n".join(token.text for token in parsed.invalid)
-        form = WatchPasteForm(initial={"uuids": leftover, "label": label if leftover else ""})
-    if request.htmx:
-        response = render(
-            request,
-            "executions/_add_form.html",
-            {"form": form, "report": report, "paste_limit": settings.WATCH_PASTE_LIMIT},
-        )
-        if report and report.added:
-            trigger_client_event(response, "watches-changed")
-        return response
-    if report and not report.has_problems:
-        messages.success(request, f"Now watching {len(report.added)} more execution(s).")
-        return redirect("executions:watchlist")
-    return _render_watchlist(request, form, report)
 
 
 # --- Execution page --------------------------------------------------------------------
@@ -241,7 +133,7 @@ def _live_html(request, watch, execution, state):
 
     The fingerprint covers everything the region shows, so a page with hundreds of
     steps is rendered once per change, not once per visitor or refresh (and then
-    mostly from the step cache: executions/steps.py). Kept encoded: it is sent as it is.
+    mostly from the step cache: ui/steps.py). Kept encoded: it is sent as it is.
     """
     awaiting_ts = f"{state.awaiting.timestamp():.3f}" if state.awaiting else ""
     key = "live-utf8:" + fingerprint(
