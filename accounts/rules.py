@@ -79,7 +79,7 @@ RULES = {
     "alerts:mute": Rule(OWN_WATCHLIST),
     "alerts:retry": Rule(OWN_WATCHLIST),
     # Authenticated by the token in the URL: mail clients POST without a session.
-    "alerts:unsubscribe": Rule(PUBLIC),
+    "alerts:opt_out": Rule(PUBLIC),
     # Accounts: one's own profile and sessions
     "accounts:profile": Rule(SIGNED_IN),
     "accounts:sign_out_everywhere": Rule(SIGNED_IN),

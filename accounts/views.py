@@ -8,12 +8,10 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from api import tokens as api_tokens
-from api.models import ApiToken
 from audit import record
 from dashboard.htmx import login_required
 
-from . import roles
+from . import roles, signals
 from .forms import ProfileForm
 from .middleware import remember_time_zone
 from .profiles import profile_for
@@ -40,7 +38,7 @@ def profile(request):
         "authenticators": Authenticator.objects.filter(user=request.user).exclude(
             type=Authenticator.Type.RECOVERY_CODES
         ),
-        "api_token_count": ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).count(),
+        "api_token_count": signals.total(signals.count_api_access, request.user),
     }
     return render(request, "accounts/profile.html", context, status=400 if form.is_bound else 200)
 
@@ -55,11 +53,7 @@ def sign_out_everywhere(request):
         for session in UserSession.objects.filter(user=user):
             session.end()
             ended += 1
-        revoked = 0
-        if revoke_tokens:
-            for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
-                api_tokens.revoke(token)
-                revoked += 1
+        revoked = signals.total(signals.revoke_api_access, user) if revoke_tokens else 0
         record("auth.sign_out_everywhere", target=f"user:{user.get_username()}",
                after={"sessions_ended": ended, "api_access_revoked": revoked})
     # This browser too; one audit row for the whole action, so not logout()'s signal.

@@ -1,27 +1,24 @@
-"""Incident alerts to channels: one ChannelDelivery per (alert, channel), beside the email Deliveries.
+"""Incident alerts to channels: one Delivery per (alert, channel), beside the recipients' emails.
 
 Which channels hear about an alert:
-- each recipient's own channels other than email (their email is their Delivery);
+- each recipient's own channels other than email (their email is their `user` Delivery);
 - organisation channels attached to a monitor that found one of the affected executions.
-Rows are written in the alert's transaction, due when its fold window ends, and go
-through the same claim / backoff / sweep bookkeeping as email (alerts/outbox.py).
-Every attempt at a row passes the row's `message_uuid` to channels.delivery.deliver,
-so a webhook receiver sees one `webhook-id` however often it is retried.
+Rows are written in the alert's transaction, due when its fold window ends, and sent by
+the one outbox (channels/outbox.py). Each destination lists as many affected executions
+as its kind does (channels.senders.executions_cap) and says how many there were.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from channels.delivery import deliver
 from channels.messages import Notification
-from channels.models import Channel, Kind
-from incidents.models import Status
+from channels.models import Channel, Delivery, DeliveryState, Kind
+from channels.outbox import Message, queue_on_commit
+from channels.senders import executions_cap
 
-from . import emails, outbox, recipients
-from .models import ChannelDelivery, OutboxState
-from .notifications import KINDS, incident_body
+from . import emails, recipients
+from .models import AlertEvent
+from .notifications import incident_body
 
 
 def channels_for(user_ids, execution_ids, monitor_ids=()):
@@ -38,55 +35,24 @@ def channels_for(user_ids, execution_ids, monitor_ids=()):
 
 def record(alert, user_ids, execution_ids, now, enqueue=None, told=(), monitor_ids=()):
     """Write the alert's channel deliveries (none for a channel in `told`); queue them on commit."""
-    channel_ids = set(channels_for(user_ids, execution_ids, monitor_ids).values_list("pk", flat=True)) - set(told)
+    channels = {c.pk: c.kind for c in channels_for(user_ids, execution_ids, monitor_ids).exclude(pk__in=list(told))}
     rows = [
-        ChannelDelivery(alert=alert, channel_id=pk, next_attempt_at=alert.fold_until, created_at=now)
-        for pk in sorted(channel_ids)
+        Delivery(alert=alert, channel_id=pk, kind=kind, next_attempt_at=alert.fold_until, created_at=now)
+        for pk, kind in sorted(channels.items())
     ]
-    ChannelDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(
-        ChannelDelivery.objects.filter(alert=alert, channel_id__in=channel_ids, state=OutboxState.PENDING)
+        Delivery.objects.filter(alert=alert, channel_id__in=list(channels), state=DeliveryState.PENDING)
         .values_list("pk", flat=True)
     )
-    if ids and enqueue is not None:
-        wait = (alert.fold_until - now).total_seconds()
-        countdown = wait + 1 if wait > 0 else None
-        transaction.on_commit(lambda: enqueue(ids, countdown=countdown), robust=True)
+    queue_on_commit(enqueue, ids, alert.fold_until, now)
     return ids
 
 
 def told_in(episode):
-    return set(ChannelDelivery.objects.filter(alert__in=episode).values_list("channel_id", flat=True))
-
-
-def send(pk, now=None, enqueue=None):
-    """Claim and send one channel delivery. Returns the state it ended in, or None if not claimed."""
-    now = now or timezone.now()
-    token = outbox.claim_channel_delivery(pk, now)
-    if token is None:
-        return None
-    row = ChannelDelivery.objects.select_related("alert__incident", "channel").filter(pk=pk).first()
-    if row is None:
-        return None
-    incident = row.alert.incident
-    if incident.status != Status.OPEN:
-        reason = f"The incident was {incident.get_status_display().lower()} before this alert was sent."
-        outbox.mark_cancelled(row, token, now, reason)
-        outbox.log_outcome(row, "cancelled")
-        return row.state
-    result = deliver(row.channel, notification(row), str(row.message_uuid), now=now)
-    if result.ok:
-        outbox.mark_sent(row, token, now, "")
-        outbox.log_outcome(row, "sent")
-        return row.state
-    state, delay = outbox.mark_attempt_failed(row, token, now, result.error, permanent=not result.retryable)
-    if state is None:
-        outbox.log_outcome(row, "failed after losing its claim")
-        return None
-    outbox.log_outcome(row, "failed for good" if state == OutboxState.FAILED else "will retry")
-    if state == OutboxState.RETRYING and enqueue is not None:
-        enqueue([row.pk], countdown=delay)
-    return state
+    return set(
+        Delivery.objects.to_channels().filter(alert__in=episode).values_list("channel_id", flat=True)
+    )
 
 
 def _scope_of(row):
@@ -97,11 +63,13 @@ def _scope_of(row):
     return occurrences
 
 
-def notification(row):
+def compose(row):
+    """The alert as this channel's kind says it: at most its kind's cap of executions, and the total."""
     alert, incident = row.alert, row.alert.incident
     scope = _scope_of(row)
-    rows = list(scope.select_related("execution").order_by("-detected_at", "-id")[: emails.EMAIL_EXECUTIONS])
-    total = scope.count() if len(rows) == emails.EMAIL_EXECUTIONS else len(rows)
+    cap = executions_cap(row.channel.kind)
+    rows = list(scope.select_related("execution").order_by("-detected_at", "-id")[:cap]) if cap else []
+    total = scope.count() if len(rows) >= cap else len(rows)
     url = emails.incident_url(incident)
     template = f"incident_{alert.kind}"
     context = {
@@ -109,11 +77,11 @@ def notification(row):
         "alert": alert,
         "headline": emails.headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
-        "subject_count": total if alert.kind == "reminder" else incident.occurrences,
+        "subject_count": total if alert.kind == AlertEvent.REMINDER else incident.occurrences,
         "executions_total": total,
         "incident_url": url,
     }
     subject = emails.incident_subject(template, context)
     text = emails.render_body("alerts/channel/incident.txt", context)
     body = incident_body(incident, rows, total, url, settings.SITE_URL)
-    return Notification(KINDS[alert.kind], subject, text, "", url, body)
+    return Message(Notification("incident", subject, text, "", url, body, event=alert.kind))

@@ -1,9 +1,9 @@
 """A Plannr connection's state, told to the Admins: broken, still broken, restored, expiring.
 
-The `connection_event` receiver writes one outbox row per Admin's email address, per
-Admin's own chat/webhook channel and per organisation channel (the channels outbox,
-channels/outbox.py: claimed, retried and swept like a test message), in the
-transaction that changed the connection, and queues them on commit. Nothing here is sent per execution or per
+The `connection_event` receiver writes one notice row of the one outbox
+(channels.models.Delivery) per Admin's email address, per Admin's own chat/webhook
+channel and per organisation channel, in the transaction that changed the connection,
+and queues them on commit. Nothing here is sent per execution or per
 incident: a break is one notice, however many executions wait for the connection.
 """
 
@@ -13,7 +13,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.roles import ADMIN
-from channels.models import Channel, Kind, TestMessage
+from channels.messages import Notification
+from channels.models import Channel, Delivery, Kind, Topic
 
 from .emails import render_body
 from .models import AlertPreference
@@ -36,29 +37,31 @@ def _addresses(users):
 
 
 def notice(connection, event, now, days=None):
-    """The rendered notice, as channels.messages.Notification fields."""
+    """The rendered notice, a channels.messages.Notification."""
     url = f"{settings.SITE_URL}{reverse('connections:list')}"
     context = {
         "connection": connection, "event": event, "days": days, "url": url, "site_url": settings.SITE_URL,
         "reminder_hours": settings.CONNECTION_REMINDER_HOURS,
         "executions": connection.executions.filter(next_poll_at__isnull=False).count(),
     }
-    return {
-        "kind": f"connection_{event}",
-        "subject": SUBJECTS[event].format(name=connection.name, days=days),
+    return Notification(
+        kind="connection",
+        event=event,
+        subject=SUBJECTS[event].format(name=connection.name, days=days),
         # The account, firm and refusal are Plannr's text: bidi controls stripped, as in every alert.
-        "text": render_body("alerts/email/connection.txt", context),
-        "html": render_body("alerts/email/connection.html", context),
-        "url": url,
-    }
+        text=render_body("alerts/email/connection.txt", context),
+        html=render_body("alerts/email/connection.html", context),
+        url=url,
+    )
 
 
 def record(connection, event, now, enqueue, days=None):
     """Write the Admins' notice rows; queue them once the transaction commits. Returns their ids."""
     users = list(admins())
-    body = notice(connection, event, now, days)
+    body = notice(connection, event, now, days).stored()
     addresses = _addresses(users)
-    rows = [TestMessage(address=a, notice=body, next_attempt_at=now, created_at=now) for a in addresses]
+    rows = [Delivery(topic=Topic.NOTICE, kind=Kind.EMAIL, address=a, notice=body, next_attempt_at=now, created_at=now)
+            for a in addresses]
     channels = list(Channel.objects.filter(owner__in=users, owner__is_active=True).exclude(kind=Kind.EMAIL))
     # The organisation's channels too (the team's chat, a shared mailbox): a silent monitor
     # concerns everyone. An email one an Admin's own address already gets is that destination.
@@ -66,11 +69,12 @@ def record(connection, event, now, enqueue, days=None):
         c for c in Channel.objects.filter(owner__isnull=True)
         if not (c.kind == Kind.EMAIL and c.target.strip().lower() in {a.lower() for a in addresses})
     ]
-    rows += [TestMessage(channel=c, notice=body, next_attempt_at=now, created_at=now) for c in channels]
-    created = TestMessage.objects.bulk_create(rows)
+    rows += [Delivery(topic=Topic.NOTICE, kind=c.kind, channel=c, notice=body, next_attempt_at=now, created_at=now)
+             for c in channels]
+    created = Delivery.objects.bulk_create(rows)
     ids = [row.pk for row in created if row.pk]
     if not ids:  # SQLite before 3.35 gives no ids back; read them
-        ids = list(TestMessage.objects.filter(created_at=now, notice__kind=body["kind"]).values_list("pk", flat=True))
+        ids = list(Delivery.objects.filter(topic=Topic.NOTICE, created_at=now).values_list("pk", flat=True))
     if ids and enqueue is not None:
         transaction.on_commit(lambda: enqueue(ids), robust=True)
     return ids

@@ -1,40 +1,32 @@
-"""Alert emails: subject, text and HTML bodies from templates, and their headers.
+"""What an alert says: subject, text and HTML bodies from templates, as a Notification.
 
 Templates live in templates/alerts/email/<type>_subject.txt, <type>.txt and
 <type>.html. Text from Plannr reaches the HTML body only through Django's
-autoescaping; the text body is plain text and needs none.
+autoescaping; the text body is plain text and needs none. How it is sent (the
+Message-ID, the SMTP conversation) is the email channel's (channels/senders.py).
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.profiles import time_zone_of
-
-from executions.text import EMAIL_TEXT_LIMIT, cut, strip_bidi
-
-
-from django.db.models import OuterRef, Subquery
-
 from channels.messages import Notification
+from channels.senders import executions_cap
 from connections.models import Connection
 from executions.models import Watch
+from executions.text import strip_bidi
 from incidents.models import Occurrence
 
 from . import recipients
-from .models import AlertKind, EventKind
-from .notifications import KINDS, incident_body
-from privacy.redaction import names_in, redact, redact_email
+from .models import AlertEvent
+from .notifications import incident_body
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
 INCIDENT_SUBJECT_LIMIT = 88
-# What one email carries at most: it says when it was cut.
-EMAIL_EXECUTIONS = 20
 EMAIL_RAW_LIMIT = 4000
 EMAIL_MESSAGES = 10
 EMAIL_MESSAGE_LIMIT = 500
@@ -52,24 +44,13 @@ def execution_url(execution_uuid):
         return absolute(reverse("executions:watchlist"))
 
 
-def blueprint_url(name, connection_id):
-    """The blueprint's page (a name within a connection), where a failure email links its name."""
-    return absolute(reverse("expectations:blueprint", args=[connection_id, name])) if name else ""
-
-
 def incident_blueprint_url(incident):
     """An incident's blueprint page (it resolves the connection when followed); none if unnamed."""
     return absolute(reverse("expectations:incident_blueprint", args=[incident.pk])) if incident.blueprint_name else ""
 
 
-def unsubscribe_url(preference):
-    return absolute(reverse("alerts:unsubscribe", kwargs={"token": preference.unsubscribe_token}))
-
-
-def message_id(row, prefix):
-    """The same for every attempt at one row, so a resend can be recognised as one."""
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<{prefix}.{row.message_uuid}@{host}>"
+def opt_out_url(preference):
+    return absolute(reverse("alerts:opt_out", kwargs={"token": preference.opt_out_token}))
 
 
 def _one_line(text):
@@ -98,59 +79,19 @@ def _links(preference):
         "site_url": settings.SITE_URL,
         "settings_url": absolute(reverse("alerts:settings")),
         "events_url": absolute(reverse("alerts:events")),
-        "unsubscribe_url": unsubscribe_url(preference),
+        "opt_out_url": opt_out_url(preference),
     }
 
 
-def event_context(event):
-    # A 1 MB info must not make a 2 MB email: the start of it, and a note saying so.
-    raw_info = cut(redact(event.raw_info), EMAIL_TEXT_LIMIT)
+def headers(preference):
+    """RFC 8058: mail clients may opt the reader out with one POST, no page visit."""
     return {
-        "event": event,
-        "kind_label": EventKind(event.kind).label,
-        "is_hidden": event.kind == EventKind.HIDDEN_FAILURE,
-        "blueprint": event.blueprint_name or "Unnamed blueprint",
-        "blueprint_url": blueprint_url(event.blueprint_name, event.execution.connection_id),
-        "step": event.step_name
-        or ("(execution)" if event.kind == EventKind.EXECUTION_FAILED else "Unnamed step"),
-        "client": event.client_name or "unknown client",
-        "messages": [str(m) for m in event.messages or []],
-        "raw_info": raw_info.text,
-        "raw_info_full_length": raw_info.full_length if raw_info.was_cut else None,
-        "execution_uuid": event.execution.uuid,
-        "execution_url": execution_url(event.execution.uuid),
+        "List-Unsubscribe": f"<{opt_out_url(preference)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
-def _build(subject, text, html, address, row, prefix, preference, names=()):
-    """The email; `names`: the clients it is about, shown as initials (privacy/)."""
-    links = _links(preference)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-        headers={
-            "Message-ID": message_id(row, prefix),
-            "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
-            # RFC 8058: mail clients may unsubscribe with one POST, no page visit.
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return redact_email(message, names)
-
-
-def failure_email(delivery, preference, address):
-    context = {**event_context(delivery.event), **_links(preference), "user": delivery.user}
-    with timezone.override(time_zone_of(delivery.user)):  # times in the user's zone
-        subject, text, html = render("failure", context)
-    return _build(subject, text, html, address, delivery, "alert", preference, names=[delivery.event.client_name])
-
-
-def digest_email(digest, deliveries, preference, address):
+def digest_notification(digest, deliveries, preference):
     context = {
         **_links(preference),
         "user": digest.user,
@@ -161,9 +102,7 @@ def digest_email(digest, deliveries, preference, address):
     }
     with timezone.override(time_zone_of(digest.user)):
         subject, text, html = render("digest", context)
-    names = [d.event.client_name for d in deliveries if not d.alert_id]
-    names += [o.client_name for d in deliveries if d.alert_id for o in alert_scope(d.alert).only("client_name")[:50]]
-    return _build(subject, text, html, address, digest, "digest", preference, names=names)
+    return Notification("incident", subject, text, html, settings.SITE_URL, headers=headers(preference))
 
 
 # --- Incident alerts -----------------------------------------------------------------
@@ -191,13 +130,16 @@ def alert_scope(alert):
     """The occurrences an alert is about: its episode, or for a reminder those since the last alert."""
     # Only occurrences with an execution are listed: a missing incident of a blueprint that never ran has none.
     occurrences = Occurrence.objects.filter(incident_id=alert.incident_id).of_executions()
-    if alert.kind == AlertKind.REMINDER:
+    if alert.kind == AlertEvent.REMINDER:
         return occurrences.filter(detected_at__gt=alert.since)
     return occurrences.filter(detected_at__gte=alert.incident.opened_at)
 
 
-def affected_for(delivery, limit=EMAIL_EXECUTIONS):
-    """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label."""
+def affected_for(delivery, limit=None):
+    """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label.
+
+    `limit` defaults to what one email lists (channels.senders.executions_cap)."""
+    limit = limit or executions_cap("email")
     mine = alert_scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
     label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
     rows = list(
@@ -244,7 +186,7 @@ def incident_context(delivery, preference):
     total, rows = affected_for(delivery)
     raw, raw_cut = _cut(incident.sample_info, EMAIL_RAW_LIMIT)
     messages = [_cut(str(m), EMAIL_MESSAGE_LIMIT)[0] for m in (incident.sample_messages or [])[:EMAIL_MESSAGES]]
-    count = total if alert.kind == AlertKind.REMINDER else incident.occurrences
+    count = total if alert.kind == AlertEvent.REMINDER else incident.occurrences
     # The connection is named when there are several; its URL template links out to Plannr.
     many = Connection.objects.count() > 1
     executions = [
@@ -265,7 +207,7 @@ def incident_context(delivery, preference):
         "user": user,
         "alert": alert,
         "kind": alert.kind,
-        "kind_label": AlertKind(alert.kind).label,
+        "kind_label": AlertEvent(alert.kind).label,
         "incident": incident,
         "headline": headline(incident),
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
@@ -296,23 +238,15 @@ def incident_notification(delivery, preference):
     body = incident_body(
         alert.incident, context["_rows"], context["executions_total"], context["incident_url"], settings.SITE_URL
     )
-    return Notification(KINDS[alert.kind], subject, text, html, context["incident_url"], body)
-
-
-def incident_email(delivery, preference, address):
-    notification = incident_notification(delivery, preference)
-    return _build(notification.subject, notification.text, notification.html, address, delivery, "alert", preference,
-                  names=names_in(notification.incident))
+    return Notification("incident", subject, text, html, context["incident_url"], body, event=alert.kind,
+                        headers=headers(preference))
 
 
 def digest_item(delivery):
-    """One held delivery, as the digest lists it (an incident alert or, from before incidents, a failure)."""
-    if not delivery.alert_id:
-        event = delivery.event
-        return {**event_context(event), "detected_at": event.detected_at, "status": event.status}
+    """One held delivery, as the digest lists it."""
     incident = delivery.alert.incident
     return {
-        "kind_label": AlertKind(delivery.alert.kind).label,
+        "kind_label": AlertEvent(delivery.alert.kind).label,
         "is_hidden": incident.family == "hidden",
         "blueprint": incident.blueprint_name or "Unnamed blueprint",
         "blueprint_url": incident_blueprint_url(incident),

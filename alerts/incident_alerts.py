@@ -13,7 +13,8 @@
 The hourly throttle and its digest still apply to every delivery, as a safety net.
 Each alert also goes to channels (alerts/channel_alerts.py): the recipients' own
 chat and webhook channels, and the organisation channels attached to the monitors
-that found the affected executions - one ChannelDelivery per (alert, channel).
+that found the affected executions. Every destination is one row of the one outbox,
+channels.models.Delivery: per (alert, user) for email, per (alert, channel) otherwise.
 """
 
 from datetime import timedelta
@@ -23,11 +24,13 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.utils import timezone
 
+from channels.models import Delivery, DeliveryState, Kind
+from channels.outbox import queue_on_commit
 from incidents.grouping import serialise
 from incidents.models import QUIET, Incident, Occurrence, Status
 
 from . import channel_alerts, recipients, throttle
-from .models import Alert, AlertKind, Delivery, OutboxState
+from .models import Alert, AlertEvent
 from .preferences import lock_preferences
 
 
@@ -35,33 +38,32 @@ def _window():
     return timedelta(seconds=settings.INCIDENT_ALERT_WINDOW_SECONDS)
 
 
-def on_activity(incident, occurrence, event, enqueue, now=None, enqueue_channels=None):
-    """An occurrence was recorded (`event`: opened, regressed or occurred). Returns the new deliveries."""
+def on_activity(incident, occurrence, event, enqueue, now=None):
+    """An occurrence was recorded (incidents' `event`: opened, regressed or occurred; the first
+    two are AlertEvents of the same name). Returns the new email deliveries."""
     now = now or timezone.now()
     if incident.status in QUIET or incident.status == Status.RESOLVED:
         return []
     monitors = recipients.monitors_of(occurrence)
     who = recipients.for_executions([occurrence.execution_id], monitors)
-    if event in (AlertKind.OPENED, AlertKind.REGRESSED):
+    if event in (AlertEvent.OPENED, AlertEvent.REGRESSED):
         alert = Alert.objects.create(incident=incident, kind=event, fold_until=now + _window(), created_at=now)
-        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], enqueue_channels, monitor_ids=monitors)
+        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], monitor_ids=monitors)
     episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
-    told = set(Delivery.objects.filter(alert__in=episode).values_list("user_id", flat=True))
+    told = set(Delivery.objects.alert_emails().filter(alert__in=episode).values_list("user_id", flat=True))
     new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
     told_channels = channel_alerts.told_in(episode)
     new_channels = channel_alerts.channels_for(who, [occurrence.execution_id], monitors).exclude(pk__in=told_channels)
     if not new and not new_channels.exists():
         return []
-    current = episode.exclude(kind=AlertKind.REMINDER).order_by("-fold_until").first()
+    current = episode.exclude(kind=AlertEvent.REMINDER).order_by("-fold_until").first()
     if current is None or current.fold_until <= now:
-        kind = current.kind if current else AlertKind.OPENED
+        kind = current.kind if current else AlertEvent.OPENED
         current = Alert.objects.create(incident=incident, kind=kind, fold_until=now + _window(), created_at=now)
-    return _deliver(
-        current, new, now, enqueue, [occurrence.execution_id], enqueue_channels, told_channels, monitor_ids=monitors
-    )
+    return _deliver(current, new, now, enqueue, [occurrence.execution_id], told_channels, monitor_ids=monitors)
 
 
-def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, told_channels=(), monitor_ids=()):
+def _deliver(alert, who, now, enqueue, execution_ids, told_channels=(), monitor_ids=()):
     preferences = lock_preferences(who)
     deliveries = []
     for user_id, preference in preferences.items():
@@ -70,20 +72,15 @@ def _deliver(alert, who, now, enqueue, execution_ids, enqueue_channels=None, tol
         [(state, window, digest)] = throttle.admit(user_id, 1, now)
         deliveries.append(
             Delivery(
-                alert=alert, user_id=user_id, state=state, window=window, digest=digest,
+                alert=alert, user_id=user_id, kind=Kind.EMAIL, state=state, window=window, digest=digest,
                 next_attempt_at=alert.fold_until, created_at=now,
             )
         )
     Delivery.objects.bulk_create(deliveries)
-    pending = [d.pk for d in deliveries if d.state == OutboxState.PENDING]
-    if pending:
-        wait = (alert.fold_until - now).total_seconds()
-        # A second late, so the task never arrives before its row is due.
-        countdown = wait + 1 if wait > 0 else None
-        transaction.on_commit(lambda: enqueue(pending, countdown=countdown), robust=True)
+    queue_on_commit(enqueue, [d.pk for d in deliveries if d.state == DeliveryState.PENDING], alert.fold_until, now)
     # A user who turned alerts off hears nothing on their channels either.
     wanting = [user_id for user_id, preference in preferences.items() if preference.enabled]
-    channel_alerts.record(alert, wanting, execution_ids, now, enqueue_channels, told_channels, monitor_ids)
+    channel_alerts.record(alert, wanting, execution_ids, now, enqueue, told_channels, monitor_ids)
     return deliveries
 
 
@@ -99,7 +96,7 @@ def reminders_due(now):
     )
 
 
-def record_reminders(enqueue, now=None, limit=200, enqueue_channels=None):
+def record_reminders(enqueue, now=None, limit=200):
     """Write the due reminders (one transaction per incident). Returns how many."""
     now = now or timezone.now()
     made = 0
@@ -114,8 +111,8 @@ def record_reminders(enqueue, now=None, limit=200, enqueue_channels=None):
                 Occurrence.objects.filter(incident=locked).since(since).values_list("execution_id", flat=True)
             )
             alert = Alert.objects.create(
-                incident=locked, kind=AlertKind.REMINDER, since=since, fold_until=now, created_at=now
+                incident=locked, kind=AlertEvent.REMINDER, since=since, fold_until=now, created_at=now
             )
-            _deliver(alert, recipients.for_executions(executions), now, enqueue, executions, enqueue_channels)
+            _deliver(alert, recipients.for_executions(executions), now, enqueue, executions)
             made += 1
     return made

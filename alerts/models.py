@@ -1,53 +1,49 @@
-"""Failure alerts: who wants them, what failed, and the outbox of emails about it.
+"""Alerts: who wants them, what failed, and what is said about an incident.
 
 `FailureEvent` is one failure of one execution (unique per execution, step and
-kind). `Delivery` is the outbox row for one email about one event to one user;
-`Digest` is the outbox row for the one email that lists the deliveries the
-throttle held back in a `ThrottleWindow`. Both outbox models share the claim /
-retry bookkeeping of `OutboxMessage`; alerts/outbox.py is the only code that
-changes their state.
+kind): the history the alerts page lists. `Alert` is one message about an incident
+(an `AlertEvent`); its rows in the one outbox, `channels.models.Delivery`, are its
+destinations. `ThrottleWindow` is an hour of a user's alert emails (alerts/throttle.py).
 """
 
 import base64
 import hashlib
 import hmac
 import secrets
-import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
-from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
-from executions.models import Execution
+from executions.models import Execution, FailureKind
 from incidents.models import Incident
 
 
-def new_unsubscribe_token():
+def new_opt_out_token():
     # Kept for migration 0001, which names it as a default.
     return secrets.token_urlsafe(32)
 
 
-def new_unsubscribe_salt():
+def new_opt_out_salt():
     return secrets.token_hex(16)
 
 
-def unsubscribe_token_for(salt):
+def opt_out_token_for(salt):
     """The one-click link's token: derived from the row's salt and SECRET_KEY, so that the
     database alone (a backup, a dump) holds no working link."""
+    # The HMAC label predates the name "opt out": changing it would break every link already sent.
     digest = hmac.new(settings.SECRET_KEY.encode(), f"alerts.unsubscribe:{salt}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def unsubscribe_hash_of(token):
+def opt_out_hash_of(token):
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def new_unsubscribe_fields():
+def new_opt_out_fields():
     """A new row's salt and the hash its link is looked up by (bulk_create calls no save())."""
-    salt = new_unsubscribe_salt()
-    return {"unsubscribe_salt": salt, "unsubscribe_hash": unsubscribe_hash_of(unsubscribe_token_for(salt))}
+    salt = new_opt_out_salt()
+    return {"opt_out_salt": salt, "opt_out_hash": opt_out_hash_of(opt_out_token_for(salt))}
 
 
 class AlertPreference(models.Model):
@@ -60,9 +56,9 @@ class AlertPreference(models.Model):
     # Blank means the account's own address.
     email = models.EmailField("Send alerts to", blank=True)
     # The one-click List-Unsubscribe link's token is derived from this salt and SECRET_KEY
-    # (`unsubscribe_token`); only its sha256 is stored, to find the row. Never logged.
-    unsubscribe_salt = models.CharField(max_length=32, default=new_unsubscribe_salt)
-    unsubscribe_hash = models.CharField(max_length=64, unique=True)
+    # (`opt_out_token`); only its sha256 is stored, to find the row. Never logged.
+    opt_out_salt = models.CharField(max_length=32, default=new_opt_out_salt)
+    opt_out_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,23 +66,17 @@ class AlertPreference(models.Model):
         return f"alert preferences of {self.user}"
 
     def save(self, *args, **kwargs):
-        if not self.unsubscribe_hash:
-            self.unsubscribe_hash = unsubscribe_hash_of(self.unsubscribe_token)
+        if not self.opt_out_hash:
+            self.opt_out_hash = opt_out_hash_of(self.opt_out_token)
         super().save(*args, **kwargs)
 
     @property
-    def unsubscribe_token(self):
-        return unsubscribe_token_for(self.unsubscribe_salt)
+    def opt_out_token(self):
+        return opt_out_token_for(self.opt_out_salt)
 
     @property
     def address(self):
         return self.email or self.user.email
-
-
-class EventKind(models.TextChoices):
-    STEP_FAILED = STEP_FAILED, "Step failed"
-    HIDDEN_FAILURE = HIDDEN_FAILURE, "Hidden failure"
-    EXECUTION_FAILED = EXECUTION_FAILED, "Execution failed"
 
 
 class FailureEvent(models.Model):
@@ -98,7 +88,8 @@ class FailureEvent(models.Model):
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="failure_events")
     step_uuid = models.CharField(max_length=36, blank=True)  # "" for the execution itself
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    # FailureKind.FAILED or HIDDEN; a blank step_uuid means the execution's own status failed.
+    kind = models.CharField(max_length=20, choices=FailureKind.choices)
     step_name = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=100, blank=True)
     messages = models.JSONField(default=list, blank=True)
@@ -118,45 +109,17 @@ class FailureEvent(models.Model):
         indexes = [models.Index(fields=["-detected_at"], name="failure_event_recent_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.blueprint_name} / {self.step_name or '-'}"
+        return f"{self.label}: {self.blueprint_name} / {self.step_name or '-'}"
 
+    @property
+    def on_execution(self):
+        return not self.step_uuid
 
-class OutboxState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    RETRYING = "retrying", "Retrying"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    # Deliveries only: over the hourly cap, waiting for the window's digest.
-    HELD = "held", "Held for digest"
-    # Alerts were turned off, or the watch muted or removed, before sending.
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# States from which a worker may claim a row (RETRYING only once it is due).
-CLAIMABLE_STATES = (OutboxState.PENDING, OutboxState.RETRYING)
-
-
-class OutboxMessage(models.Model):
-    """One email to send: claimed by a conditional UPDATE, retried with backoff."""
-
-    state = models.CharField(max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # When a PENDING or RETRYING row may next be claimed.
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    # The current claim: only the worker holding this token may finish the row.
-    claim_token = models.UUIDField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    address = models.EmailField(blank=True)  # where it was (last) sent
-    # The Message-ID is derived from this, so every resend of a row carries the same one.
-    message_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
+    @property
+    def label(self):
+        if self.on_execution:
+            return "Execution failed"
+        return "Step failed" if self.kind == FailureKind.FAILED else FailureKind(self.kind).label
 
 
 class ThrottleWindow(models.Model):
@@ -175,30 +138,15 @@ class ThrottleWindow(models.Model):
         return f"{self.user} {self.starts_at:%Y-%m-%d %H:%M}+1h ({self.admitted} admitted)"
 
 
-class Digest(OutboxMessage):
-    """The email listing a window's held deliveries, due when the window ends."""
+class AlertEvent(models.TextChoices):
+    """The one vocabulary of alert events: an Alert's `kind`, a Notification's `event`, and the
+    webhook's `type` as "incident.<event>" (docs/channels.md)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_digests")
-    window = models.OneToOneField(ThrottleWindow, on_delete=models.CASCADE, related_name="digest")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="digest_due_idx",
-                condition=Q(state__in=["pending", "retrying", "sending"]),
-            ),
-        ]
-
-    def __str__(self):
-        return f"digest for {self.user} ({self.get_state_display()})"
-
-
-class AlertKind(models.TextChoices):
     OPENED = "opened", "New incident"
     REGRESSED = "regressed", "Regression"
     REMINDER = "reminder", "Still failing"
+    # Reserved for the "resolved" message; no alert is sent for it yet.
+    RESOLVED = "resolved", "Resolved"
 
 
 class Alert(models.Model):
@@ -210,7 +158,7 @@ class Alert(models.Model):
     """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=10, choices=AlertKind.choices)
+    kind = models.CharField(max_length=10, choices=AlertEvent.choices)
     since = models.DateTimeField(null=True, blank=True)
     fold_until = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -221,83 +169,3 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} about incident {self.incident_id}"
-
-
-class DeliveryQuerySet(models.QuerySet):
-    def held_for(self, user, incident=None):
-        """`user`'s emails the hourly cap holds for a digest (about `incident`, when given)."""
-        held = self.filter(user=user, state=OutboxState.HELD)
-        return held if incident is None else held.filter(alert__incident=incident)
-
-
-class Delivery(OutboxMessage):
-    """One alert email to one user: about an incident `alert` (or, before incidents, one `event`).
-
-    The row is the destination of an alert; other channels than email will add
-    their own destination beside `user`.
-    """
-
-    objects = DeliveryQuerySet.as_manager()
-
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(
-        FailureEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_deliveries"
-    )
-    window = models.ForeignKey(
-        ThrottleWindow, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
-    )
-    # Set when the throttle held this delivery: it is sent as part of that digest.
-    digest = models.ForeignKey(
-        Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
-    )
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "deliveries"
-        constraints = [
-            models.UniqueConstraint(fields=["event", "user"], name="delivery_unique_per_user"),
-            models.UniqueConstraint(fields=["alert", "user"], name="delivery_once_per_alert_and_user"),
-        ]
-        indexes = [
-            # The sweeper: unfinished rows by due time. Finished rows are most of
-            # the table and never looked at by it.
-            models.Index(
-                fields=["next_attempt_at"],
-                name="delivery_due_idx",
-                condition=Q(state__in=["pending", "retrying", "sending"]),
-            ),
-            models.Index(fields=["user", "-created_at"], name="delivery_user_recent_idx"),
-        ]
-
-    def __str__(self):
-        return f"alert {self.pk} to {self.user} ({self.get_state_display()})"
-
-
-class ChannelDelivery(OutboxMessage):
-    """One incident alert to one channel (alerts/channel_alerts.py): a channel of a recipient
-    (other than email, which is their `Delivery`), or an organisation channel attached to a
-    monitor that found an affected execution. `message_uuid` is its idempotency key, so a
-    webhook's `webhook-id` is the same on every attempt."""
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="channel_deliveries")
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="alert_deliveries")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "channel deliveries"
-        constraints = [
-            models.UniqueConstraint(fields=["alert", "channel"], name="channel_delivery_once_per_alert"),
-        ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="channel_delivery_due_idx",
-                condition=Q(state__in=["pending", "retrying", "sending"]),
-            ),
-        ]
-
-    def __str__(self):
-        return f"alert {self.alert_id} to channel {self.channel_id} ({self.get_state_display()})"

@@ -1,18 +1,12 @@
-"""What an alert says, in the terms of `channels.messages.Notification`.
+"""An incident in the terms of `channels.messages.Notification`: the webhook JSON body.
 
-The dataclass lives in the channels app (dependencies point alerts -> channels);
-this module maps alert kinds to notification kinds and builds the webhook body
-of an incident.
+The dataclass lives in the channels app (dependencies point alerts -> channels).
 """
-
-# Notification kinds, by alert kind.
-KINDS = {"opened": "incident_opened", "regressed": "incident_regressed", "reminder": "incident_reminder"}
-# A webhook body lists at most this many executions.
-EXECUTIONS_LIMIT = 20
 
 
 def incident_body(incident, executions, total, incident_url, site_url):
-    """The webhook JSON body: the incident, with (at most EXECUTIONS_LIMIT of) its affected executions.
+    """The webhook JSON body: the incident, with the affected executions the destination's kind
+    lists (the caller fetched at most channels.senders.executions_cap of them) out of `total`.
 
     `executions` are Occurrence rows with their execution selected.
     """
@@ -39,6 +33,6 @@ def incident_body(incident, executions, total, incident_url, site_url):
                 "detected_at": o.detected_at.isoformat(),
                 "url": f"{site_url}/executions/{o.execution.uuid}/",
             }
-            for o in list(executions)[:EXECUTIONS_LIMIT]
+            for o in executions
         ],
     }

@@ -1,6 +1,6 @@
 """Per-user alert settings, created lazily: a user without a row gets the defaults."""
 
-from .models import AlertPreference, new_unsubscribe_fields
+from .models import AlertPreference, new_opt_out_fields
 
 
 def get_preference(user):
@@ -20,6 +20,6 @@ def lock_preferences(user_ids):
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return {}
-    AlertPreference.objects.bulk_create([AlertPreference(user_id=u, **new_unsubscribe_fields()) for u in user_ids], ignore_conflicts=True)
+    AlertPreference.objects.bulk_create([AlertPreference(user_id=u, **new_opt_out_fields()) for u in user_ids], ignore_conflicts=True)
     rows = AlertPreference.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id")
     return {p.user_id: p for p in rows}

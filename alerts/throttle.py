@@ -15,7 +15,9 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from .models import Digest, OutboxState, ThrottleWindow
+from channels.models import Delivery, DeliveryState, Kind, Topic
+
+from .models import ThrottleWindow
 
 WINDOW = timedelta(hours=1)
 
@@ -36,11 +38,12 @@ def admit(user_id, count, now):
     for _ in range(count):
         if window.admitted < cap:
             window.admitted += 1
-            decisions.append((OutboxState.PENDING, window, None))
+            decisions.append((DeliveryState.PENDING, window, None))
             continue
         if digest is None:
-            digest, _ = Digest.objects.get_or_create(
-                window=window, defaults={"user_id": user_id, "next_attempt_at": window.ends_at}
+            digest, _ = Delivery.objects.get_or_create(
+                topic=Topic.DIGEST, window=window,
+                defaults={"user_id": user_id, "kind": Kind.EMAIL, "next_attempt_at": window.ends_at},
             )
         if digest.attempts:
             # The digest was already claimed (a sweeper whose clock runs ahead):
@@ -49,8 +52,8 @@ def admit(user_id, count, now):
             window = ThrottleWindow.objects.create(user_id=user_id, starts_at=now, ends_at=now + WINDOW)
             digest = None
             window.admitted = 1
-            decisions.append((OutboxState.PENDING, window, None))
+            decisions.append((DeliveryState.PENDING, window, None))
             continue
-        decisions.append((OutboxState.HELD, window, digest))
+        decisions.append((DeliveryState.HELD, window, digest))
     window.save(update_fields=["admitted"])
     return decisions

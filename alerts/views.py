@@ -1,7 +1,7 @@
-"""The alerts page (failure events and what happened to each email), settings, mute, unsubscribe.
+"""The alerts page (failure events and what happened to each email), settings, mute, opt out.
 
-Every page but unsubscribe needs a login and shows the user's own rows only.
-Unsubscribe is authenticated by the token in its URL instead, because mail
+Every page but opt out needs a login and shows the user's own rows only.
+Opt out (of all alert emails) is authenticated by the token in its URL instead, because mail
 clients POST to it without a session (RFC 8058 one-click).
 """
 
@@ -22,9 +22,14 @@ from incidents.models import Occurrence
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import is_partial, login_required, refresh_context, unchanged
 
-from . import outbox, recipients, tasks
+from channels import outbox
+from channels.models import Delivery, DeliveryState
+from channels.tasks import enqueue_deliveries
+
+from . import recipients
 from .forms import AlertPreferenceForm
-from .models import AlertPreference, Delivery, FailureEvent, OutboxState, unsubscribe_hash_of
+from .history import COVERED_BY_STEP
+from .models import AlertPreference, FailureEvent, opt_out_hash_of
 from .preferences import get_preference
 
 PAGE_SIZE = 50
@@ -32,9 +37,9 @@ PAGE_SIZE = 50
 # The page's filter: which of the user's delivery states each choice shows.
 FILTERS = {
     "": ("All", None),
-    "problems": ("Retrying or failed", [OutboxState.RETRYING, OutboxState.FAILED]),
-    "waiting": ("Waiting", [OutboxState.PENDING, OutboxState.SENDING, OutboxState.HELD]),
-    "sent": ("Sent", [OutboxState.SENT]),
+    "problems": ("Retrying or failed", [DeliveryState.RETRYING, DeliveryState.FAILED]),
+    "waiting": ("Waiting", [DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.HELD]),
+    "sent": ("Sent", [DeliveryState.SENT]),
 }
 
 
@@ -46,24 +51,24 @@ def _heard(user):
     )
 
 
+def _mine(user):
+    """The user's alert emails (incident alerts and what a digest listed), not the digests themselves."""
+    return Delivery.objects.alert_emails().filter(user=user)
+
+
 def _events_for(user, states):
     """The user's failure events, each listed once: an execution failure caused by its
     step's failure is the same failure, shown by the step's row."""
-    mine = Delivery.objects.filter(user=user)
     if states is None:
-        events = FailureEvent.objects.filter(_heard(user) | Q(pk__in=mine.values("event_id")))
+        events = FailureEvent.objects.filter(_heard(user))
     else:
-        in_state = mine.filter(state__in=states)
+        in_state = _mine(user).filter(state__in=states)
         about = Occurrence.objects.filter(incident_id__in=in_state.values("alert__incident_id"))
-        events = FailureEvent.objects.filter(
-            Q(pk__in=in_state.values("event_id"))
-            | _heard(user) & Q(execution_id__in=about.values("execution_id"))
-        )
+        events = FailureEvent.objects.filter(_heard(user) & Q(execution_id__in=about.values("execution_id")))
     return (
-        events.exclude(suppressed_reason=outbox.COVERED_BY_STEP)
+        events.exclude(suppressed_reason=COVERED_BY_STEP)
         .select_related("execution")
         .prefetch_related(
-            Prefetch("deliveries", queryset=mine.select_related("digest"), to_attr="my_deliveries"),
             Prefetch("execution__watches", queryset=Watch.objects.filter(user=user), to_attr="my_watches"),
         )
         .order_by("-detected_at", "-id")
@@ -72,7 +77,7 @@ def _events_for(user, states):
 
 def _fingerprint(user, key, page_number):
     """Changes whenever anything the events list shows may have changed."""
-    deliveries = Delivery.objects.filter(user=user).aggregate(n=Count("id"), latest=Max("updated_at"))
+    deliveries = _mine(user).aggregate(n=Count("id"), latest=Max("updated_at"))
     watches = Watch.objects.filter(user=user)
     events = FailureEvent.objects.filter(_heard(user)).aggregate(
         n=Count("id"), latest=Max("id")
@@ -87,7 +92,7 @@ def _incident_deliveries(user, events):
     incidents = {(o.execution_id, o.step_uuid): o.incident_id for o in occurrences.only("execution_id", "step_uuid", "incident_id")}
     alerted = {}
     deliveries = (
-        Delivery.objects.filter(user=user, alert__incident_id__in=set(incidents.values()))
+        _mine(user).filter(alert__incident_id__in=set(incidents.values()))
         .select_related("digest", "alert")
         .order_by("-created_at", "-id")
     )
@@ -112,11 +117,11 @@ def events(request):
     rows = []
     for event in page.object_list:
         incident_id = incidents.get((event.execution_id, event.step_uuid))
-        delivery = event.my_deliveries[0] if event.my_deliveries else alerted.get(incident_id)
+        delivery = alerted.get(incident_id)
         watch = event.execution.my_watches[0] if event.execution.my_watches else None
         rows.append({"event": event, "delivery": delivery, "watch": watch, "incident_id": incident_id})
     counts = dict(
-        Delivery.objects.filter(user=request.user).values_list("state").annotate(n=Count("id")).order_by()
+        _mine(request.user).values_list("state").annotate(n=Count("id")).order_by()
     )
     context = {
         "page": page,
@@ -182,8 +187,8 @@ def mute(request, watch_id):
 @require_POST
 @login_required
 def retry(request, delivery_id):
-    delivery = get_object_or_404(Delivery, pk=delivery_id, user=request.user)
-    if outbox.retry_failed(delivery, tasks.enqueue_deliveries, tasks.enqueue_digests):
+    delivery = get_object_or_404(_mine(request.user), pk=delivery_id)
+    if outbox.retry_failed(delivery, enqueue_deliveries):
         messages.success(request, "The alert will be sent again.")
     else:
         messages.info(request, "That alert is not failed any more; nothing to retry.")
@@ -192,16 +197,17 @@ def retry(request, delivery_id):
 
 @csrf_exempt  # authenticated by the token; mail clients POST without a session (RFC 8058)
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token):
+def opt_out(request, token):
+    """Turn off all of a user's alert emails from the link in one (List-Unsubscribe)."""
     preference = (
-        AlertPreference.objects.filter(unsubscribe_hash=unsubscribe_hash_of(token)).select_related("user").first()
+        AlertPreference.objects.filter(opt_out_hash=opt_out_hash_of(token)).select_related("user").first()
     )
     if preference is None:
-        return render(request, "alerts/unsubscribe.html", {"invalid": True}, status=404)
+        return render(request, "alerts/opt_out.html", {"invalid": True}, status=404)
     if request.method == "POST":
-        # GET only asks: link scanners fetch every URL in an email, and must not unsubscribe anyone.
+        # GET only asks: link scanners fetch every URL in an email, and must not opt anyone out.
         if preference.enabled:
             preference.enabled = False
             preference.save(update_fields=["enabled", "updated_at"])
-        return render(request, "alerts/unsubscribe.html", {"preference": preference, "done": True})
-    return render(request, "alerts/unsubscribe.html", {"preference": preference, "done": False})
+        return render(request, "alerts/opt_out.html", {"preference": preference, "done": True})
+    return render(request, "alerts/opt_out.html", {"preference": preference, "done": False})

@@ -71,3 +71,16 @@ def revoke(token, now=None):
         if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
             audit.record("api_token.revoke", target=f"api_token:{token.pk}", before=_audited(token))
     token.refresh_from_db(fields=["revoked_at"])
+
+
+def live_count(user, **_):
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+
+
+def revoke_all(user, **_):
+    """Every live token of `user` revoked, each audited as a revocation by hand is."""
+    revoked = 0
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        revoke(token)
+        revoked += 1
+    return revoked

@@ -179,7 +179,7 @@ def run(*, engine, quick, say):
         raise BenchError(f"{samples} failures but {len(arrived)} emails matched an execution")
     detected = {
         str(uuid): at.timestamp()
-        for uuid, at in FailureEvent.objects.filter(kind="step_failed").values_list(
+        for uuid, at in FailureEvent.objects.filter(kind="failed").exclude(step_uuid="").values_list(
             "execution__uuid", "detected_at"
         )
     }

@@ -1,8 +1,8 @@
 """Admin: channels are listed with their masked target only; secrets are not editable here."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Channel, DeliveryAttempt
+from .models import Channel, Delivery, DeliveryAttempt, DeliveryState
 
 
 @admin.register(Channel)
@@ -28,3 +28,26 @@ class DeliveryAttemptAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.action(description="Send the selected failed deliveries again")
+def retry_deliveries(modeladmin, request, queryset):
+    from . import outbox
+    from .tasks import enqueue_deliveries
+
+    count = sum(outbox.retry_failed(d, enqueue_deliveries) for d in queryset.filter(state=DeliveryState.FAILED))
+    modeladmin.message_user(request, f"{count} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The one outbox; `notice` and the channel's target are not shown (they may hold links)."""
+
+    list_display = ("id", "topic", "kind", "user", "channel", "alert", "state", "attempts", "next_attempt_at",
+                    "sent_at")
+    list_filter = ("topic", "kind", "state")
+    search_fields = ("user__username", "address")
+    raw_id_fields = ("alert", "user", "channel", "window", "digest", "requested_by")
+    exclude = ("notice",)
+    readonly_fields = ("message_uuid", "claim_token", "claimed_at", "created_at", "updated_at")
+    actions = [retry_deliveries]

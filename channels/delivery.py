@@ -1,8 +1,7 @@
 """Delivering one notification to one channel: send, log the attempt, keep the state.
 
-`deliver(channel, notification, idempotency_key)` is what every outbox calls
-(the alerts outbox per (alert, channel), and channels' own test messages). It
-does one attempt and never raises for a failed send; retrying is the outbox's
+`deliver(channel, notification, idempotency_key)` is what the outbox
+(channels/outbox.py) calls for every row to a saved channel. It does one attempt and never raises for a failed send; retrying is the outbox's
 job. The same idempotency key on every attempt at one message becomes the
 webhook-id / Message-ID, so a receiver can tell a retry from a new message.
 
@@ -18,8 +17,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from privacy.redaction import redact_notification
-
 from . import notices, senders
 from .models import Channel, ChannelState, DeliveryAttempt
 
@@ -27,8 +24,6 @@ logger = logging.getLogger("channels")
 
 
 def deliver(channel, notification, idempotency_key, now=None):
-    # Every kind's sender, and the attempt log, see only the redacted message (privacy/).
-    notification = redact_notification(notification)
     started = timezone.now()
     result = senders.send(channel, notification, idempotency_key)
     now = now or timezone.now()
@@ -58,7 +53,7 @@ def _log_attempt(channel, notification, idempotency_key, result, now, duration):
         DeliveryAttempt.objects.create(
             channel=channel,
             at=now,
-            notification_kind=notification.kind,
+            notification_kind=notification.type,
             subject=notification.subject[:300],
             idempotency_key=idempotency_key[:200],
             ok=result.ok,

@@ -2,17 +2,14 @@
 
 The one message type of the product: the alerts app decides what to say and
 to whom (alerts/emails.py renders it), a channel only says it. Email sends
-`subject`, `text` and `html`; chat and webhook channels use `subject`, `text`,
-`url` and `incident` (the webhook's JSON body).
+`subject`, `text`, `html` and `headers`; chat and webhook channels use `subject`,
+`text`, `url` and `incident` (the webhook's JSON body).
 """
 
 from dataclasses import dataclass, field
 
-KINDS = (
-    "incident_opened", "incident_regressed", "incident_reminder", "test",
-    # A Plannr connection's state, told to the Admins (alerts/connection_alerts.py).
-    "connection_broken", "connection_reminder", "connection_restored", "connection_expiring",
-)
+# What a notification is about; `event` says what happened to it.
+KINDS = ("incident", "connection", "test")
 
 
 @dataclass(frozen=True)
@@ -22,14 +19,29 @@ class Notification:
     text: str
     html: str
     url: str
-    # The generic webhook body of the incident (id, title, status, blueprint,
-    # occurrences, clients, first_seen, last_seen, links, executions capped);
-    # empty for a test message.
+    # The generic webhook body of the incident (id, title, status, blueprint, occurrences,
+    # clients, first_seen, last_seen, links, executions_total and the executions the
+    # destination's kind lists); empty for anything but an incident.
     incident: dict = field(default_factory=dict)
+    # incident: an alerts.models.AlertEvent value (opened, regressed, reminder, resolved);
+    # connection: broken, reminder, restored, expiring; test: "".
+    event: str = ""
+    # Extra email headers (List-Unsubscribe); other kinds ignore them.
+    headers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown notification kind {self.kind!r}")
+
+    @property
+    def type(self):
+        """"incident.opened", "connection.broken", "test": the webhook's `type` and the log's kind."""
+        return f"{self.kind}.{self.event}" if self.event else self.kind
+
+    def stored(self):
+        """The fields a notice row keeps (channels.models.Delivery.notice)."""
+        return {"kind": self.kind, "event": self.event, "subject": self.subject, "text": self.text,
+                "html": self.html, "url": self.url}
 
 
 def test_notification(channel, site_url, channel_url):

@@ -2,9 +2,9 @@
 
 `Channel` holds its target (an email address, or a webhook URL that is its own
 credential) and, for generic webhooks, a signing secret, both encrypted at rest
-(channels/crypto.py) and never part of a repr, a form's initial data or a page.
-`DeliveryAttempt` is the per-channel delivery log. `TestMessage` is the outbox
-row of a "send test message": claimed, retried and swept like an alert.
+(dashboard/crypto.py) and never part of a repr, a form's initial data or a page.
+`DeliveryAttempt` is the per-channel attempt log. `Delivery` is the one outbox:
+every alert, digest, notice and test message to one destination.
 """
 
 import base64
@@ -13,11 +13,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import visibility
 
-from . import crypto
+from dashboard import crypto
 from .masking import mask_target
 
 
@@ -152,67 +153,145 @@ class DeliveryAttempt(models.Model):
         return f"<DeliveryAttempt {self.pk} channel={self.channel_id} ok={self.ok}>"
 
 
-class OutboxState(models.TextChoices):
+class DeliveryState(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     RETRYING = "retrying", "Retrying"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # Over a user's hourly email cap, waiting for the digest that lists it (alerts/throttle.py).
+    HELD = "held", "Held for digest"
+    # No longer wanted when due (alerts turned off, the watch muted, the incident triaged).
+    CANCELLED = "cancelled", "Cancelled"
 
 
-CLAIMABLE_STATES = (OutboxState.PENDING, OutboxState.RETRYING)
-FINAL_STATES = (OutboxState.SENT, OutboxState.FAILED)
+# States from which a worker may claim a row (once it is due).
+CLAIMABLE_STATES = (DeliveryState.PENDING, DeliveryState.RETRYING)
+FINAL_STATES = (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.CANCELLED)
+UNFINISHED_STATES = ("pending", "retrying", "sending")
 
 
-class TestMessageQuerySet(models.QuerySet):
+class Topic(models.TextChoices):
+    """What a delivery says; its composer (channels/outbox.py, `register`) renders it when due."""
+
+    ALERT = "alert", "Incident alert"
+    DIGEST = "digest", "Digest of held alerts"
+    NOTICE = "notice", "Notice"
+    TEST = "test", "Test message"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def held_for(self, user, incident=None):
+        """`user`'s emails the hourly cap holds for a digest (about `incident`, when given)."""
+        held = self.filter(user=user, state=DeliveryState.HELD)
+        return held if incident is None else held.filter(alert__incident=incident)
+
+    def alert_emails(self):
+        """Incident alerts to users' own addresses (not the digests that list some of them)."""
+        return self.filter(topic=Topic.ALERT, user__isnull=False)
+
+    def to_channels(self):
+        """Incident alerts to channels (a user's or the organisation's)."""
+        return self.filter(topic=Topic.ALERT, channel__isnull=False)
+
+    def digests(self):
+        return self.filter(topic=Topic.DIGEST)
+
     def stale_claims(self, before):
-        return self.filter(state=OutboxState.SENDING, claimed_at__lt=before)
+        return self.filter(state=DeliveryState.SENDING, claimed_at__lt=before)
 
     def due(self, before):
         return self.filter(state__in=CLAIMABLE_STATES, next_attempt_at__lte=before)
 
 
-class TestMessage(models.Model):
-    """A "send test message" request: an outbox row, so a test has an alert's guarantees.
+class Delivery(models.Model):
+    """One message to one destination: the one outbox (channels/outbox.py claims, retries, sweeps it).
 
-    The same outbox carries notices that are not incident alerts (a Plannr connection's
-    state, alerts/connection_alerts.py): `notice` holds the rendered Notification, and a
-    notice to a person's email address has `address` instead of a channel.
+    What: `topic`, with the `alert` it is about, or the rendered `notice` (a test message, a
+    connection's state). To whom, exactly one of: `channel` (a user's or the organisation's),
+    `user` (that user's alert email address, read when it is sent), or `address` (a fixed email
+    address). `kind` is the channel kind that sends it (email for `user` and `address`).
+    Unique per (alert, channel) and (alert, user): exactly once per alert and destination.
     """
 
-    __test__ = False  # not a pytest class, whatever its name
-
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="test_messages")
-    address = models.EmailField(blank=True)
-    # {kind, subject, text, html, url} of channels.messages.Notification; empty for a test message.
-    notice = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    topic = models.CharField(max_length=10, choices=Topic.choices, default=Topic.ALERT)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EMAIL)
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    state = models.CharField(max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
+    # {kind, event, subject, text, html, url} of channels.messages.Notification, for notices and tests.
+    notice = models.JSONField(default=dict, blank=True)
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_deliveries"
+    )
+    # A fixed address (a notice to an Admin's address); for `user` rows, where it was (last) sent.
+    address = models.EmailField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Email throttle (alerts/throttle.py): the hour it was counted in, and the digest that lists it if held.
+    window = models.ForeignKey(
+        "alerts.ThrottleWindow", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="held_deliveries"
+    )
+
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    # When a PENDING or RETRYING row may next be claimed.
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # The current claim: only the worker holding this token may finish the row.
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The idempotency key (webhook-id, Message-ID) derives from it: the same on every attempt.
     message_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TestMessageQuerySet.as_manager()
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="channel_test_due_idx")]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="outbox_once_per_alert_and_user"),
+            models.UniqueConstraint(fields=["alert", "channel"], name="outbox_once_per_alert_and_channel"),
+            models.UniqueConstraint(
+                fields=["window"], condition=Q(topic="digest"), name="outbox_one_digest_per_window"
+            ),
+        ]
+        indexes = [
+            # The sweeper: unfinished rows by due time; finished rows are most of the table.
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx",
+                         condition=Q(state__in=UNFINISHED_STATES)),
+            models.Index(fields=["user", "-created_at"], name="outbox_user_recent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_topic_display()} {self.pk} to {self.destination} ({self.get_state_display()})"
 
     def __repr__(self):
-        return f"<TestMessage {self.pk} channel={self.channel_id} {self.state}>"
+        return f"<Delivery {self.pk} {self.topic} {self.kind} {self.state}>"
+
+    @property
+    def destination(self):
+        if self.channel_id:
+            return f"channel {self.channel_id}"
+        return f"user {self.user_id}" if self.user_id else "an address"
 
     @property
     def idempotency_key(self):
-        return f"test_{self.message_uuid.hex}"
+        """The webhook-id / Message-ID local part, the same on every attempt at this row."""
+        if self.topic == Topic.TEST:
+            return f"test_{self.message_uuid.hex}"
+        if self.user_id:
+            return f"{self.topic}.{self.message_uuid}"
+        return str(self.message_uuid)
 
     @property
     def is_final(self):

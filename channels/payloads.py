@@ -20,16 +20,6 @@ TEXT_LIMIT = 2000
 SLACK_HEADER_LIMIT = 150
 CHAT_EXECUTIONS = 5
 
-EVENT_TYPES = {
-    "incident_opened": "incident.opened",
-    "incident_regressed": "incident.regressed",
-    "incident_reminder": "incident.reminder",
-    "test": "test",
-    "connection_broken": "connection.broken",
-    "connection_reminder": "connection.reminder",
-    "connection_restored": "connection.restored",
-    "connection_expiring": "connection.expiring",
-}
 
 
 def _cut(text, limit):
@@ -123,7 +113,7 @@ def webhook(notification, message_id, timestamp):
     incident = dict(notification.incident) if notification.incident else None
     body = {
         "schema_version": WEBHOOK_SCHEMA_VERSION,
-        "type": EVENT_TYPES[notification.kind],
+        "type": notification.type,
         "id": message_id,
         "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
         "subject": notification.subject,
@@ -135,7 +125,10 @@ def webhook(notification, message_id, timestamp):
         executions = _executions(incident)
         cap = settings.CHANNEL_WEBHOOK_MAX_EXECUTIONS
         incident["executions"] = executions[:cap]
-        incident["executions_truncated"] = bool(incident.get("executions_truncated")) or len(executions) > cap
+        # Truthful: fewer listed than the incident's affected executions (the alert composed at
+        # most this kind's cap, channels.senders.executions_cap), or cut here.
+        total = incident.get("executions_total", len(executions))
+        incident["executions_truncated"] = len(incident["executions"]) < max(total, len(executions))
         # Over the size cap, drop executions until it fits (the counts stay exact).
         while len(encode(body)) > settings.CHANNEL_MAX_PAYLOAD_BYTES and incident["executions"]:
             incident["executions"] = incident["executions"][: len(incident["executions"]) // 2]

@@ -7,6 +7,7 @@ text is masked with the channel's secrets before it leaves this module, and
 
 import logging
 import smtplib
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -98,20 +99,41 @@ def send_email(channel, notification, key):
         body=notification.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[channel.target],
-        headers={"Message-ID": f"<{key}@{host}>"},
+        headers={"Message-ID": f"<{key}@{host}>", "Auto-Submitted": "auto-generated",
+                 "X-Auto-Response-Suppress": "All", **notification.headers},
     )
     if notification.html:
         message.attach_alternative(notification.html, "text/html")
     try:
         message.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        # A 5xx for the recipient is final; anything else may pass on a retry.
-        return SendResult(False, None, f"The mail server refused the recipient: {codes}",
-                          retryable=not codes or any(code < 500 for code in codes))
-    except Exception as exc:  # SMTP down, deferred, timed out: the outbox retries
-        return SendResult(False, None, f"{type(exc).__name__}: {exc}", retryable=True)
+    except Exception as exc:  # every failure is a result; the outbox retries what may pass
+        return SendResult(False, None, describe_smtp_error(exc), retryable=not smtp_refused_for_good(exc))
     return SendResult(True, None)
+
+
+def describe_smtp_error(exc):
+    """A one-line reason for the pages and the log (SMTP errors carry no secrets)."""
+    where = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
+        return f"The mail server refused the recipient: {codes}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"The mail server answered {exc.smtp_code}: {_text(exc.smtp_error)}"
+    if isinstance(exc, (ConnectionError, socket.timeout, TimeoutError, smtplib.SMTPServerDisconnected, OSError)):
+        return f"Could not reach the mail server at {where}: {exc or type(exc).__name__}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def smtp_refused_for_good(exc):
+    """Only a 5xx refusal of every recipient is final. A 5xx for the sender, authentication or
+    the message is as likely our configuration as the message, and an operator can fix it."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return False
 
 
 def send_apprise(channel, notification, key):
@@ -147,19 +169,36 @@ def send_apprise(channel, notification, key):
     return SendResult(False, None, "Apprise could not deliver the message", retryable=True)
 
 
+# What one email lists at most of an incident's affected executions: it says when it was cut.
+EMAIL_EXECUTIONS = 20
+
+
+@dataclass(frozen=True)
+class Sender:
+    send: object  # send(channel, notification, key) -> SendResult
+    # How many of an incident's affected executions a message of this kind lists.
+    executions: object  # () -> int
+
+
+# The one sender registry, by channel kind: a new kind is one entry here (and a Kind value).
 SENDERS = {
-    "email": send_email,
-    "teams": send_teams,
-    "slack": send_slack,
-    "webhook": send_webhook,
-    "apprise": send_apprise,
+    "email": Sender(send_email, lambda: EMAIL_EXECUTIONS),
+    "teams": Sender(send_teams, lambda: payloads.CHAT_EXECUTIONS),
+    "slack": Sender(send_slack, lambda: payloads.CHAT_EXECUTIONS),
+    "webhook": Sender(send_webhook, lambda: settings.CHANNEL_WEBHOOK_MAX_EXECUTIONS),
+    "apprise": Sender(send_apprise, lambda: payloads.CHAT_EXECUTIONS),
 }
+
+
+def executions_cap(kind):
+    """How many affected executions to compose for a destination of this kind."""
+    return SENDERS[kind].executions()
 
 
 def send(channel, notification, key):
     """Send, and mask whatever the result says. Never raises for a failed send."""
     try:
-        result = SENDERS[channel.kind](channel, notification, key)
+        result = SENDERS[channel.kind].send(channel, notification, key)
     except Exception as exc:  # a bug or an unreadable secret: recorded, not raised into the outbox
         logger.warning("channel %s: sender failed with %s", channel.pk, type(exc).__name__)
         result = SendResult(False, None, f"{type(exc).__name__}: {exc}", retryable=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 import audit
 from accounts.rules import ADD_APPRISE_CHANNELS
 
-from . import crypto
+from dashboard import crypto
 from .forms import PERMISSION, validate_target
 from .models import Channel, Kind, new_signing_secret
 
@@ -49,12 +49,6 @@ def delete_channel(channel):
         audit.record("channel.delete", target=audit_target(channel),
                      before={"name": channel.name, "kind": channel.kind, "organisation": channel.owner_id is None})
         channel.delete()
-
-
-def may_manage(user, channel):
-    if channel.owner_id is None:
-        return user.has_perm(PERMISSION)
-    return channel.owner_id == user.pk
 
 
 def attach_monitors(channel, monitors):

@@ -20,10 +20,12 @@ from monitors.models import Monitor
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import login_required, refresh_context, unchanged
 
-from . import crypto, outbox, services
+from dashboard import crypto
+
+from . import outbox, services
 from .forms import HELP, PERMISSION, ChannelForm, kinds_for
-from .models import Channel, Kind, TestMessage
-from .tasks import enqueue_test_messages
+from .models import Channel, Delivery, Kind, Topic
+from .tasks import enqueue_deliveries
 
 LOG_SIZE = 50
 NEW_SECRET = "channels:new-secret"
@@ -109,7 +111,7 @@ def detail(request, pk):
     context = _log_context(channel)
     context.update({
         "fingerprint": _log_fingerprint(channel),
-        "latest_test": channel.test_messages.first(),
+        "latest_test": channel.deliveries.filter(topic=Topic.TEST).first(),
         "help": HELP.get(channel.kind, ""),
         "nav": "channels",
     })
@@ -145,7 +147,7 @@ def log(request, pk):
 @login_required
 def send_test(request, pk):
     channel = _channel(request, pk)
-    message = outbox.request_test(channel, request.user, enqueue_test_messages)
+    message = outbox.request_test(channel, request.user, enqueue_deliveries)
     if request.htmx:
         return render(request, "channels/_test_result.html", {"channel": channel, "test": message,
                                                               **refresh_context()})
@@ -157,7 +159,7 @@ def send_test(request, pk):
 @login_required
 def test_status(request, pk, test_id):
     channel = _channel(request, pk)
-    message = TestMessage.objects.filter(pk=test_id, channel=channel).first()
+    message = Delivery.objects.filter(pk=test_id, channel=channel, topic=Topic.TEST).first()
     if message is None:
         raise Http404("No such test message.")
     return render(request, "channels/_test_result.html", {"channel": channel, "test": message, **refresh_context()})

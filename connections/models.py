@@ -1,7 +1,7 @@
 """A connection: one Plannr base URL, credentials, and the one account they act for.
 
 Executions and monitors belong to a connection (`executions` and `monitors` point
-here; this app imports neither). Secrets are encrypted with channels/crypto.py
+here; this app imports neither). Secrets are encrypted with dashboard/crypto.py
 (FIELD_ENCRYPTION_KEYS) and never leave this model except through `token()` into
 the Plannr client's Authorization header.
 """
@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import Q
 
-from channels import crypto
+from dashboard import crypto
 from plannr.wire import token_fingerprint
 
 DEFAULT_NAME = "default"

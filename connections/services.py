@@ -250,7 +250,7 @@ def delete(connection, *, move_to=None, actor=None):
 
 def rotate_keys(batch=500):
     """Re-encrypt every connection's secrets under the first key of FIELD_ENCRYPTION_KEYS."""
-    from channels import crypto
+    from dashboard import crypto
 
     count = 0
     for c in Connection.objects.only("pk", "token_encrypted", "refresh_token_encrypted").iterator(batch):

@@ -2,7 +2,7 @@
 test, choose the account, rename, rotate the token, pause and delete.
 
 A token typed into the add form is tested before anything is stored. When its logins
-leave the account open, the token waits in the session, encrypted (channels/crypto.py),
+leave the account open, the token waits in the session, encrypted (dashboard/crypto.py),
 while the person chooses from the list; it is never put back into a page.
 """
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from channels import crypto
+from dashboard import crypto
 from dashboard.htmx import login_required
 
 from . import oauth, services

@@ -6,11 +6,6 @@ from django.conf import settings
 
 from .models import FailureKind
 
-STEP_FAILED = "step_failed"
-HIDDEN_FAILURE = "hidden_failure"
-EXECUTION_FAILED = "execution_failed"
-
-
 def _norm(status):
     return (status or "").strip().lower()
 
@@ -35,10 +30,7 @@ def step_failure_kind(status, info_has_errors):
 
 @dataclass(frozen=True)
 class DetectedFailure:
-    # STEP_FAILED, HIDDEN_FAILURE or EXECUTION_FAILED: the alerts app's per-failure
-    # history (alerts.FailureEvent) stores these; everything else reads failure_kind
-    # and on_execution, the one vocabulary (FailureKind).
-    kind: str
+    kind: str  # FailureKind.FAILED or FailureKind.HIDDEN
     step_uuid: str  # "" for the execution itself
     step_name: str
     status: str
@@ -46,13 +38,9 @@ class DetectedFailure:
     raw_info: str
 
     @property
-    def failure_kind(self):
-        return FailureKind.HIDDEN if self.kind == HIDDEN_FAILURE else FailureKind.FAILED
-
-    @property
     def on_execution(self):
         """The execution's own status is a failure status (no step is to blame)."""
-        return self.kind == EXECUTION_FAILED
+        return not self.step_uuid
 
 
 def detect_failures(execution_status, steps):
@@ -63,15 +51,11 @@ def detect_failures(execution_status, steps):
     """
     found = []
     for step in steps:
-        if step.failure_kind == FailureKind.FAILED:
-            kind = STEP_FAILED
-        elif step.failure_kind == FailureKind.HIDDEN:
-            kind = HIDDEN_FAILURE
-        else:
+        if step.failure_kind not in (FailureKind.FAILED, FailureKind.HIDDEN):
             continue
         found.append(
             DetectedFailure(
-                kind=kind,
+                kind=step.failure_kind,
                 step_uuid=str(step.uuid),
                 step_name=step.name,
                 status=step.status,
@@ -83,7 +67,7 @@ def detect_failures(execution_status, steps):
         last = found[-1] if found else None
         found.append(
             DetectedFailure(
-                kind=EXECUTION_FAILED,
+                kind=FailureKind.FAILED,
                 step_uuid="",
                 step_name=last.step_name if last else "",
                 status=execution_status,

@@ -14,6 +14,6 @@ def fingerprint(blueprint, step, kind, message):
 def of_failure(blueprint, failure):
     """(fingerprint, step name, FailureKind, normalised message) of a DetectedFailure."""
     step = "" if failure.on_execution else failure.step_name
-    kind = failure.failure_kind
+    kind = failure.kind
     message = message_key(failure.raw_info, failure.messages, failure.status)
     return fingerprint(blueprint, step, kind, message), step, kind, message

@@ -22,12 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import triagers
 from dashboard.errors import ids
-from monitors.models import Monitor
 from dashboard.htmx import fingerprint as make_fingerprint
 from dashboard.htmx import is_partial, login_required, push_url, refresh_context, unchanged
 from ui.owned import live_table, table_context
 
-from . import charts, services
+from . import charts, scopes, services
 from .listing import OCCURRENCES, affected, connections_context
 from .models import Incident, Occurrence, Status
 
@@ -96,7 +95,7 @@ def incident_list(request):
         "filter_query": filter_query,
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
-        "monitors": Monitor.objects.order_by("name", "pk").values_list("pk", "name"),
+        "monitors": scopes.monitors(),
         "fingerprint": fp,
         "bulk_actions": list(BULK_ACTIONS),
         **refresh_context(),

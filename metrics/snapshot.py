@@ -10,7 +10,7 @@ import time
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
-from alerts.models import ChannelDelivery, Delivery, OutboxState
+from channels.models import Delivery, DeliveryState, Topic
 from executions.health import poll_health
 from executions.models import Execution, PollState
 from incidents.models import Incident, Status
@@ -86,23 +86,18 @@ def executions(now):
 
 
 def alert_deliveries(now):
-    # Email rows are Delivery; every other channel's are ChannelDelivery, labelled by its kind.
+    # Incident alerts in the one outbox, labelled by the kind that sends them.
     counts = {
-        ("email", state): n
-        for state, n in Delivery.objects.values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
+        (kind, state): n
+        for kind, state, n in Delivery.objects.filter(topic=Topic.ALERT).values("kind", "state")
+        .annotate(n=Count("id")).order_by().values_list("kind", "state", "n")
     }
-    by_kind = (
-        ChannelDelivery.objects.values("channel__kind", "state").annotate(n=Count("id")).order_by()
-        .values_list("channel__kind", "state", "n")
-    )
-    for kind, state, n in by_kind:
-        counts[(kind, state)] = counts.get((kind, state), 0) + n
     kinds = ["email", *sorted({kind for kind, _ in counts} - {"email"})]
     return [
         family(
             "alert_deliveries",
             "Alert deliveries by channel (email, or a channel kind) and state.",
-            [((kind, state), counts.get((kind, state), 0)) for kind in kinds for state in OutboxState.values],
+            [((kind, state), counts.get((kind, state), 0)) for kind in kinds for state in DeliveryState.values],
             ["channel", "state"],
         ),
     ]

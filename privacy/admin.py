@@ -1,10 +1,7 @@
-"""The admin: custom rules, and "erase this client" on executions."""
+"""The admin: custom rules."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from executions.models import Execution
-
-from .erasure import describe, erase_client
 from .models import RedactionRule
 
 
@@ -12,17 +9,3 @@ from .models import RedactionRule
 class RedactionRuleAdmin(admin.ModelAdmin):
     list_display = ("name", "pattern", "action", "enabled", "updated_at")
     list_filter = ("action", "enabled")
-
-
-@admin.action(description="Erase the personal data of these executions' clients (erasure request)")
-def erase_clients(modeladmin, request, queryset):
-    clients = sorted({str(u) for u in queryset.exclude(account_uuid=None).values_list("account_uuid", flat=True)})
-    for client in clients:
-        changes = erase_client(client)
-        modeladmin.message_user(request, f"client {client}: {describe(changes)}", messages.SUCCESS)
-    if not clients:
-        modeladmin.message_user(request, "None of these executions has a client uuid.", messages.WARNING)
-
-
-# Added to the executions' admin from here: erasure belongs to this app.
-admin.site._registry[Execution].actions = [*(admin.site._registry[Execution].actions or []), erase_clients]

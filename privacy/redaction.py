@@ -4,6 +4,7 @@
     redact_data(value, names=())    dicts and lists, recursively (keys kept); the values of
                                     NAME_KEYS become initials and are added to `names`
     redact_notification(n)          the outbound message model, before any sender renders it
+                                    (channels/outbox.py: every topic, destination and kind)
     redact_at_rest(payload)         what ingest stores when REDACT_AT_REST is on
 
 A client's name cannot be recognised in free text by its shape, so the names the
@@ -108,18 +109,6 @@ def redact_notification(notification):
         html=redact_one(notification.html),
         incident=_walk(notification.incident, redact_one) if notification.incident else notification.incident,
     )
-
-
-def redact_email(message, names=()):
-    """An EmailMultiAlternatives (alert, digest) redacted in place: subject, text and HTML bodies."""
-    redact_one = _redactor(names)
-    message.subject = redact_one(message.subject)
-    message.body = redact_one(message.body)
-    message.alternatives = [
-        type(alt)(redact_one(alt[0]), alt[1]) if hasattr(alt, "_fields") else (redact_one(alt[0]), alt[1])
-        for alt in message.alternatives
-    ]
-    return message
 
 
 def redact_at_rest(payload):

@@ -142,7 +142,7 @@ def ingest_signal(execution):
 
 def recorded_delivery(user):
     """One failed step on an execution `user` watches, recorded: its Delivery row."""
-    from alerts.models import Delivery
+    from channels.models import Delivery
 
     execution = make_execution()
     failed_step(execution)

@@ -25,6 +25,8 @@ LAYERS = [
     ["dashboard"],
     ["audit"],
     ["accounts"],
+    # Redaction and custom rules: used by ingest, the normaliser, the outbox and the API.
+    ["privacy"],
     ["connections"],
     ["executions"],
     ["ui"],
@@ -34,7 +36,7 @@ LAYERS = [
     ["channels"],
     ["alerts"],
     ["api", "metrics"],
-    ["ops"],
+    ["ops", "erasure"],
     ["bench"],
 ]
 # Modules that are not their package's layer. dashboard/urls.py mounts every app's URLs

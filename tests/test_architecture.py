@@ -8,18 +8,9 @@ import pytest
 
 from tests import imports
 
-# Today's arrows up, each to be removed by the part of issue 21 named beside it. An entry
-# that no longer exists fails the test too, so the list only shrinks.
-ALLOWED_UP = {
-    # access: "sign out everywhere" revokes the user's API tokens by importing api/; api
-    # should listen for the sign-out (a signal sent by accounts) instead.
-    ("accounts", "api"): "access",
-    # outbox: connections encrypt their secrets with channels/crypto.py; the MultiFernet
-    # helper belongs below both (e.g. dashboard/crypto.py).
-    ("connections", "channels"): "outbox",
-    # table: the incidents page lists monitors for its filter; the page's table moves to ui/.
-    ("incidents", "monitors"): "table",
-}
+# Arrows up allowed, each with the reason and who removes it; none are left. An entry that
+# no longer exists fails the test too, so the list only shrinks.
+ALLOWED_UP = {}
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('enabled', models.BooleanField(default=True, verbose_name='Email me when a watched execution fails')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='Send alerts to')),
-                ('unsubscribe_token', models.CharField(default=alerts.models.new_unsubscribe_token, max_length=64, unique=True)),
+                ('unsubscribe_token', models.CharField(default=alerts.models.new_opt_out_token, max_length=64, unique=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alert_preference', to=settings.AUTH_USER_MODEL)),

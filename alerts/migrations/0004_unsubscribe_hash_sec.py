@@ -11,7 +11,9 @@ import alerts.models
 def fill(apps, schema_editor):
     AlertPreference = apps.get_model("alerts", "AlertPreference")
     for preference in AlertPreference.objects.only("pk").iterator():
-        AlertPreference.objects.filter(pk=preference.pk).update(**alerts.models.new_unsubscribe_fields())
+        salt = alerts.models.new_opt_out_salt()
+        token_hash = alerts.models.opt_out_hash_of(alerts.models.opt_out_token_for(salt))
+        AlertPreference.objects.filter(pk=preference.pk).update(unsubscribe_salt=salt, unsubscribe_hash=token_hash)
 
 
 class Migration(migrations.Migration):
@@ -29,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="alertpreference",
             name="unsubscribe_salt",
-            field=models.CharField(default=alerts.models.new_unsubscribe_salt, max_length=32),
+            field=models.CharField(default=alerts.models.new_opt_out_salt, max_length=32),
         ),
         migrations.AlterField(
             model_name="alertpreference",

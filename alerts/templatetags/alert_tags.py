@@ -4,7 +4,7 @@ from django import template
 from django.conf import settings
 from django.db.models import Count, Min
 
-from alerts.models import Delivery
+from channels.models import Delivery
 
 register = template.Library()
 

@@ -76,8 +76,9 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "api",
     "metrics",
-    # Personal data: redaction, custom rules, erasure (docs/personal-data.md).
+    # Personal data: redaction and custom rules; erasure requests (docs/personal-data.md).
     "privacy",
+    "erasure",
 ]
 
 MIDDLEWARE = [

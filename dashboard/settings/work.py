@@ -59,7 +59,6 @@ CELERY_BEAT_SCHEDULER = "dashboard.heartbeat:HeartbeatScheduler"
 CELERY_TASK_ROUTES = {
     "executions.tasks.*": {"queue": "polling"},
     "monitors.tasks.discover": {"queue": "discovery"},
-    "alerts.tasks.send_*": {"queue": "deliveries"},
     "channels.tasks.send_*": {"queue": "deliveries"},
 }
 
@@ -259,8 +258,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400,
         "options": {"expires": 3600},
     },
-    "sweep-alert-deliveries": {
-        "task": "alerts.tasks.sweep_deliveries",
+    "sweep-deliveries": {
+        "task": "channels.tasks.sweep_deliveries",
         "schedule": ALERT_SWEEP_SECONDS,
         "options": {"expires": ALERT_SWEEP_SECONDS * 2},
     },
@@ -274,11 +273,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "expectations.tasks.check_expectations",
         "schedule": EXPECTATION_CHECK_SECONDS,
         "options": {"expires": EXPECTATION_CHECK_SECONDS * 2},
-    },
-    "sweep-channels": {
-        "task": "channels.tasks.sweep_channels",
-        "schedule": ALERT_SWEEP_SECONDS,
-        "options": {"expires": ALERT_SWEEP_SECONDS * 2},
     },
     "prune-audit-log": {
         "task": "audit.tasks.prune_audit_log",

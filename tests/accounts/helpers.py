@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core import serializers
 
 from accounts import roles
-from alerts.models import AlertPreference, Delivery
+from alerts.models import AlertPreference
+from channels.models import Delivery
 from audit.models import AuditEvent
 from executions.models import Execution, Watch
 from tests.fixtures.users import PASSWORD

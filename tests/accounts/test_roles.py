@@ -84,7 +84,7 @@ SAMPLES = {
     "alerts:settings": [("get", None, None, False, 200), ("post", None, {"enabled": "", "email": ""}, False, 302)],
     "alerts:mute": [("post", lambda c: {"watch_id": c["watch"].pk}, {"muted": "1"}, False, 302)],
     "alerts:retry": [("post", lambda c: {"delivery_id": 987654}, None, False, 404)],
-    "alerts:unsubscribe": [("get", lambda c: {"token": "not-a-token"}, None, False, 404)],
+    "alerts:opt_out": [("get", lambda c: {"token": "not-a-token"}, None, False, 404)],
     "accounts:profile": [("get", None, None, False, 200), ("post", None, {"time_zone": "Asia/Tokyo"}, False, 302)],
     "accounts:sign_out_everywhere": [("post", None, None, False, 302)],
     "audit:events": [("get", None, None, False, 200)],

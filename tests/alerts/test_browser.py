@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from alerts.models import Delivery, FailureEvent, OutboxState
+from alerts.models import FailureEvent
+from channels.models import Delivery, DeliveryState
 from executions.models import Watch
 from tests.fixtures.users import PASSWORD
 
@@ -24,9 +25,9 @@ def test_the_alerts_page_shows_states_mutes_with_htmx_and_updates_live(
     failed_step(execution, name="Send SMS", status="failed", info='<b>raw</b> "info"')
     watch(owner, execution)
     ingest_signal(execution)
-    delivery = Delivery.objects.get()
-    Delivery.objects.filter(pk=delivery.pk).update(
-        state=OutboxState.RETRYING, attempts=2, last_error="Could not reach the mail server at smtp:25"
+    delivery = Delivery.objects.alert_emails().get()
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(
+        state=DeliveryState.RETRYING, attempts=2, last_error="Could not reach the mail server at smtp:25"
     )
 
     page = browser.page
@@ -47,8 +48,8 @@ def test_the_alerts_page_shows_states_mutes_with_htmx_and_updates_live(
     assert Watch.objects.get(user=owner).muted
 
     # The delivery is sent meanwhile: the page shows it without a reload.
-    Delivery.objects.filter(pk=delivery.pk).update(
-        state=OutboxState.SENT, sent_at=timezone.now(), address="owner@example.com", updated_at=timezone.now()
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(
+        state=DeliveryState.SENT, sent_at=timezone.now(), address="owner@example.com", updated_at=timezone.now()
     )
     expect(row).to_contain_text("Sent", timeout=LAND)
     expect(row).to_contain_text("owner@example.com")
@@ -79,8 +80,8 @@ def test_a_monitor_subscriber_sees_a_failed_alert_with_its_error_and_sends_it_ag
     failed_step(execution, name="Send SMS")
     ingest_signal(execution)
     assert not Watch.objects.filter(user=owner).exists()
-    Delivery.objects.filter(user=owner).update(
-        state=OutboxState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
+    Delivery.objects.alert_emails().filter(user=owner).update(
+        state=DeliveryState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
     )
     event = FailureEvent.objects.get(execution=execution)
 
@@ -92,5 +93,5 @@ def test_a_monitor_subscriber_sees_a_failed_alert_with_its_error_and_sends_it_ag
     expect(page.locator("[data-filter=problems] .count")).to_have_text("1")
     row.get_by_role("button", name="Send again").click()
     expect(page.locator(".messages")).to_contain_text("The alert will be sent again.")
-    assert Delivery.objects.get(user=owner).state == OutboxState.PENDING
+    assert Delivery.objects.alert_emails().get(user=owner).state == DeliveryState.PENDING
     assert browser.errors == [], browser.errors

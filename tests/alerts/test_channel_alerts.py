@@ -7,8 +7,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from accounts import roles
-from alerts import channel_alerts, outbox
-from alerts.models import ChannelDelivery, Delivery, OutboxState
+from alerts import channel_alerts
+from channels import outbox
+from channels.models import Delivery, DeliveryState
 from channels.models import Kind
 from incidents import services
 from incidents.models import Incident
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def send_due(now):
-    return [channel_alerts.send(pk, now=now) for pk in ChannelDelivery.objects.order_by("pk").values_list("pk", flat=True)]
+    return [outbox.send(pk, now=now) for pk in Delivery.objects.to_channels().order_by("pk").values_list("pk", flat=True)]
 
 
 @pytest.fixture
@@ -56,20 +57,20 @@ def test_each_channel_gets_the_alert_once_with_a_stable_webhook_id(owner, wired,
     t0 = timezone.now()
     for i in range(3):
         fail_found(owner, t0 + timedelta(seconds=i), wired["monitor"], client=f"Client {i}")
-    rows = ChannelDelivery.objects.all()
+    rows = Delivery.objects.to_channels().all()
     assert sorted(rows.values_list("channel_id", flat=True)) == sorted(
         [wired["own"].pk, wired["slack"].pk, wired["org"].pk]
     )
-    assert Delivery.objects.count() == 2  # email as before: the watcher and the monitor's creator
+    assert Delivery.objects.alert_emails().count() == 2  # email as before: the watcher and the monitor's creator
     assert send_due(t0 + timedelta(seconds=29)) == [None, None, None]  # folding window
-    assert send_due(t0 + timedelta(seconds=31)) == [OutboxState.SENT] * 3
+    assert send_due(t0 + timedelta(seconds=31)) == [DeliveryState.SENT] * 3
     assert send_due(t0 + timedelta(seconds=60)) == [None] * 3  # claimed once
     assert {r.path for r in webhook_receiver.requests()} == {"/own", "/slack", "/org"}
     assert len(webhook_receiver.requests()) == 3
     [org] = webhook_receiver.requests("/org")
     body = Webhook(wired["org"].signing_secret).verify(org.body, org.headers)
     assert body["incident"]["occurrences"] == 3 and len(body["incident"]["executions"]) == 3
-    row = ChannelDelivery.objects.get(channel=wired["org"])
+    row = Delivery.objects.to_channels().get(channel=wired["org"])
     assert org.headers["webhook-id"] == str(row.message_uuid)
 
 
@@ -79,14 +80,14 @@ def test_a_failing_receiver_is_retried_with_the_same_id_and_gets_it_once(owner, 
     fail_found(owner, t0, wired["monitor"])
     webhook_receiver.error(500)
     now = t0 + timedelta(seconds=31)
-    assert set(send_due(now)) == {OutboxState.RETRYING}
+    assert set(send_due(now)) == {DeliveryState.RETRYING}
     webhook_receiver.recover()
     assert send_due(now + timedelta(seconds=30)) == [None] * 3  # backoff: not yet due
     queued = []
-    result = outbox.sweep(lambda ids: None, lambda ids: None, now=now + timedelta(minutes=5),
-                          send_channel_deliveries=queued.extend)
-    assert result["queued_channel_deliveries"] == 3 and len(queued) == 3
-    assert send_due(now + timedelta(minutes=5)) == [OutboxState.SENT] * 3
+    result = outbox.sweep(queued.extend, now=now + timedelta(minutes=5))
+    # The sweep queues the two emails too: three of what it queued are the channels' rows.
+    assert result["queued"] == 5 and Delivery.objects.to_channels().filter(pk__in=queued).count() == 3
+    assert send_due(now + timedelta(minutes=5)) == [DeliveryState.SENT] * 3
     ids = {r.headers["webhook-id"] for r in webhook_receiver.requests("/org")}
     assert len(ids) == 1 and len(webhook_receiver.delivered("/org")) == 1
 
@@ -95,7 +96,7 @@ def test_acknowledged_incidents_stay_quiet_on_channels(owner, wired, webhook_rec
     t0 = timezone.now()
     fail_found(owner, t0, wired["monitor"])
     services.acknowledge(Incident.objects.get(), by=owner)
-    assert send_due(t0 + timedelta(seconds=31)) == [OutboxState.CANCELLED] * 3
+    assert send_due(t0 + timedelta(seconds=31)) == [DeliveryState.CANCELLED] * 3
     assert webhook_receiver.requests() == []
 
 
@@ -103,7 +104,7 @@ def test_a_later_occurrence_found_by_the_monitor_does_not_tell_a_channel_twice(o
     t0 = timezone.now()
     fail_found(owner, t0, wired["monitor"])
     fail_found(owner, t0 + timedelta(seconds=40), wired["monitor"], client="Other client")
-    assert ChannelDelivery.objects.count() == 3
+    assert Delivery.objects.to_channels().count() == 3
 
 
 def test_one_new_incident_reaches_email_teams_slack_and_webhook_exactly_once(owner, admin, webhook_receiver,
@@ -113,7 +114,7 @@ def test_one_new_incident_reaches_email_teams_slack_and_webhook_exactly_once(own
 
     import jsonschema
 
-    from alerts import sending
+    from channels import outbox
     from channels import services as channel_services
 
     roles.assign_role(owner, roles.OPERATOR)
@@ -126,7 +127,7 @@ def test_one_new_incident_reaches_email_teams_slack_and_webhook_exactly_once(own
     fail_found(owner, t0, monitor)
     due = t0 + timedelta(seconds=31)
     for _ in range(2):  # a second round (a redelivered task, the sweeper) sends nothing again
-        [sending.send_delivery(pk, now=due) for pk in Delivery.objects.values_list("pk", flat=True)]
+        [outbox.send(pk, now=due) for pk in Delivery.objects.alert_emails().values_list("pk", flat=True)]
         send_due(due)
 
     [mail] = smtp_server.wait_for_count(1)
@@ -142,5 +143,20 @@ def test_one_new_incident_reaches_email_teams_slack_and_webhook_exactly_once(own
     jsonschema.validate(payload, schema)
     assert payload["incident"]["id"] == Incident.objects.get().pk
     assert len(webhook_receiver.requests()) == 3 and len(smtp_server.received()) == 1
-    assert ChannelDelivery.objects.filter(state=OutboxState.SENT).count() == 3
-    assert ChannelDelivery.objects.filter(channel__in=[teams, hook]).count() == 2
+    assert Delivery.objects.to_channels().filter(state=DeliveryState.SENT).count() == 3
+    assert Delivery.objects.to_channels().filter(channel__in=[teams, hook]).count() == 2
+
+
+def test_channel_rows_are_queued_on_commit_due_when_the_fold_window_ends(owner, wired, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    from channels import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.send_delivery, "apply_async",
+                        lambda args, countdown=None, **kwargs: queued.append((args[0], countdown)))
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_found(owner, timezone.now(), wired["monitor"])
+    channel_rows = set(Delivery.objects.to_channels().values_list("pk", flat=True))
+    assert len(channel_rows) == 3 and channel_rows <= {pk for pk, _ in queued}
+    # Not before the 30 s fold window ends: the sweeper is only the backstop.
+    assert all(countdown and countdown >= 30 for pk, countdown in queued if pk in channel_rows)

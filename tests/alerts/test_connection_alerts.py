@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from channels import outbox as channel_outbox
-from channels.models import Channel, Kind, TestMessage, new_signing_secret
+from channels.models import Channel, Kind, Delivery, new_signing_secret
 from connections import health, services
 from connections.defaults import ensure_default
 from executions import polling
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis_client")]
 
 
 def send_all():
-    for pk in TestMessage.objects.values_list("pk", flat=True):
+    for pk in Delivery.objects.values_list("pk", flat=True):
         channel_outbox.send(pk)
 
 
@@ -46,7 +46,7 @@ def test_organisation_channels_are_told_once_per_break_and_once_restored(simulat
     polling.run_cycle()
     health.check()
     services.test(connection)  # still refused: nobody is told again
-    broken = TestMessage.objects.filter(notice__kind="connection_broken")
+    broken = Delivery.objects.filter(notice__kind="connection", notice__event="broken")
     assert sorted((m.address, m.channel_id) for m in broken) == sorted(
         [("admin@firm.example", None), ("", hook.pk), ("", team_mail.pk)]
     )
@@ -58,7 +58,7 @@ def test_organisation_channels_are_told_once_per_break_and_once_restored(simulat
     simulator.server.tenancy.restore(simulator.user)
     assert services.test(connection)[0]
     services.test(connection)
-    restored = TestMessage.objects.filter(notice__kind="connection_restored")
+    restored = Delivery.objects.filter(notice__kind="connection", notice__event="restored")
     assert sorted(m.channel_id or 0 for m in restored) == sorted([0, hook.pk, team_mail.pk])
     send_all()
     webhook_receiver.wait_for_delivered(2, path="/team")

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import sending
-from alerts.models import Delivery, OutboxState
+from channels import outbox
+from channels.models import Delivery, DeliveryState
 from executions.failures import detect_failures
 from incidents import grouping
 from tests.builders import make_connection
@@ -24,14 +24,14 @@ def test_an_incident_email_names_the_connection_and_links_out_when_there_are_sev
     now = timezone.now()
     grouping.record(execution, detect_failures(execution.status, list(execution.steps.all())), now=now)
     text = lambda: smtp_server.received()[-1].get_body(("plain",)).get_content()  # noqa: E731
-    [delivery] = Delivery.objects.all()
-    assert sending.send_delivery(delivery.pk, now=now + timedelta(seconds=1)) == OutboxState.SENT
+    [delivery] = Delivery.objects.alert_emails().all()
+    assert outbox.send(delivery.pk, now=now + timedelta(seconds=1)) == DeliveryState.SENT
     assert "[default]" not in text() and "In Plannr" not in text()  # one connection: nothing to tell apart
 
     other = make_connection("acme", execution_url_template="https://app.plannr.example/automations/{execution_uuid}")
     execution.connection = other
     execution.save(update_fields=["connection"])
-    Delivery.objects.update(state=OutboxState.PENDING, claim_token=None)
-    assert sending.send_delivery(delivery.pk, now=now + timedelta(seconds=2)) == OutboxState.SENT
+    Delivery.objects.alert_emails().update(state=DeliveryState.PENDING, claim_token=None)
+    assert outbox.send(delivery.pk, now=now + timedelta(seconds=2)) == DeliveryState.SENT
     assert "[acme]" in text()
     assert f"In Plannr: https://app.plannr.example/automations/{execution.uuid}" in text()

@@ -3,8 +3,8 @@
 import pytest
 from django.utils.html import escape
 
-from alerts import sending
-from alerts.models import Delivery
+from channels import outbox
+from channels.models import Delivery
 from executions.text import BIDI_CONTROLS
 from tests.fixtures.smtp import body, subject
 
@@ -20,8 +20,8 @@ def test_bidi_controls_from_plannr_are_stripped_from_the_subject(owner, smtp_ser
     failed_step(execution, name=f"Send {RLO}SMS", status="failed")
     watch(owner, execution)
     ingest_signal(execution)
-    for delivery in Delivery.objects.filter(user=owner):
-        sending.send_delivery(delivery.pk)
+    for delivery in Delivery.objects.alert_emails().filter(user=owner):
+        outbox.send(delivery.pk)
 
     [message] = smtp_server.wait_for_count(1)
     assert not any(c in message["Subject"] for c in BIDI_CONTROLS)
@@ -34,8 +34,8 @@ def test_a_1_mb_info_is_cut_in_the_email_which_says_so(owner, smtp_server):
     failed_step(execution, name="Send email", status="failed", info=huge)
     watch(owner, execution)
     ingest_signal(execution)
-    for delivery in Delivery.objects.filter(user=owner):
-        sending.send_delivery(delivery.pk)
+    for delivery in Delivery.objects.alert_emails().filter(user=owner):
+        outbox.send(delivery.pk)
 
     [message] = smtp_server.wait_for_count(1)
     assert len(message.as_bytes()) < 60_000

@@ -8,8 +8,9 @@ import pytest
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
-from alerts import sending
-from alerts.models import AlertPreference, Delivery, FailureEvent
+from channels import outbox
+from alerts.models import AlertPreference, FailureEvent
+from channels.models import Delivery
 from executions.models import Step, Watch
 from incidents.models import Incident
 from tests.fixtures.smtp import body, header, subject
@@ -27,8 +28,8 @@ def site(settings):
 
 def send_for(user, execution):
     ingest_signal(execution)
-    for delivery in Delivery.objects.filter(user=user):
-        sending.send_delivery(delivery.pk)
+    for delivery in Delivery.objects.alert_emails().filter(user=user):
+        outbox.send(delivery.pk)
 
 
 def test_an_incident_email_names_the_incident_and_lists_the_users_executions_with_label_and_run_time(
@@ -66,7 +67,7 @@ def test_an_incident_email_names_the_incident_and_lists_the_users_executions_wit
 
 
 def test_every_email_about_a_blueprint_links_its_name_to_the_blueprint_page(owner, smtp_server, site):
-    """Incident, per-failure (from before incidents) and digest emails, in both bodies."""
+    """Incident and digest emails, in both bodies (the per-failure email is gone with its path)."""
     from tests.alerts.test_throttle import Clock, fail, sweep
 
     site.ALERT_EMAILS_PER_HOUR = 1
@@ -74,19 +75,16 @@ def test_every_email_about_a_blueprint_links_its_name_to_the_blueprint_page(owne
     execution = make_execution(name="Annual review/pack")
     watch(owner, execution)
     [first] = fail(execution, "Send SMS", clock.now)
-    sending.send_delivery(first.pk, now=clock.now)  # the incident email
+    outbox.send(first.pk, now=clock.now)  # the incident email
     [held] = fail(execution, "Create task", clock.advance(minutes=1))
     assert held.state == "held"
     [digest] = sweep(clock.advance(hours=1))["digests"]
-    sending.send_digest(digest, now=clock.now)
-    event = FailureEvent.objects.filter(execution=execution).first()
-    legacy = Delivery.objects.create(event=event, user=owner)  # a per-failure email, as before incidents
-    sending.send_delivery(legacy.pk, now=clock.now)
+    outbox.send(digest, now=clock.now)
 
-    # A failure knows its execution's connection; an incident's link finds it when followed
+    # An incident's link finds the blueprint's connection when followed
     # (expectations.views.incident_blueprint), since one incident may span connections.
     page = f"https://monitor.example.com/blueprints/{execution.connection_id}/Annual%20review/pack"
-    messages = smtp_server.wait_for_count(3)
+    messages = smtp_server.wait_for_count(2)
     for message in messages:
         text, html = body(message, "plain"), body(message, "html")
         incident_pages = re.findall(r"https://monitor\.example\.com/incident-blueprint/(\d+)", text)
@@ -124,11 +122,11 @@ def test_headers_unsubscribe_in_one_click_and_the_message_id_is_stable(owner, sm
     watch(owner, execution)
     send_for(owner, execution)
     [message] = smtp_server.wait_for_count(1)
-    token = AlertPreference.objects.get(user=owner).unsubscribe_token
+    token = AlertPreference.objects.get(user=owner).opt_out_token
     assert header(message, "List-Unsubscribe") == f"<https://monitor.example.com/alerts/unsubscribe/{token}/>"
     assert header(message, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
     assert header(message, "Auto-Submitted") == "auto-generated"
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.alert_emails().get()
     assert header(message, "Message-ID") == f"<alert.{delivery.message_uuid}@monitor.example.com>"
 
 
@@ -183,9 +181,9 @@ def test_every_alert_also_renders_as_a_plain_notification_for_other_channels(own
     failed_step(execution)
     watch(owner, execution)
     ingest_signal(execution)
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.alert_emails().get()
     notification = incident_notification(delivery, AlertPreference.objects.get(user=owner))
-    assert isinstance(notification, Notification) and notification.kind == "incident_opened"
+    assert isinstance(notification, Notification) and (notification.kind, notification.event) == ("incident", "opened")
     incident = Incident.objects.get()
     assert notification.url == f"https://monitor.example.com/incidents/{incident.pk}/"
     body = notification.incident

@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from alerts.models import Delivery, FailureEvent, OutboxState
+from alerts.models import FailureEvent
+from channels.models import Delivery, DeliveryState
 from dashboard.celery import app as celery_app
-from executions.failures import HIDDEN_FAILURE
+from executions.models import FailureKind
 from executions.models import Execution, Watch
 from incidents.models import Incident
 from executions.watching import watch_executions
@@ -34,8 +35,8 @@ def poll():
 
 def sent_count(count):
     def check():
-        states = list(Delivery.objects.values_list("state", flat=True))
-        return len(states) == count and all(s == OutboxState.SENT for s in states)
+        states = list(Delivery.objects.alert_emails().values_list("state", flat=True))
+        return len(states) == count and all(s == DeliveryState.SENT for s in states)
 
     return check
 
@@ -88,7 +89,7 @@ def test_a_step_failing_in_plannr_emails_each_watcher_once_and_not_the_muted_one
     poll()
     assert FailureEvent.objects.count() == 2  # the step, and the execution (covered by the step's alert)
     assert Incident.objects.count() == 1  # the execution's failure belongs to the step's incident
-    assert Delivery.objects.count() == 2
+    assert Delivery.objects.alert_emails().count() == 2
     assert len(smtp_server.received()) == 2
 
 
@@ -101,7 +102,7 @@ def test_a_completed_step_with_an_error_in_its_info_gives_one_hidden_failure_ema
     poll()
     wait_for(sent_count(1), timeout=30, message="the hidden failure email")
     [message] = smtp_server.wait_for_count(1)
-    assert FailureEvent.objects.get().kind == HIDDEN_FAILURE
+    assert FailureEvent.objects.get().kind == FailureKind.HIDDEN
     incident = Incident.objects.get()
     assert incident.family == "hidden"
     assert subject(message).startswith(f"[Plannr] New incident #{incident.pk}: Send SMS — ")

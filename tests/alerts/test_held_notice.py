@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from alerts.models import Delivery, OutboxState
+from channels.models import Delivery, DeliveryState
 from incidents.models import Incident
 from tests.fixtures.users import PASSWORD
 
@@ -28,8 +28,8 @@ def over_the_cap(user, settings):
         ingest_signal(execution)
         incidents.append(Incident.objects.get(step_name=name))
     sent, held = incidents
-    assert Delivery.objects.get(user=user, alert__incident=held).state == OutboxState.HELD
-    assert Delivery.objects.get(user=user, alert__incident=sent).state == OutboxState.PENDING
+    assert Delivery.objects.alert_emails().get(user=user, alert__incident=held).state == DeliveryState.HELD
+    assert Delivery.objects.alert_emails().get(user=user, alert__incident=sent).state == DeliveryState.PENDING
     return sent, held
 
 

@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import AlertPreference, Delivery, FailureEvent, OutboxState
+from alerts.models import AlertPreference, FailureEvent
+from channels.models import Delivery, DeliveryState
 from executions.models import Watch
 
 from tests.builders import failed_step, ingest_signal, make_execution, watch
@@ -28,7 +29,7 @@ def failing(user, *, name="Send SMS", info="raw", messages=("boom",), status="fa
 
 def deliveries_of(event):
     """The user's emails about an event: the alerts of the incident it belongs to."""
-    return Delivery.objects.filter(alert__incident__occurrence_rows__execution=event.execution_id)
+    return Delivery.objects.alert_emails().filter(alert__incident__occurrence_rows__execution=event.execution_id)
 
 
 def row(html, event):
@@ -65,16 +66,16 @@ def test_the_alerts_page_shows_each_deliverys_state(owner_client, owner):
     muted = failing(owner, name="Muted step", muted=True)
     hidden = failing(owner, name="Hidden step", status="completed")
     deliveries_of(sent).update(
-        state=OutboxState.SENT, sent_at=timezone.now(), address="owner@example.com", attempts=1
+        state=DeliveryState.SENT, sent_at=timezone.now(), address="owner@example.com", attempts=1
     )
     deliveries_of(retrying).update(
-        state=OutboxState.RETRYING,
+        state=DeliveryState.RETRYING,
         attempts=2,
         last_error="Could not reach the mail server at x:25",
         next_attempt_at=timezone.now() + timedelta(minutes=1),
     )
     deliveries_of(failed).update(
-        state=OutboxState.FAILED, attempts=8, last_error="The mail server answered 554: no thanks"
+        state=DeliveryState.FAILED, attempts=8, last_error="The mail server answered 554: no thanks"
     )
     html = owner_client.get(EVENTS).content.decode()
 
@@ -92,7 +93,7 @@ def test_the_alerts_page_shows_each_deliverys_state(owner_client, owner):
 def test_the_alerts_page_shows_only_the_users_own_data(client, owner, other_user, outsider):
     mine = failing(owner, name="Owner step")
     theirs = failing(other_user, name="Other step")
-    deliveries_of(theirs).update(state=OutboxState.FAILED, last_error="secret-ish error")
+    deliveries_of(theirs).update(state=DeliveryState.FAILED, last_error="secret-ish error")
     client.force_login(owner)
     html = client.get(EVENTS).content.decode()
     assert f'id="event-{mine.pk}"' in html
@@ -106,7 +107,7 @@ def test_the_alerts_page_shows_only_the_users_own_data(client, owner, other_user
 def test_the_problems_filter_lists_retrying_and_failed_only(owner_client, owner):
     ok = failing(owner, name="Fine")
     bad = failing(owner, name="Broken")
-    deliveries_of(bad).update(state=OutboxState.FAILED, last_error="x")
+    deliveries_of(bad).update(state=DeliveryState.FAILED, last_error="x")
     html = owner_client.get(EVENTS, {"show": "problems"}).content.decode()
     assert f'id="event-{bad.pk}"' in html and f'id="event-{ok.pk}"' not in html
 
@@ -128,7 +129,7 @@ def test_the_live_partial_answers_204_while_nothing_changed(owner_client, owner)
     again = owner_client.get(EVENTS, {"known": known}, headers={"HX-Request": "true"})
     assert again.status_code == 204
     deliveries_of(event).update(
-        state=OutboxState.SENT, updated_at=timezone.now() + timedelta(1)
+        state=DeliveryState.SENT, updated_at=timezone.now() + timedelta(1)
     )
     changed = owner_client.get(EVENTS, {"known": known}, headers={"HX-Request": "true"})
     assert changed.status_code == 200 and b"Sent" in changed.content
@@ -137,21 +138,21 @@ def test_the_live_partial_answers_204_while_nothing_changed(owner_client, owner)
 def test_retry_sends_a_failed_delivery_again(owner_client, owner):
     event = failing(owner)
     delivery = deliveries_of(event).get()
-    Delivery.objects.filter(pk=delivery.pk).update(state=OutboxState.FAILED, attempts=8, last_error="x")
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(state=DeliveryState.FAILED, attempts=8, last_error="x")
     response = owner_client.post(reverse("alerts:retry", args=[delivery.pk]))
     assert response.status_code == 302
     delivery.refresh_from_db()
-    assert (delivery.state, delivery.attempts, delivery.last_error) == (OutboxState.PENDING, 0, "")
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.PENDING, 0, "")
 
 
 def test_retry_and_mute_refuse_other_users_rows(owner_client, other_user):
     event = failing(other_user)
     delivery = deliveries_of(event).get()
-    Delivery.objects.filter(pk=delivery.pk).update(state=OutboxState.FAILED)
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(state=DeliveryState.FAILED)
     their_watch = Watch.objects.get(user=other_user)
     assert owner_client.post(reverse("alerts:retry", args=[delivery.pk])).status_code == 404
     assert owner_client.post(reverse("alerts:mute", args=[their_watch.pk]), {"muted": "1"}).status_code == 404
-    assert Delivery.objects.get(pk=delivery.pk).state == OutboxState.FAILED
+    assert Delivery.objects.alert_emails().get(pk=delivery.pk).state == DeliveryState.FAILED
     assert not Watch.objects.get(pk=their_watch.pk).muted
 
 
@@ -229,9 +230,9 @@ def test_a_monitor_subscriber_sees_the_alerts_they_receive_with_the_error_and_se
     event = FailureEvent.objects.get(execution=execution)
     assert not Watch.objects.filter(user=owner).exists()
     deliveries_of(event).filter(user=owner).update(
-        state=OutboxState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
+        state=DeliveryState.FAILED, attempts=8, last_error="Could not reach the mail server at smtp:25"
     )
-    delivery = Delivery.objects.get(user=owner)
+    delivery = Delivery.objects.alert_emails().get(user=owner)
     for show in ("", "problems"):
         html = owner_client.get(EVENTS, {"show": show}).content.decode()
         assert f'id="event-{event.pk}"' in html, show

@@ -5,9 +5,10 @@ import json
 import pytest
 from django.db import IntegrityError, transaction
 
-from alerts.models import AlertPreference, Delivery, FailureEvent, OutboxState
-from alerts.outbox import COVERED_BY_STEP
-from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
+from alerts.models import AlertPreference, FailureEvent
+from channels.models import Delivery, DeliveryState
+from alerts.history import COVERED_BY_STEP
+from executions.models import FailureKind
 
 from tests.builders import failed_step, ingest_signal, make_execution, watch
 
@@ -34,12 +35,12 @@ def test_a_failed_step_gives_one_event_and_one_delivery_per_watcher_who_wants_al
     ingest_signal(execution)
 
     event = FailureEvent.objects.get()
-    assert (event.kind, event.step_name, event.status) == (STEP_FAILED, "Send SMS", "FAILED")
+    assert (event.kind, event.step_name, event.status) == (FailureKind.FAILED, "Send SMS", "FAILED")
     assert event.messages == ["the account_uuid field is required"]
     assert event.blueprint_name == execution.name and event.client_name == "Gareth Thompson"
-    deliveries = Delivery.objects.filter(alert__incident__step_name="Send SMS", alert__kind="opened")
+    deliveries = Delivery.objects.alert_emails().filter(alert__incident__step_name="Send SMS", alert__kind="opened")
     assert sorted(d.user.username for d in deliveries) == ["other", "owner"]
-    assert {d.state for d in deliveries} == {OutboxState.PENDING}
+    assert {d.state for d in deliveries} == {DeliveryState.PENDING}
 
 
 def test_the_signal_sent_again_with_the_same_failures_writes_nothing_new(owner):
@@ -51,7 +52,7 @@ def test_the_signal_sent_again_with_the_same_failures_writes_nothing_new(owner):
     failed_step(execution, name="Second step", status="completed", info="", messages=())  # no new failure
     ingest_signal(execution)
     assert FailureEvent.objects.count() == 1
-    assert Delivery.objects.count() == 1
+    assert Delivery.objects.alert_emails().count() == 1
 
 
 def test_a_new_failure_of_the_same_execution_gets_its_own_delivery(owner):
@@ -62,7 +63,7 @@ def test_a_new_failure_of_the_same_execution_gets_its_own_delivery(owner):
     failed_step(execution, name="Retry SMS", status="errored")
     ingest_signal(execution)
     assert FailureEvent.objects.count() == 2
-    assert Delivery.objects.filter(user=owner).count() == 2
+    assert Delivery.objects.alert_emails().filter(user=owner).count() == 2
 
 
 def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
@@ -71,9 +72,9 @@ def test_a_completed_step_whose_info_reports_errors_is_a_hidden_failure(owner):
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
-    assert event.kind == HIDDEN_FAILURE
+    assert event.kind == FailureKind.HIDDEN
     assert event.raw_info == '"[{errors : "the account_uuid field is required" }]"'
-    assert Delivery.objects.get().alert.incident.family == "hidden"
+    assert Delivery.objects.alert_emails().get().alert.incident.family == "hidden"
 
 
 def test_an_execution_failing_on_its_own_is_alerted(owner):
@@ -82,8 +83,8 @@ def test_an_execution_failing_on_its_own_is_alerted(owner):
     watch(owner, execution)
     ingest_signal(execution)
     event = FailureEvent.objects.get()
-    assert event.kind == EXECUTION_FAILED and event.step_uuid == ""
-    assert Delivery.objects.get().alert.incident.is_execution_level
+    assert event.kind == FailureKind.FAILED and event.step_uuid == "" and event.label == "Execution failed"
+    assert Delivery.objects.alert_emails().get().alert.incident.is_execution_level
 
 
 def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emailed_twice(owner):
@@ -91,19 +92,19 @@ def test_an_execution_failure_caused_by_a_failed_step_is_recorded_but_not_emaile
     failed_step(execution, status="failed")
     watch(owner, execution)
     ingest_signal(execution)
-    step_event = FailureEvent.objects.get(kind=STEP_FAILED)
-    execution_event = FailureEvent.objects.get(kind=EXECUTION_FAILED)
+    step_event = FailureEvent.objects.exclude(step_uuid="").get(kind=FailureKind.FAILED)
+    execution_event = FailureEvent.objects.get(kind=FailureKind.FAILED, step_uuid="")
     assert execution_event.suppressed_reason == COVERED_BY_STEP
     assert step_event.step_name == "Send SMS"
-    assert [d.alert.incident.step_name for d in Delivery.objects.all()] == ["Send SMS"]
+    assert [d.alert.incident.step_name for d in Delivery.objects.alert_emails().all()] == ["Send SMS"]
 
 
 def test_the_database_refuses_a_second_event_for_the_same_execution_step_and_kind():
     execution = make_execution()
     step = failed_step(execution)
-    FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
+    FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=FailureKind.FAILED)
     with pytest.raises(IntegrityError), transaction.atomic():
-        FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=STEP_FAILED)
+        FailureEvent.objects.create(execution=execution, step_uuid=str(step.uuid), kind=FailureKind.FAILED)
 
 
 def test_nothing_is_recorded_when_the_ingest_transaction_rolls_back(owner):
@@ -118,7 +119,7 @@ def test_nothing_is_recorded_when_the_ingest_transaction_rolls_back(owner):
         ingest_signal(execution)
         raise IngestCrashed()
     assert not FailureEvent.objects.exists()
-    assert not Delivery.objects.exists()
+    assert not Delivery.objects.alert_emails().exists()
 
 
 def test_preferences_are_created_lazily_with_alerts_on(owner):
@@ -129,7 +130,7 @@ def test_preferences_are_created_lazily_with_alerts_on(owner):
     ingest_signal(execution)
     preference = AlertPreference.objects.get(user=owner)
     assert preference.enabled and preference.address == "owner@example.com"
-    assert len(preference.unsubscribe_token) >= 40
+    assert len(preference.opt_out_token) >= 40
 
 
 @pytest.mark.django_db(transaction=True)
@@ -142,9 +143,9 @@ def test_pending_deliveries_are_queued_on_commit_not_before(owner, other_user, r
         ingest_signal(execution)
         assert redis_client.llen("deliveries") == 0, "queued before the transaction committed"
     queued = [json.loads(m) for m in redis_client.lrange("deliveries", 0, -1)]
-    assert sorted(m["headers"]["task"] for m in queued) == ["alerts.tasks.send_delivery"] * 2
+    assert sorted(m["headers"]["task"] for m in queued) == ["channels.tasks.send_delivery"] * 2
     ids = sorted(m["headers"]["argsrepr"] for m in queued)
-    assert ids == sorted(f"({d.pk},)" for d in Delivery.objects.all())
+    assert ids == sorted(f"({d.pk},)" for d in Delivery.objects.alert_emails().all())
 
 
 def _concurrently(count, work):
@@ -180,7 +181,7 @@ def test_two_ingests_recording_the_same_failure_at_once_write_it_once(owner, oth
     watch(other_user, execution)
     _concurrently(4, lambda i: ingest_signal(execution))
     assert FailureEvent.objects.count() == 1
-    assert sorted(Delivery.objects.values_list("user__username", flat=True)) == ["other", "owner"]
+    assert sorted(Delivery.objects.alert_emails().values_list("user__username", flat=True)) == ["other", "owner"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,6 +194,6 @@ def test_concurrent_recordings_never_admit_more_than_the_hourly_cap(owner, setti
         watch(owner, execution)
         executions.append(execution)
     _concurrently(8, lambda i: ingest_signal(executions[i]))
-    assert Delivery.objects.filter(state=OutboxState.PENDING).count() == 3
-    assert Delivery.objects.filter(state=OutboxState.HELD).count() == 5
-    assert len(set(Delivery.objects.values_list("window_id", flat=True))) == 1
+    assert Delivery.objects.alert_emails().filter(state=DeliveryState.PENDING).count() == 3
+    assert Delivery.objects.alert_emails().filter(state=DeliveryState.HELD).count() == 5
+    assert len(set(Delivery.objects.alert_emails().values_list("window_id", flat=True))) == 1

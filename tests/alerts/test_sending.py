@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import outbox, sending, tasks
-from alerts.models import AlertPreference, OutboxState
+from channels import outbox, tasks
+from alerts.models import AlertPreference
+from channels.models import DeliveryState
 from executions.models import Watch
 
 from tests.builders import recorded_delivery
@@ -26,12 +27,12 @@ def retry_settings(settings):
 
 def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server):
     delivery = recorded_delivery(owner)
-    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
-    assert sending.send_delivery(delivery.pk) is None
-    assert sending.send_delivery(delivery.pk) is None
+    assert outbox.send(delivery.pk) == DeliveryState.SENT
+    assert outbox.send(delivery.pk) is None
+    assert outbox.send(delivery.pk) is None
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
-    assert delivery.state == OutboxState.SENT
+    assert delivery.state == DeliveryState.SENT
     assert delivery.attempts == 1 and delivery.sent_at is not None
     assert delivery.address == "owner@example.com" and delivery.last_error == ""
     assert smtp_server.envelopes()[0]["to"] == ["owner@example.com"]
@@ -40,7 +41,7 @@ def test_a_delivery_is_sent_once_however_often_its_task_runs(owner, smtp_server)
 def test_alerts_go_to_the_address_in_the_preferences_when_set(owner, smtp_server):
     AlertPreference.objects.create(user=owner, email="ops-team@example.org")
     delivery = recorded_delivery(owner)
-    sending.send_delivery(delivery.pk)
+    outbox.send(delivery.pk)
     assert smtp_server.envelopes()[0]["to"] == ["ops-team@example.org"]
 
 
@@ -53,7 +54,7 @@ def test_two_workers_racing_for_one_delivery_send_one_email(owner, smtp_server):
     def worker():
         start.wait()
         try:
-            results.append(sending.send_delivery(delivery.pk))
+            results.append(outbox.send(delivery.pk))
         finally:
             from django.db import connection
 
@@ -64,7 +65,7 @@ def test_two_workers_racing_for_one_delivery_send_one_email(owner, smtp_server):
         t.start()
     for t in threads:
         t.join(timeout=30)
-    assert sorted(results, key=str) == sorted([OutboxState.SENT, None, None, None], key=str)
+    assert sorted(results, key=str) == sorted([DeliveryState.SENT, None, None, None], key=str)
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 1
@@ -75,7 +76,7 @@ def test_an_smtp_outage_retries_with_backoff_then_sends_exactly_once(owner, smtp
     t0 = timezone.now()
     smtp_server.stop()
 
-    assert sending.send_delivery(delivery.pk, now=t0) == OutboxState.RETRYING
+    assert outbox.send(delivery.pk, now=t0) == DeliveryState.RETRYING
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert delivery.next_attempt_at == t0 + timedelta(seconds=30)
@@ -83,20 +84,20 @@ def test_an_smtp_outage_retries_with_backoff_then_sends_exactly_once(owner, smtp
 
     # Not due yet: nobody may claim it early, even with the server back.
     smtp_server.start()
-    assert sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=29)) is None
+    assert outbox.send(delivery.pk, now=t0 + timedelta(seconds=29)) is None
     smtp_server.stop()
     t1 = t0 + timedelta(seconds=30)
-    assert sending.send_delivery(delivery.pk, now=t1) == OutboxState.RETRYING
+    assert outbox.send(delivery.pk, now=t1) == DeliveryState.RETRYING
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and delivery.next_attempt_at == t1 + timedelta(seconds=60)
 
     smtp_server.start()
     t2 = t1 + timedelta(seconds=60)
-    assert sending.send_delivery(delivery.pk, now=t2) == OutboxState.SENT
-    assert sending.send_delivery(delivery.pk, now=t2 + timedelta(hours=1)) is None
+    assert outbox.send(delivery.pk, now=t2) == DeliveryState.SENT
+    assert outbox.send(delivery.pk, now=t2 + timedelta(hours=1)) is None
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
-    assert (delivery.state, delivery.attempts, delivery.last_error) == (OutboxState.SENT, 3, "")
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.SENT, 3, "")
 
 
 def test_backoff_doubles_and_is_capped(retry_settings):
@@ -106,7 +107,7 @@ def test_backoff_doubles_and_is_capped(retry_settings):
 def test_a_deferring_server_451_is_retried(owner, smtp_server, retry_settings):
     delivery = recorded_delivery(owner)
     smtp_server.tempfail = True
-    assert sending.send_delivery(delivery.pk) == OutboxState.RETRYING
+    assert outbox.send(delivery.pk) == DeliveryState.RETRYING
     delivery.refresh_from_db()
     assert "answered 451" in delivery.last_error
     assert smtp_server.deferred == 1 and smtp_server.received() == []
@@ -120,24 +121,24 @@ def test_after_the_last_attempt_the_delivery_fails_for_good_with_its_error(
     now = timezone.now()
     states = []
     for _ in range(4):
-        states.append(sending.send_delivery(delivery.pk, now=now))
+        states.append(outbox.send(delivery.pk, now=now))
         now += timedelta(seconds=100)
-    assert states == [OutboxState.RETRYING] * 3 + [OutboxState.FAILED]
+    assert states == [DeliveryState.RETRYING] * 3 + [DeliveryState.FAILED]
     delivery.refresh_from_db()
     assert delivery.attempts == 4 and "Could not reach the mail server" in delivery.last_error
     # Failed for good: nothing claims it any more...
     smtp_server.start()
-    assert sending.send_delivery(delivery.pk, now=now + timedelta(days=1)) is None
+    assert outbox.send(delivery.pk, now=now + timedelta(days=1)) is None
     # ...until someone asks for it again.
-    assert outbox.retry_failed(delivery, tasks.enqueue_deliveries, tasks.enqueue_digests)
-    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
+    assert outbox.retry_failed(delivery, tasks.enqueue_deliveries)
+    assert outbox.send(delivery.pk) == DeliveryState.SENT
     assert len(smtp_server.received()) == 1
 
 
 def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_settings):
     delivery = recorded_delivery(owner)
     smtp_server.reject_recipients = True
-    assert sending.send_delivery(delivery.pk) == OutboxState.FAILED
+    assert outbox.send(delivery.pk) == DeliveryState.FAILED
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert "refused the recipient: 550" in delivery.last_error
@@ -146,9 +147,9 @@ def test_a_recipient_refused_for_good_is_not_retried(owner, smtp_server, retry_s
 def test_no_address_fails_with_a_clear_message(django_user_model, smtp_server):
     user = django_user_model.objects.create_user("noaddress", "", "x")
     delivery = recorded_delivery(user)
-    assert sending.send_delivery(delivery.pk) == OutboxState.FAILED
+    assert outbox.send(delivery.pk) == DeliveryState.FAILED
     delivery.refresh_from_db()
-    assert delivery.last_error == sending.NO_ADDRESS
+    assert delivery.last_error == outbox.NO_ADDRESS
     assert smtp_server.received() == []
 
 
@@ -161,7 +162,7 @@ def test_a_delivery_no_longer_wanted_when_due_is_cancelled(owner, smtp_server, c
         Watch.objects.filter(user=owner).update(muted=True)
     else:
         Watch.objects.filter(user=owner).delete()
-    assert sending.send_delivery(delivery.pk) == OutboxState.CANCELLED
+    assert outbox.send(delivery.pk) == DeliveryState.CANCELLED
     delivery.refresh_from_db()
     assert delivery.last_error
     assert smtp_server.received() == []
@@ -171,15 +172,15 @@ def test_each_outcome_is_one_structured_log_line_without_the_token(
     owner, smtp_server, retry_settings, caplog
 ):
     delivery = recorded_delivery(owner)
-    token = AlertPreference.objects.get(user=owner).unsubscribe_token
+    token = AlertPreference.objects.get(user=owner).opt_out_token
     smtp_server.stop()
-    caplog.set_level(logging.INFO, logger="alerts")
+    caplog.set_level(logging.INFO, logger="channels")
     now = timezone.now()
-    sending.send_delivery(delivery.pk, now=now)
+    outbox.send(delivery.pk, now=now)
     smtp_server.start()
-    sending.send_delivery(delivery.pk, now=now + timedelta(seconds=30))
+    outbox.send(delivery.pk, now=now + timedelta(seconds=30))
     records = [
-        r for r in caplog.records if r.name == "alerts" and getattr(r, "delivery_id", None) == delivery.pk
+        r for r in caplog.records if r.name == "channels" and getattr(r, "delivery_id", None) == delivery.pk
     ]
     assert [(r.state, r.attempts, r.outcome) for r in records] == [
         ("retrying", 1, "will retry"),

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import outbox, sending
-from alerts.models import Delivery, OutboxState
+from channels import outbox
+from channels.models import Delivery, DeliveryState
 
 from tests.builders import recorded_delivery
 
@@ -22,9 +22,11 @@ def timings(settings):
 
 
 def sweep(now):
-    queued = {"deliveries": [], "digests": []}
-    result = outbox.sweep(queued["deliveries"].extend, queued["digests"].extend, now=now)
-    return queued, result
+    ids = []
+    result = outbox.sweep(ids.extend, now=now)
+    digests = set(Delivery.objects.digests().filter(pk__in=ids).values_list("pk", flat=True))
+    queued = {"deliveries": [pk for pk in ids if pk not in digests], "digests": [pk for pk in ids if pk in digests]}
+    return queued, {**result, "reclaimed_deliveries": result["reclaimed"]}
 
 
 def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeout(
@@ -32,18 +34,18 @@ def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeou
 ):
     delivery = recorded_delivery(owner)
     t0 = timezone.now()
-    assert outbox.claim_delivery(delivery.pk, t0) is not None  # ...and the worker dies here.
+    assert outbox.claim(delivery.pk, t0) is not None  # ...and the worker dies here.
 
     queued, _ = sweep(t0 + timedelta(seconds=119))
     assert queued["deliveries"] == []
-    assert Delivery.objects.get(pk=delivery.pk).state == OutboxState.SENDING
+    assert Delivery.objects.alert_emails().get(pk=delivery.pk).state == DeliveryState.SENDING
 
     queued, result = sweep(t0 + timedelta(seconds=121))
     assert queued["deliveries"] == [delivery.pk] and result["reclaimed_deliveries"] == 1
     delivery.refresh_from_db()
-    assert delivery.state == OutboxState.PENDING and "stopped before finishing" in delivery.last_error
+    assert delivery.state == DeliveryState.PENDING and "stopped before finishing" in delivery.last_error
 
-    assert sending.send_delivery(delivery.pk) == OutboxState.SENT
+    assert outbox.send(delivery.pk) == DeliveryState.SENT
     assert len(smtp_server.received()) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 2
@@ -52,24 +54,24 @@ def test_a_delivery_claimed_by_a_worker_that_died_is_sent_after_the_claim_timeou
 def test_the_dead_workers_late_finish_cannot_overwrite_the_new_claim(owner, timings):
     delivery = recorded_delivery(owner)
     t0 = timezone.now()
-    old_token = outbox.claim_delivery(delivery.pk, t0)
+    old_token = outbox.claim(delivery.pk, t0)
     sweep(t0 + timedelta(seconds=121))
-    new_token = outbox.claim_delivery(delivery.pk, t0 + timedelta(seconds=122))
+    new_token = outbox.claim(delivery.pk, t0 + timedelta(seconds=122))
     assert new_token and new_token != old_token
     delivery.refresh_from_db()
-    assert outbox.mark_sent(delivery, old_token, t0, "x@example.com") is False
-    assert Delivery.objects.get(pk=delivery.pk).state == OutboxState.SENDING
+    assert outbox.finish(delivery, old_token, t0, state=DeliveryState.SENT) is False
+    assert Delivery.objects.alert_emails().get(pk=delivery.pk).state == DeliveryState.SENDING
 
 
 def test_a_dead_worker_on_the_last_attempt_fails_the_delivery_visibly(owner, timings):
     delivery = recorded_delivery(owner)
-    Delivery.objects.filter(pk=delivery.pk).update(attempts=2)
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(attempts=2)
     t0 = timezone.now()
-    outbox.claim_delivery(delivery.pk, t0)
+    outbox.claim(delivery.pk, t0)
     queued, _ = sweep(t0 + timedelta(seconds=121))
     assert queued["deliveries"] == []
     delivery.refresh_from_db()
-    assert delivery.state == OutboxState.FAILED and "no attempts left" in delivery.last_error
+    assert delivery.state == DeliveryState.FAILED and "no attempts left" in delivery.last_error
 
 
 def test_a_pending_delivery_whose_message_was_lost_is_queued_after_a_grace(owner, timings):
@@ -83,7 +85,7 @@ def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server,
     delivery = recorded_delivery(owner)
     smtp_server.stop()
     t0 = timezone.now()
-    sending.send_delivery(delivery.pk, now=t0)
+    outbox.send(delivery.pk, now=t0)
     delivery.refresh_from_db()
     due = delivery.next_attempt_at
     assert sweep(due)[0]["deliveries"] == []
@@ -92,7 +94,7 @@ def test_a_due_retry_is_queued_again_and_a_future_one_is_not(owner, smtp_server,
 
 def test_finished_deliveries_are_left_alone(owner, smtp_server, timings):
     delivery = recorded_delivery(owner)
-    sending.send_delivery(delivery.pk)
+    outbox.send(delivery.pk)
     queued, result = sweep(timezone.now() + timedelta(days=2))
     assert queued == {"deliveries": [], "digests": []}
     assert not any(result.values())

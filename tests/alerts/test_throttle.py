@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import outbox, sending, tasks
-from alerts.models import Delivery, Digest, OutboxState
+from alerts import history
+from channels import outbox, tasks
+from channels.models import Delivery, DeliveryState
 from executions.failures import detect_failures
 from incidents import grouping
 from tests.fixtures.smtp import body, subject
@@ -32,20 +33,21 @@ def fail(execution, name, now):
     """A new failed step, recorded as the ingest would, at `now`; returns the new deliveries."""
     failed_step(execution, name=name, status="failed", messages=(f"{name} went wrong",))
     failures = detect_failures(execution.status, list(execution.steps.all()))
-    outbox.record_failures(execution, failures, now=now)
+    history.record_failures(execution, failures, now=now)
     grouping.record(execution, failures, now=now)
-    return list(Delivery.objects.filter(created_at=now))
+    return list(Delivery.objects.alert_emails().filter(created_at=now))
 
 
 def send_all(deliveries, now):
     for delivery in deliveries:
-        sending.send_delivery(delivery.pk, now=now)
+        outbox.send(delivery.pk, now=now)
 
 
 def sweep(now):
-    queued = {"deliveries": [], "digests": []}
-    outbox.sweep(queued["deliveries"].extend, queued["digests"].extend, now=now)
-    return queued
+    ids = []
+    outbox.sweep(ids.extend, now=now)
+    digests = set(Delivery.objects.digests().filter(pk__in=ids).values_list("pk", flat=True))
+    return {"deliveries": [pk for pk in ids if pk not in digests], "digests": [pk for pk in ids if pk in digests]}
 
 
 def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_other_ten(owner, smtp_server):
@@ -63,7 +65,7 @@ def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_oth
     assert [subject(m).split(": ", 1)[1] for m in alerts] == [
         f"Step {i:02d} — Step {i:02d} went wrong (1 execution)" for i in range(1, 21)
     ]
-    held = Delivery.objects.filter(user=owner, state=OutboxState.HELD)
+    held = Delivery.objects.alert_emails().filter(user=owner, state=DeliveryState.HELD)
     assert sorted(d.alert.incident.step_name for d in held) == [f"Step {i:02d}" for i in range(21, 31)]
 
     # Not before the window's end...
@@ -72,8 +74,8 @@ def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_oth
     end = start + timedelta(hours=1)
     queued = sweep(end)
     assert len(queued["digests"]) == 1
-    assert sending.send_digest(queued["digests"][0], now=end) == OutboxState.SENT
-    assert sending.send_digest(queued["digests"][0], now=end) is None
+    assert outbox.send(queued["digests"][0], now=end) == DeliveryState.SENT
+    assert outbox.send(queued["digests"][0], now=end) is None
 
     received = smtp_server.wait_for_count(21)
     assert len(received) == 21
@@ -86,9 +88,9 @@ def test_thirty_failures_in_an_hour_give_twenty_emails_and_one_digest_of_the_oth
     assert "You received 20 alert emails" in text
     assert len({m["Message-ID"] for m in received}) == 21
 
-    assert not Delivery.objects.filter(state=OutboxState.HELD).exists()
-    assert Delivery.objects.filter(user=owner, state=OutboxState.SENT).count() == 30
-    assert Delivery.objects.filter(user=owner, digest__isnull=False, sent_at=end).count() == 10
+    assert not Delivery.objects.alert_emails().filter(state=DeliveryState.HELD).exists()
+    assert Delivery.objects.alert_emails().filter(user=owner, state=DeliveryState.SENT).count() == 30
+    assert Delivery.objects.alert_emails().filter(user=owner, digest__isnull=False, sent_at=end).count() == 10
     assert sweep(end + timedelta(hours=3))["digests"] == []
 
 
@@ -98,10 +100,10 @@ def test_after_the_window_the_next_alert_is_sent_at_once_and_opens_a_new_window(
     execution = make_execution()
     watch(owner, execution)
     decisions = [fail(execution, f"S{i}", clock.advance(minutes=10))[0].state for i in range(3)]
-    assert decisions == [OutboxState.PENDING, OutboxState.PENDING, OutboxState.HELD]
+    assert decisions == [DeliveryState.PENDING, DeliveryState.PENDING, DeliveryState.HELD]
     later = fail(execution, "S3", clock.advance(minutes=55))  # 65 min after the first
-    assert [d.state for d in later] == [OutboxState.PENDING]
-    assert later[0].window_id != Delivery.objects.get(alert__incident__step_name="S0").window_id
+    assert [d.state for d in later] == [DeliveryState.PENDING]
+    assert later[0].window_id != Delivery.objects.alert_emails().get(alert__incident__step_name="S0").window_id
 
 
 def test_the_cap_is_per_user(owner, other_user, smtp_server, settings):
@@ -124,12 +126,12 @@ def test_an_alert_recorded_after_its_digest_was_claimed_is_not_lost(owner, smtp_
     watch(owner, execution)
     fail(execution, "A", clock.now)
     [held] = fail(execution, "B", clock.advance(minutes=1))
-    digest = Digest.objects.get()
-    assert sending.send_digest(digest.pk, now=digest.next_attempt_at) == OutboxState.SENT
+    digest = Delivery.objects.digests().get()
+    assert outbox.send(digest.pk, now=digest.next_attempt_at) == DeliveryState.SENT
     [late] = fail(execution, "C", clock.advance(minutes=1))
-    assert late.state == OutboxState.PENDING and late.digest_id is None
+    assert late.state == DeliveryState.PENDING and late.digest_id is None
     held.refresh_from_db()
-    assert held.state == OutboxState.SENT
+    assert held.state == DeliveryState.SENT
 
 
 def test_a_digest_retries_through_an_outage_and_fails_its_deliveries_visibly_at_the_end(
@@ -142,21 +144,21 @@ def test_a_digest_retries_through_an_outage_and_fails_its_deliveries_visibly_at_
     watch(owner, execution)
     fail(execution, "A", clock.now)
     fail(execution, "B", clock.advance(minutes=1))
-    digest = Digest.objects.get()
+    digest = Delivery.objects.digests().get()
     smtp_server.stop()
     now = digest.next_attempt_at
-    assert sending.send_digest(digest.pk, now=now) == OutboxState.RETRYING
-    assert Delivery.objects.get(alert__incident__step_name="B").state == OutboxState.HELD
+    assert outbox.send(digest.pk, now=now) == DeliveryState.RETRYING
+    assert Delivery.objects.alert_emails().get(alert__incident__step_name="B").state == DeliveryState.HELD
     assert (
-        sending.send_digest(digest.pk, now=now + timedelta(hours=1)) == OutboxState.FAILED
+        outbox.send(digest.pk, now=now + timedelta(hours=1)) == DeliveryState.FAILED
     )
-    failed = Delivery.objects.get(alert__incident__step_name="B")
-    assert failed.state == OutboxState.FAILED
+    failed = Delivery.objects.alert_emails().get(alert__incident__step_name="B")
+    assert failed.state == DeliveryState.FAILED
     assert failed.last_error.startswith("The digest listing it could not be sent: Could not reach")
     # "Send again" on the delivery sends the whole digest again.
     smtp_server.start()
-    assert outbox.retry_failed(failed, tasks.enqueue_deliveries, tasks.enqueue_digests)
-    assert Delivery.objects.get(pk=failed.pk).state == OutboxState.HELD
-    assert sending.send_digest(digest.pk) == OutboxState.SENT
-    assert Delivery.objects.get(pk=failed.pk).state == OutboxState.SENT
+    assert outbox.retry_failed(failed, tasks.enqueue_deliveries)
+    assert Delivery.objects.alert_emails().get(pk=failed.pk).state == DeliveryState.HELD
+    assert outbox.send(digest.pk) == DeliveryState.SENT
+    assert Delivery.objects.alert_emails().get(pk=failed.pk).state == DeliveryState.SENT
     assert len(smtp_server.received()) == 1

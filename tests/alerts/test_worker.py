@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.db.models import F
 
-from alerts import tasks
-from alerts.models import Delivery, OutboxState
-from alerts.tasks import sweep_deliveries
+from channels import tasks
+from channels.models import Delivery, DeliveryState
+from channels.tasks import sweep_deliveries
 from incidents.models import Incident
 from tests.fixtures.smtp import header, subject
 from tests.waiting import wait_for
@@ -30,11 +30,11 @@ def worker_env(smtp_server, **extra):
 
 
 def states():
-    return sorted(Delivery.objects.values_list("state", flat=True))
+    return sorted(Delivery.objects.alert_emails().values_list("state", flat=True))
 
 
 def all_sent(count):
-    return lambda: states() == [OutboxState.SENT] * count
+    return lambda: states() == [DeliveryState.SENT] * count
 
 
 def failures_for(users, muted=()):
@@ -54,7 +54,7 @@ def many_deliveries(user, count):
     for i in range(count):
         failed_step(execution, name=f"Step {i}", status="failed")
     ingest_signal(execution)
-    return list(Delivery.objects.values_list("pk", flat=True))
+    return list(Delivery.objects.alert_emails().values_list("pk", flat=True))
 
 
 def test_each_watcher_with_alerts_on_gets_exactly_one_email(
@@ -69,7 +69,7 @@ def test_each_watcher_with_alerts_on_gets_exactly_one_email(
     [line] = {subject(m) for m in received}
     assert line.startswith(f"[Plannr] New incident #{incident.pk}: Send welcome email — the account_uuid")
     assert line.endswith(" (1 execution)")
-    assert Delivery.objects.filter(user=outsider).count() == 0
+    assert Delivery.objects.alert_emails().filter(user=outsider).count() == 0
 
 
 def test_an_smtp_outage_is_retried_and_each_delivery_sent_once_when_it_is_back(
@@ -79,13 +79,13 @@ def test_an_smtp_outage_is_retried_and_each_delivery_sent_once_when_it_is_back(
     celery_processes.worker(extra_env=worker_env(smtp_server))
     many_deliveries(owner, 5)
     wait_for(
-        lambda: all(d.attempts >= 2 for d in Delivery.objects.all()),
+        lambda: all(d.attempts >= 2 for d in Delivery.objects.alert_emails().all()),
         timeout=60,
         message="every delivery to have been tried twice while SMTP is down",
     )
-    assert set(states()) <= {OutboxState.RETRYING, OutboxState.SENDING}
+    assert set(states()) <= {DeliveryState.RETRYING, DeliveryState.SENDING}
     # Every one of them says why (a claim for the next try keeps the last error).
-    errors = list(Delivery.objects.values_list("last_error", flat=True))
+    errors = list(Delivery.objects.alert_emails().values_list("last_error", flat=True))
     assert len(errors) == 5
     assert all("Could not reach the mail server" in error for error in errors), errors
 
@@ -113,7 +113,7 @@ def test_two_workers_racing_and_tasks_run_many_times_still_send_one_email_each(
     wait_for(lambda: redis_client.llen("deliveries") == 0, timeout=60, message="the queue to drain")
     assert len(smtp_server.received()) == 12
     assert len({header(m, "Message-ID") for m in smtp_server.received()}) == 12
-    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+    assert set(Delivery.objects.alert_emails().values_list("attempts", flat=True)) == {1}
 
 
 def _kill_mid_send(celery_processes, smtp_server, owner, stage):
@@ -122,12 +122,12 @@ def _kill_mid_send(celery_processes, smtp_server, owner, stage):
     doomed = celery_processes.worker(name="doomed", concurrency=1, extra_env=worker_env(smtp_server))
     failures_for([owner])
     wait_for(smtp_server.holding.is_set, timeout=30, message="the worker to be mid-conversation")
-    delivery = Delivery.objects.get()
-    assert delivery.state == OutboxState.SENDING and delivery.attempts == 1
+    delivery = Delivery.objects.alert_emails().get()
+    assert delivery.state == DeliveryState.SENDING and delivery.attempts == 1
     doomed.kill()
     smtp_server.release()
     # ALERT_CLAIM_TIMEOUT_SECONDS pass.
-    Delivery.objects.filter(pk=delivery.pk).update(
+    Delivery.objects.alert_emails().filter(pk=delivery.pk).update(
         claimed_at=F("claimed_at") - timedelta(seconds=settings.ALERT_CLAIM_TIMEOUT_SECONDS + 1)
     )
     return delivery
@@ -165,7 +165,7 @@ def test_a_delivery_whose_queue_message_was_lost_is_sent_by_the_sweeper(
 ):
     failures_for([owner])
     redis_client.flushdb()  # the broker lost the message
-    Delivery.objects.update(
+    Delivery.objects.alert_emails().update(
         next_attempt_at=F("next_attempt_at") - timedelta(seconds=settings.ALERT_SWEEP_SECONDS)
     )
     celery_processes.worker(extra_env=worker_env(smtp_server))
@@ -174,4 +174,4 @@ def test_a_delivery_whose_queue_message_was_lost_is_sent_by_the_sweeper(
     # Sent once, on its first attempt: the lost message was never tried.
     (message,) = smtp_server.received()
     assert [e["to"] for e in smtp_server.envelopes()] == [["owner@example.com"]]
-    assert Delivery.objects.get().attempts == 1
+    assert Delivery.objects.alert_emails().get().attempts == 1

@@ -33,9 +33,10 @@ def incident_body(executions=3):
     }
 
 
-def incident_notification(kind="incident_opened", executions=3):
+def incident_notification(event="opened", executions=3):
     return Notification(
-        kind=kind,
+        kind="incident",
+        event=event,
         subject="[Plannr] New incident: Send SMS — the account_uuid field is required (212 executions)",
         text="Send SMS in Send client welcome pack is failing: the account_uuid field is required.",
         html="<p>Send SMS is failing</p>",

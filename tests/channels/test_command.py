@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from standardwebhooks.webhooks import Webhook
 
-from channels.models import Channel, Kind, OutboxState, TestMessage
+from channels.models import Channel, Kind, DeliveryState, Delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +49,7 @@ def test_test_sends_a_signed_test_message(owner, webhook_receiver):
     assert "sent (HTTP 200)" in output
     [request] = webhook_receiver.delivered()
     assert Webhook(secret).verify(request.body, request.headers)["type"] == "test"
-    assert TestMessage.objects.get().state == OutboxState.SENT
+    assert Delivery.objects.get().state == DeliveryState.SENT
 
 
 def test_test_reports_a_failure(owner, webhook_receiver):

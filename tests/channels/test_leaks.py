@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from channels import outbox
-from channels.models import Channel, DeliveryAttempt, Kind, TestMessage
+from channels.models import Channel, DeliveryAttempt, Kind, Delivery
 
 from .builders import make_channel
 
@@ -46,7 +46,7 @@ def test_secrets_never_appear_in_pages_logs_or_errors(
         outbox.send(outbox.request_test(channel, owner, enqueue=lambda ids: None).pk)
 
     errors = list(DeliveryAttempt.objects.values_list("error", flat=True))
-    errors += list(TestMessage.objects.values_list("last_error", flat=True))
+    errors += list(Delivery.objects.values_list("last_error", flat=True))
     assert any("answered 500: no route for POST [redacted]" in e for e in errors), "\n".join(errors)  # the echo, masked
     assert any("Refused" in e for e in errors) and any("Error" in e for e in errors)
 
@@ -55,7 +55,7 @@ def test_secrets_never_appear_in_pages_logs_or_errors(
     for channel in (echoing, unreachable, refused):
         pages.append(client.get(reverse("channels:detail", args=[channel.pk])))
         pages.append(client.get(reverse("channels:log", args=[channel.pk])))
-        for message in channel.test_messages.all():
+        for message in channel.deliveries.all():
             pages.append(client.get(reverse("channels:test_status", args=[channel.pk, message.pk])))
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(admin)

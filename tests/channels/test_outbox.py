@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from channels import outbox
 from channels.delivery import deliver
-from channels.models import DeliveryAttempt, Kind, OutboxState, TestMessage
+from channels.models import DeliveryAttempt, Kind, DeliveryState, Delivery
 
 from .builders import incident_notification, make_channel
 
@@ -46,7 +46,7 @@ def test_two_minutes_of_outage_then_recovery_delivers_exactly_once(owner, webhoo
 
     message = run_until_final(message, webhook_receiver, start)
 
-    assert message.state == OutboxState.SENT
+    assert message.state == DeliveryState.SENT
     assert len(webhook_receiver.delivered()) == 1
     requests = webhook_receiver.requests()
     assert len(requests) == message.attempts == 4  # at 0 s, 30 s, 90 s, then 210 s after the outage
@@ -69,7 +69,7 @@ def test_a_permanent_error_fails_at_once(owner, webhook_receiver):
     channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
     webhook_receiver.error(404)
     message = outbox.request_test(channel, owner, enqueue=lambda ids: None)
-    assert outbox.send(message.pk) == OutboxState.FAILED
+    assert outbox.send(message.pk) == DeliveryState.FAILED
     message.refresh_from_db()
     assert message.attempts == 1 and "answered 404" in message.last_error
 
@@ -86,8 +86,8 @@ def test_the_sweeper_takes_back_a_dead_workers_claim_and_requeues_lost_rows(owne
     queued = []
     result = outbox.sweep(lambda ids: queued.extend(ids), now=now)
     assert sorted(queued) == sorted([stale.pk, lost.pk])
-    assert result["reclaimed_test_messages"] == 1
-    assert TestMessage.objects.get(pk=stale.pk).state == OutboxState.PENDING
+    assert result["reclaimed"] == 1
+    assert Delivery.objects.get(pk=stale.pk).state == DeliveryState.PENDING
     assert fresh.pk not in queued  # its on-commit message gets there first
 
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import roles
-from channels.models import Channel, Kind, OutboxState, TestMessage
+from channels.models import Channel, Kind, DeliveryState, Delivery
 
 from .builders import SLACK_SECRET_PATH, make_channel
 
@@ -157,7 +157,7 @@ def test_viewers_may_not_use_the_channel_pages(client, outsider):
     for name in ("channels:test", "channels:confirm", "channels:delete"):
         assert client.post(reverse(name, args=[channel.pk]), {"arrived": "yes"}).status_code == 403, name
     assert list(Channel.objects.values_list("pk", "confirmed_at")) == [(channel.pk, None)]
-    assert not TestMessage.objects.exists()
+    assert not Delivery.objects.exists()
     assert reverse("channels:list") not in client.get(reverse("executions:watchlist")).content.decode()  # no nav link
 
 
@@ -169,7 +169,7 @@ def test_other_users_get_404(client, owner, other_user, name, method):
     channel = make_channel(owner, Kind.TEAMS, "https://example.com/workflows/x")
     client.force_login(other_user)
     assert getattr(client, method)(reverse(name, args=[channel.pk])).status_code == 404
-    assert Channel.objects.filter(pk=channel.pk).exists() and not TestMessage.objects.exists()
+    assert Channel.objects.filter(pk=channel.pk).exists() and not Delivery.objects.exists()
 
 
 def test_anonymous_users_are_sent_to_login(client, owner):
@@ -193,14 +193,14 @@ def test_posts_need_a_csrf_token(owner):
 def test_send_test_message_records_a_row_and_shows_its_state(owner_client, owner, django_capture_on_commit_callbacks,
                                                               monkeypatch):
     queued = []
-    monkeypatch.setattr("channels.views.enqueue_test_messages", lambda ids, countdown=None: queued.extend(ids))
+    monkeypatch.setattr("channels.views.enqueue_deliveries", lambda ids, countdown=None: queued.extend(ids))
     channel = make_channel(owner, Kind.EMAIL, "a@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(reverse("channels:test", args=[channel.pk]), HTTP_HX_REQUEST="true")
-    message = TestMessage.objects.get()
+    message = Delivery.objects.get()
     assert queued == [message.pk]
     assert "Sending the test message" in response.content.decode()
-    TestMessage.objects.filter(pk=message.pk).update(state=OutboxState.FAILED, last_error="The receiver answered 500")
+    Delivery.objects.filter(pk=message.pk).update(state=DeliveryState.FAILED, last_error="The receiver answered 500")
     status = owner_client.get(reverse("channels:test_status", args=[channel.pk, message.pk]))
     assert "Test message failed: The receiver answered 500" in status.content.decode()
     assert "data-live-refresh" not in status.content.decode()  # final: the polling stops

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db.models import F
 
 from channels import outbox
-from channels.models import Kind, OutboxState, TestMessage
-from channels.tasks import enqueue_test_messages, sweep_channels
+from channels.models import Kind, DeliveryState, Delivery
+from channels.tasks import enqueue_deliveries, sweep_deliveries
 from tests.waiting import wait_for
 
 from .builders import make_channel
@@ -30,7 +30,7 @@ WORKER_ENV = {
 
 
 def state_of(message):
-    return TestMessage.objects.filter(pk=message.pk).values_list("state", flat=True).first()
+    return Delivery.objects.filter(pk=message.pk).values_list("state", flat=True).first()
 
 
 @pytest.mark.parametrize("outage", ["error", "hang"])
@@ -38,11 +38,11 @@ def test_an_outage_then_recovery_delivers_exactly_once(celery_processes, webhook
     celery_processes.worker(extra_env=WORKER_ENV)
     channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
     getattr(webhook_receiver, outage)()
-    message = outbox.request_test(channel, owner, enqueue_test_messages)  # queued on commit
+    message = outbox.request_test(channel, owner, enqueue_deliveries)  # queued on commit
 
     webhook_receiver.wait_for_count(3, timeout=30)  # three failed attempts, retried by the worker
     webhook_receiver.recover()
-    wait_for(lambda: state_of(message) == OutboxState.SENT, timeout=30, message="the test message sent")
+    wait_for(lambda: state_of(message) == DeliveryState.SENT, timeout=30, message="the test message sent")
 
     assert len(webhook_receiver.delivered()) == 1
     assert {r.headers["webhook-id"] for r in webhook_receiver.requests()} == {message.idempotency_key}
@@ -54,21 +54,21 @@ def test_a_worker_killed_during_a_send_loses_nothing(celery_processes, webhook_r
     worker = celery_processes.worker(name="doomed", extra_env=WORKER_ENV)
     channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url())
     webhook_receiver.hang()
-    message = outbox.request_test(channel, owner, enqueue_test_messages)
+    message = outbox.request_test(channel, owner, enqueue_deliveries)
     assert webhook_receiver.holding.wait(30), "the worker never sent"
-    assert state_of(message) == OutboxState.SENDING
+    assert state_of(message) == DeliveryState.SENDING
     worker.kill()  # SIGKILL mid-send: the row stays claimed by a dead worker
 
     webhook_receiver.recover()  # the hung request is dropped: nothing was delivered
     assert webhook_receiver.delivered() == []
     # The claim timeout passes (moved, not waited for); the sweeper takes the row back.
-    TestMessage.objects.filter(pk=message.pk).update(
+    Delivery.objects.filter(pk=message.pk).update(
         claimed_at=F("claimed_at") - timedelta(seconds=settings.ALERT_CLAIM_TIMEOUT_SECONDS + 1),
         next_attempt_at=F("next_attempt_at") - timedelta(seconds=settings.ALERT_CLAIM_TIMEOUT_SECONDS + 1),
     )
     celery_processes.worker(name="rescuer", extra_env=WORKER_ENV)
-    sweep_channels()
-    wait_for(lambda: state_of(message) == OutboxState.SENT, timeout=30, message="the rescued test message sent")
+    sweep_deliveries()
+    wait_for(lambda: state_of(message) == DeliveryState.SENT, timeout=30, message="the rescued test message sent")
 
     assert len(webhook_receiver.delivered()) == 1
     requests = webhook_receiver.requests()

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.models import TestMessage
+from channels.models import Delivery
 from connections import health, oauth, services
 from connections.models import Connection
 from executions import polling
@@ -79,7 +79,7 @@ def test_expiry_is_told_at_14_and_at_3_days_once_each(admin):
     with time_machine.travel(dt.datetime(2027, 1, 28, 9, tzinfo=dt.UTC), tick=False):
         assert health.check()["expiring"] == 1
         assert health.check()["expiring"] == 0
-    told = TestMessage.objects.filter(notice__kind="connection_expiring").order_by("pk")
+    told = Delivery.objects.filter(notice__kind="connection", notice__event="expiring").order_by("pk")
     assert [m.notice["subject"] for m in told] == [
         "Plannr connection acme: its token expires in 14 day(s)",
         "Plannr connection acme: its token expires in 3 day(s)",

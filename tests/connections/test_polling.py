@@ -5,9 +5,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from alerts.models import Delivery, FailureEvent
+from alerts.models import FailureEvent
+from channels.models import Delivery
 from channels import outbox as channel_outbox
-from channels.models import Channel, Kind, TestMessage
+from channels.models import Channel, Kind, Delivery
 from connections import health, services
 from connections.defaults import ensure_default
 from connections.models import Connection
@@ -81,7 +82,7 @@ def admin_with_channel(admin):
 
 
 def send_all():
-    for pk in TestMessage.objects.filter(channel__isnull=True).values_list("pk", flat=True):
+    for pk in Delivery.objects.filter(topic="notice", channel__isnull=True).values_list("pk", flat=True):
         channel_outbox.send(pk)
 
 
@@ -101,7 +102,7 @@ def test_revoke_tells_the_admins_once_then_restore_once_and_polling_resumes(simu
         assert run_dispatch() == []
     health.check()
     services.test(connection)
-    notices = TestMessage.objects.filter(notice__kind="connection_broken")
+    notices = Delivery.objects.filter(notice__kind="connection", notice__event="broken")
     assert sorted((m.address, m.channel_id) for m in notices) == [("", chat.pk), ("admin@firm.example", None)]
     send_all()
     assert len(mail.outbox) == 1
@@ -109,14 +110,14 @@ def test_revoke_tells_the_admins_once_then_restore_once_and_polling_resumes(simu
     assert sent.to == ["admin@firm.example"] and "default" in sent.subject and "broken" in sent.subject
     assert "Unauthenticated." in sent.body and "since" in sent.body and simulator.token not in sent.body
     # No per-execution or per-incident alert because of the break.
-    assert not Delivery.objects.exists() and not FailureEvent.objects.exists()
+    assert not Delivery.objects.alert_emails().exists() and not FailureEvent.objects.exists()
 
     simulator.server.tenancy.restore(simulator.user)
     ok, _ = services.test(connection)
     assert ok and ensure_default().state() == "ok"
-    assert TestMessage.objects.filter(notice__kind="connection_restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2
     services.test(connection)
-    assert TestMessage.objects.filter(notice__kind="connection_restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2
     send_all()
     assert len(mail.outbox) == 2 and "working again" in mail.outbox[1].subject
     assert sum(len(ids) for _, ids in run_dispatch()) == 3  # everything that waited, at the next dispatch
@@ -132,7 +133,7 @@ def test_a_broken_connection_is_reminded_every_reminder_hours(simulator, admin, 
     assert health.check(now + timezone.timedelta(hours=24))["reminders"] == 1
     assert health.check(now + timezone.timedelta(hours=25))["reminders"] == 0
     assert health.check(now + timezone.timedelta(hours=48))["reminders"] == 1
-    assert TestMessage.objects.filter(notice__kind="connection_reminder").count() == 4  # 2 x (email + chat)
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="reminder").count() == 4  # 2 x (email + chat)
 
 
 def test_no_success_for_three_intervals_while_due_is_degraded_and_a_success_restores(simulator, admin, settings):
@@ -150,4 +151,4 @@ def test_no_success_for_three_intervals_while_due_is_degraded_and_a_success_rest
     services._success_written.clear()
     polling.run_cycle()
     assert ensure_default().broken_since is None
-    assert TestMessage.objects.filter(notice__kind="connection_restored").count() == 2
+    assert Delivery.objects.filter(notice__kind="connection", notice__event="restored").count() == 2

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from executions import ingest
-from executions.failures import EXECUTION_FAILED, HIDDEN_FAILURE, STEP_FAILED
 from executions.models import Execution, FailureKind, PollState, Snapshot, Step
 from plannr import PlannrExecution
 from executions.signals import failures_detected
@@ -134,7 +133,9 @@ def test_failed_and_hidden_failures_are_detected_and_signalled(claimed):
     assert steps["Send SMS"].info == QUIRKY_INFO
     assert steps["Send email"].failure_kind == FailureKind.FAILED
     [failures] = received
-    assert [f.kind for f in failures] == [HIDDEN_FAILURE, STEP_FAILED, EXECUTION_FAILED]
+    assert [(f.kind, f.on_execution) for f in failures] == [
+        (FailureKind.HIDDEN, False), (FailureKind.FAILED, False), (FailureKind.FAILED, True)
+    ]
     execution.refresh_from_db()
     assert execution.is_failing
     assert "Send email" in execution.failure_message

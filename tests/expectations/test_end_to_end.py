@@ -16,7 +16,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from alerts.models import Delivery, OutboxState
+from channels.models import Delivery, DeliveryState
 from expectations import evaluation
 from expectations.models import State
 from executions.models import FailureKind
@@ -56,7 +56,7 @@ def test_silence_is_emailed_as_a_missing_incident_that_resolves_when_executions_
     assert incident.family == FailureKind.MISSING
     assert incident.title.startswith("Annual review reminder: 0 executions since ")
     assert incident.title.endswith(", expected at least 1 per 10 min")
-    wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
+    wait_for(lambda: Delivery.objects.alert_emails().filter(state=DeliveryState.SENT).count() == 1, timeout=60,
              message="the missing incident's email")
     [message] = smtp_server.wait_for_count(1)
     assert "Annual review reminder: 0 executions since" in subject(message)
@@ -96,7 +96,7 @@ def test_a_hung_execution_is_emailed_as_a_late_incident_that_resolves_when_it_fi
     incident = Incident.objects.get()
     assert incident.family == FailureKind.LATE
     assert [str(o.execution.uuid) for o in incident.occurrence_rows.all()] == [created["uuid"]]
-    wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
+    wait_for(lambda: Delivery.objects.alert_emails().filter(state=DeliveryState.SENT).count() == 1, timeout=60,
              message="the late incident's email")
     [message] = smtp_server.wait_for_count(1)
     assert "Annual review reminder: executions" in subject(message)  # the subject is cut to stay short
@@ -148,14 +148,14 @@ def test_quiet_periods_raise_nothing_and_silence_after_them_is_emailed_as_missin
     with time_machine.travel(opened + timedelta(minutes=15), tick=False):
         [verdict] = evaluation.evaluate()
     assert verdict.state == State.OK and "a full window ends at" in verdict.reason
-    assert not Incident.objects.exists() and not Delivery.objects.exists()
+    assert not Incident.objects.exists() and not Delivery.objects.alert_emails().exists()
 
     celery_processes.worker(extra_env=smtp_server.env)
     [verdict] = evaluation.evaluate()  # now: ten minutes of silence after the maintenance window
     assert verdict.state == State.BREACHED
     incident = Incident.objects.get()
     assert incident.family == FailureKind.MISSING
-    wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 1, timeout=60,
+    wait_for(lambda: Delivery.objects.alert_emails().filter(state=DeliveryState.SENT).count() == 1, timeout=60,
              message="the missing incident's email after the quiet periods")
     [message] = smtp_server.wait_for_count(1)
     assert "Annual review reminder: 0 executions since" in subject(message)

@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from alerts.models import ChannelDelivery, Delivery, OutboxState
+from channels.models import Delivery, DeliveryState
 from channels.models import Kind
 from expectations import evaluation
 from expectations.models import State
@@ -55,9 +55,9 @@ def test_a_blueprint_that_never_ran_is_alerted_as_missing_and_resolves_when_it_r
     assert incident.family == FailureKind.MISSING and incident.blueprint_name == REVIEW.name
     assert incident.occurrence_rows.get().execution_id is None
     # Both subscribers are emailed; only the channel attached to the covering monitor is posted to.
-    assert set(Delivery.objects.values_list("user_id", flat=True)) == {owner.pk, other_user.pk}
-    assert list(ChannelDelivery.objects.values_list("channel_id", flat=True)) == [ops.pk]
-    wait_for(lambda: Delivery.objects.filter(state=OutboxState.SENT).count() == 2, timeout=60,
+    assert set(Delivery.objects.alert_emails().values_list("user_id", flat=True)) == {owner.pk, other_user.pk}
+    assert list(Delivery.objects.to_channels().values_list("channel_id", flat=True)) == [ops.pk]
+    wait_for(lambda: Delivery.objects.alert_emails().filter(state=DeliveryState.SENT).count() == 2, timeout=60,
              message="the missing incident's two emails")
     messages = smtp_server.wait_for_count(2)
     assert {m["To"] for m in messages} == {owner.email, other_user.email}

@@ -9,7 +9,7 @@ import uuid as uuid_lib
 
 import pytest
 
-from alerts.models import Delivery, OutboxState
+from channels.models import Delivery, DeliveryState
 from dashboard.celery import app as celery_app
 from executions.models import Execution
 from executions.watching import watch_executions
@@ -36,7 +36,7 @@ def cause(n, i):
 
 def sent_count(count):
     def check():
-        return Delivery.objects.filter(state=OutboxState.SENT).count() == count
+        return Delivery.objects.alert_emails().filter(state=DeliveryState.SENT).count() == count
 
     return check
 

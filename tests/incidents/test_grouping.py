@@ -96,14 +96,14 @@ def test_the_data_migration_groups_existing_failure_events():
 
     for n in range(3):
         execution = make_execution(client=f"Client {n}")
-        for kind, step in (("step_failed", "Send SMS"), ("execution_failed", "")):
+        for kind, step in (("failed", "Send SMS"), ("failed", "")):
             FailureEvent.objects.create(
                 execution=execution, kind=kind, step_uuid=str(uuid_lib.uuid4()) if step else "",
                 step_name=step or "Send SMS", status="failed", messages=[f"Client {n * 1000} not found"],
                 raw_info="", blueprint_name=execution.name, client_name=f"Client {n}",
             )
     lone = make_execution()
-    FailureEvent.objects.create(execution=lone, kind="execution_failed", status="failed",
+    FailureEvent.objects.create(execution=lone, kind="failed", status="failed",
                                 blueprint_name=lone.name)
     migration = importlib.import_module("incidents.migrations.0002_group_failure_events")
     migration.group_events(apps, None)

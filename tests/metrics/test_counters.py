@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from alerts import sending
-from alerts.models import Delivery
+from channels import outbox
+from channels.models import Delivery
 from executions import polling
 from executions.models import Execution
 from executions.watching import watch_executions
@@ -62,10 +62,10 @@ def test_a_poll_cycle_a_429_and_an_alert_move_the_counters(
     pending = (("channel", "email"), ("state", "pending"))
     sent = (("channel", "email"), ("state", "sent"))
     assert after_429[("plannr_monitor_alert_deliveries", pending)] >= 1
-    for delivery in Delivery.objects.filter(user=owner):
-        sending.send_delivery(delivery.pk)
+    for delivery in Delivery.objects.alert_emails().filter(user=owner):
+        outbox.send(delivery.pk)
     smtp_server.wait_for_count(1)
     exposition.refresh()
     after_alert = scrape(client)
-    assert after_alert[("plannr_monitor_alert_deliveries", sent)] == Delivery.objects.count() >= 1
+    assert after_alert[("plannr_monitor_alert_deliveries", sent)] == Delivery.objects.alert_emails().count() >= 1
     assert after_alert[("plannr_monitor_alert_deliveries", pending)] == 0

@@ -54,7 +54,8 @@ def test_discovery_lag_and_executions_found(client, metrics_token):
 
 
 def test_alert_deliveries_are_counted_per_channel_kind(client, metrics_token, operator):
-    from alerts.models import Alert, ChannelDelivery, OutboxState
+    from alerts.models import Alert
+    from channels.models import Delivery, DeliveryState
     from channels import services as channel_services
     from channels.models import Kind
 
@@ -65,8 +66,8 @@ def test_alert_deliveries_are_counted_per_channel_kind(client, metrics_token, op
         operator, Kind.SLACK, "ops", "https://hooks.slack.com/services/T000/B000/XXXX"
     )
     hook, _ = channel_services.create_channel(operator, Kind.WEBHOOK, "hook", "https://example.com/hook")
-    ChannelDelivery.objects.create(alert=alert, channel=slack, state=OutboxState.FAILED)
-    ChannelDelivery.objects.create(alert=alert, channel=hook, state=OutboxState.SENT)
+    Delivery.objects.create(alert=alert, channel=slack, kind=Kind.SLACK, state=DeliveryState.FAILED)
+    Delivery.objects.create(alert=alert, channel=hook, kind=Kind.WEBHOOK, state=DeliveryState.SENT)
     exposition.refresh()
     values = scrape(client)
     deliveries = f"{NS}_alert_deliveries"

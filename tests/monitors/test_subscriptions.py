@@ -2,8 +2,8 @@
 
 import pytest
 
-from alerts.models import Delivery
-from alerts.sending import _watch_reason
+from channels.models import Delivery
+from alerts.recipients import executions_of
 from executions.models import Execution, Watch
 from monitors import discovery
 from monitors.models import Subscription
@@ -57,9 +57,10 @@ def test_a_failure_found_by_a_monitor_alerts_its_subscribers_and_the_watchers_mi
 
     discovery.sweep()
 
-    recipients = set(Delivery.objects.values_list("user__username", flat=True))
+    recipients = set(Delivery.objects.alert_emails().values_list("user__username", flat=True))
     assert recipients == {"owner", "outsider"}
-    assert _watch_reason(owner.pk, execution.pk) == ""  # sent, not cancelled as "no longer watched"
+    # Still heard when due (sent, not cancelled as "no longer watched"), until the subscription is muted.
+    assert executions_of(owner.pk).filter(id=execution.pk).exists()
     Subscription.objects.filter(user=owner).update(muted=True)
-    assert _watch_reason(owner.pk, execution.pk) != ""
+    assert not executions_of(owner.pk).filter(id=execution.pk).exists()
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts.models import Delivery, OutboxState
-from alerts.tasks import send_delivery
+from channels.models import Delivery, DeliveryState
+from channels.tasks import send_delivery
 from dashboard.celery import app as celery_app
 from tests.builders import failed_step, ingest_signal, make_execution, watch
 from tests.executions.polling_helpers import watch_all
@@ -45,8 +45,8 @@ def test_polling_and_sending_resume_after_redis_comes_back(
         failed_step(execution, name=f"Step {n}")
     watch(owner, execution)
     ingest_signal(execution)
-    Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(days=1))  # not yet due
-    ids = list(Delivery.objects.values_list("pk", flat=True))
+    Delivery.objects.alert_emails().update(next_attempt_at=timezone.now() + timedelta(days=1))  # not yet due
+    ids = list(Delivery.objects.alert_emails().values_list("pk", flat=True))
     assert len(ids) == HELD
     with celery_app.connection_for_write(redis_server.url) as connection:
         for pk in ids:
@@ -63,8 +63,8 @@ def test_polling_and_sending_resume_after_redis_comes_back(
 
     wait_for(lambda: simulator.stats.list_requests >= polls_before + 3, timeout=60,
              message=f"polling to resume\n{worker.output()[-3000:]}")
-    Delivery.objects.update(next_attempt_at=timezone.now())  # the fold window ends
-    wait_for(lambda: set(Delivery.objects.values_list("state", flat=True)) == {OutboxState.SENT}, timeout=60,
+    Delivery.objects.alert_emails().update(next_attempt_at=timezone.now())  # the fold window ends
+    wait_for(lambda: set(Delivery.objects.alert_emails().values_list("state", flat=True)) == {DeliveryState.SENT}, timeout=60,
              message="the deliveries to be sent")
     assert len(smtp_server.received()) >= 1
     assert worker.popen.poll() is None, "the worker exited"

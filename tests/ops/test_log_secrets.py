@@ -76,9 +76,9 @@ def test_every_url_with_a_secret_parameter_is_redacted():
 
 
 @pytest.mark.slow
-def test_gunicorn_access_log_and_output_never_hold_an_unsubscribe_token(transactional_db, owner, tmp_path):
+def test_gunicorn_access_log_and_output_never_hold_an_opt_out_token(transactional_db, owner, tmp_path):
     preference = AlertPreference.objects.create(user=owner)
-    token = preference.unsubscribe_token
+    token = preference.opt_out_token
     stale = secrets.token_urlsafe(32)  # an old link: answers 404, which Django logs with its path
     reset = secrets.token_urlsafe(20)
     metrics_token = secrets.token_urlsafe(24)

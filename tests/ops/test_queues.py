@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 
 from channels import outbox
 from channels.models import Kind
-from channels.tasks import enqueue_test_messages
+from channels.tasks import enqueue_deliveries
 from tests.channels.builders import make_channel
 from tests.executions.polling_helpers import watch_all
 from tests.waiting import wait_for
@@ -37,11 +37,8 @@ def test_every_task_is_routed_to_its_queue():
         "executions.tasks.poll_batch": "polling",
         "executions.tasks.poll_now": "polling",
         "monitors.tasks.discover": "discovery",
-        "alerts.tasks.send_delivery": "deliveries",
-        "alerts.tasks.send_digest": "deliveries",
-        "alerts.tasks.send_channel_delivery": "deliveries",
-        "channels.tasks.send_test_message": "deliveries",
-        "alerts.tasks.sweep_deliveries": "celery",
+        "channels.tasks.send_delivery": "deliveries",
+        "channels.tasks.sweep_deliveries": "celery",
         "monitors.tasks.prune": "celery",
     }
     assert {name: route({}, name)["queue"].name for name in expected} == expected
@@ -74,7 +71,7 @@ def test_polling_keeps_its_interval_while_a_receiver_hangs(
     webhook_receiver.hang()
     for n in range(SENDS):
         channel = make_channel(owner, Kind.WEBHOOK, webhook_receiver.url(f"/hook/{n}"), name=f"hook {n}")
-        outbox.request_test(channel, owner, enqueue_test_messages)
+        outbox.request_test(channel, owner, enqueue_deliveries)
     # Every sender is now held: the deliveries worker's 2 processes, or the embedded run's thread.
     webhook_receiver.wait_for_count(2 if layout == "production" else 1, timeout=30)
 

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from channels import outbox, services
-from channels.models import Channel, Kind, OutboxState, TestMessage
+from channels.models import Channel, Delivery, DeliveryState, Kind
 
 
 class Command(BaseCommand):
@@ -56,12 +56,12 @@ class Command(BaseCommand):
             self.stdout.write(f"secret {secret}")
 
     def _test(self, options):
-        from channels.tasks import enqueue_test_messages
+        from channels.tasks import enqueue_deliveries
 
         channel = Channel.objects.filter(pk=options["id"]).first()
         if channel is None:
             raise CommandError(f"No channel {options['id']}.")
-        message = outbox.request_test(channel, None, enqueue_test_messages)
+        message = outbox.request_test(channel, None, enqueue_deliveries)
         self.stdout.write(f"test message {message.pk} queued")
         deadline = time.monotonic() + options["wait"]
         if options["wait"] <= 0:
@@ -71,15 +71,15 @@ class Command(BaseCommand):
             if message.is_final:
                 break
             # Due and not taken by a worker: send it from here (the claim keeps it to one sender).
-            if TestMessage.objects.due(timezone.now()).filter(pk=message.pk).exists():
+            if Delivery.objects.due(timezone.now()).filter(pk=message.pk).exists():
                 outbox.send(message.pk)
                 continue
             time.sleep(0.5)
-        message = TestMessage.objects.get(pk=message.pk)
+        message = Delivery.objects.get(pk=message.pk)
         status = f" (HTTP {message.last_status_code})" if message.last_status_code else ""
-        if message.state == OutboxState.SENT:
+        if message.state == DeliveryState.SENT:
             self.stdout.write(f"sent{status}")
-        elif message.state == OutboxState.FAILED:
+        elif message.state == DeliveryState.FAILED:
             raise CommandError(f"failed{status}: {message.last_error}")
         else:
             self.stdout.write(f"{message.state}{status}: {message.last_error} (the outbox keeps trying)")

@@ -1,4 +1,4 @@
-"""Encryption at rest for channel secrets (webhook URLs, signing secrets).
+"""Encryption at rest for stored secrets (channel webhook URLs and signing secrets, Plannr tokens).
 
 MultiFernet over the keys in FIELD_ENCRYPTION_KEYS (comma-separated Fernet keys,
 newest first): new values are encrypted with the first key, and any listed key

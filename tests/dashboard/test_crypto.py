@@ -7,10 +7,10 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from channels import crypto
+from dashboard import crypto
 from channels.models import Channel, Kind
 
-from .builders import SLACK_SECRET_PATH, make_channel
+from tests.channels.builders import SLACK_SECRET_PATH, make_channel
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ account objects of their snapshots, the names copied onto rows), then:
 - their own rows lose the personal data outright: the execution's account name and
   step texts, the steps' info and messages, the snapshots' payload (account object and
   info texts) and raw payload, occurrences' and failure events' client names and texts;
-- rows shared with others (incidents' samples and titles, outbox and delivery logs,
-  watch labels, test-message notices, audit rows' details) have each identifier
+- rows shared with others (incidents' samples and titles, the outbox's rows and notices,
+  the delivery log, watch labels, audit rows' details) have each identifier
   overwritten with ERASED.
 
 Rows are overwritten, never deleted: counts, statuses, step names, timestamps and
@@ -148,10 +148,10 @@ def _update_rows(changes, label, queryset, fields, transform):
 
 def erase_client(client_uuid, connection=None):
     """Erase one client's data. Returns a Counter {what: rows changed}."""
-    from alerts.models import ChannelDelivery, Delivery, Digest, FailureEvent
+    from alerts.models import FailureEvent
     from audit import record
     from audit.models import AuditEvent
-    from channels.models import DeliveryAttempt, TestMessage
+    from channels.models import Delivery, DeliveryAttempt
     from executions.models import Execution, Snapshot, Step, Watch
     from incidents.models import Incident, Occurrence
 
@@ -180,11 +180,8 @@ def erase_client(client_uuid, connection=None):
                      lambda o: {"client_name": "", "raw_info": "", "messages": []})
         if scrub.identifiers:
             _scrub_shared(changes, scrub, Incident, ["title", "message", "sample_info"], ["sample_messages"], "incidents")
-            for model, label in ((Delivery, "email outbox rows"), (Digest, "digest outbox rows"),
-                                 (ChannelDelivery, "channel outbox rows")):
-                _scrub_shared(changes, scrub, model, ["last_error"], [], label)
+            _scrub_shared(changes, scrub, Delivery, ["last_error"], ["notice"], "outbox rows")
             _scrub_shared(changes, scrub, DeliveryAttempt, ["subject", "error"], [], "delivery log rows")
-            _scrub_shared(changes, scrub, TestMessage, ["last_error"], ["notice"], "notices")
             _scrub_shared(changes, scrub, Watch, ["label"], [], "watch labels")
             _scrub_shared(changes, scrub, AuditEvent, ["target"], ["before", "after"], "audit rows")
         if ids:

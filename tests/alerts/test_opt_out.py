@@ -1,4 +1,4 @@
-"""One-click unsubscribe (RFC 8058): the token in the link is the only credential."""
+"""One-click opt out of all alert emails (RFC 8058 List-Unsubscribe): the token in the link is the only credential."""
 
 import pytest
 from django.test import Client
@@ -16,11 +16,11 @@ def preference(owner):
 
 
 def url(token):
-    return reverse("alerts:unsubscribe", args=[token])
+    return reverse("alerts:opt_out", args=[token])
 
 
 def test_get_only_asks_for_confirmation(preference):
-    response = Client().get(url(preference.unsubscribe_token))
+    response = Client().get(url(preference.opt_out_token))
     assert response.status_code == 200
     assert b"Turn alerts off" in response.content and b"owner@example.com" in response.content
     assert AlertPreference.objects.get(pk=preference.pk).enabled
@@ -29,7 +29,7 @@ def test_get_only_asks_for_confirmation(preference):
 def test_the_one_click_post_turns_alerts_off_without_a_session_or_csrf_token(preference):
     client = Client(enforce_csrf_checks=True)
     response = client.post(
-        url(preference.unsubscribe_token),
+        url(preference.opt_out_token),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -45,8 +45,8 @@ def test_an_unknown_token_changes_nothing(preference):
 
 def test_each_user_has_their_own_token(preference, other_user):
     theirs = get_preference(other_user)
-    assert theirs.unsubscribe_token != preference.unsubscribe_token
-    Client().post(url(theirs.unsubscribe_token))
+    assert theirs.opt_out_token != preference.opt_out_token
+    Client().post(url(theirs.opt_out_token))
     assert AlertPreference.objects.get(pk=preference.pk).enabled
     assert not AlertPreference.objects.get(pk=theirs.pk).enabled
 
@@ -56,7 +56,7 @@ def test_the_token_is_stored_only_as_a_hash(preference, other_user):
 
     from alerts.preferences import lock_preferences
 
-    token = preference.unsubscribe_token
+    token = preference.opt_out_token
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM alerts_alertpreference")
         stored = repr(cursor.fetchall())
@@ -69,8 +69,8 @@ def test_the_token_is_stored_only_as_a_hash(preference, other_user):
 
     with transaction.atomic():
         theirs = lock_preferences([other_user.pk])[other_user.pk]
-    assert theirs.unsubscribe_token != token
-    assert Client().get(url(theirs.unsubscribe_token)).status_code == 200
+    assert theirs.opt_out_token != token
+    assert Client().get(url(theirs.opt_out_token)).status_code == 200
     assert Client().get(url(token)).status_code == 200
 
 
@@ -95,4 +95,4 @@ def test_the_migration_hashes_existing_tokens_and_retires_their_links(owner):
     preference = AlertPreference.objects.get(user=owner)
     # The old link is retired (the page says so); the new one works.
     assert Client().get(url(old_token)).status_code == 404
-    assert Client().get(url(preference.unsubscribe_token)).status_code == 200
+    assert Client().get(url(preference.opt_out_token)).status_code == 200

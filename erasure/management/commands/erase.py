@@ -5,7 +5,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.models import Connection
-from privacy.erasure import describe, erase_client
+from erasure.services import describe, erase_client
 
 
 class Command(BaseCommand):
