@@ -23,6 +23,7 @@ from incidents.models import Occurrence
 from . import recipients
 from .models import AlertEvent
 from .notifications import incident_body
+from privacy.redaction import redact
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.

@@ -7,47 +7,8 @@ that show text (title, aria-label, alt, placeholder); links, scripts and styles 
 the product's own markup.
 """
 
-import re
-from html import escape, unescape
-
 from .access import may_see
-from .redaction import _redactor
-
-# Tags, and whole script/style elements, are kept as they are.
-_MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.IGNORECASE | re.DOTALL)
-
-
-# Attributes that show text (tooltips, labels); the others are the product's own.
-_TEXT_ATTRIBUTE = re.compile(r'(\s(?:title|aria-label|alt|placeholder)=")([^"]*)(")', re.IGNORECASE)
-
-
-def redact_html(html, keep=()):
-    """The page with its text redacted; `keep`: values that stay (the user's own addresses)."""
-    redact_one = _redactor()
-    keep = sorted({k for k in keep if k}, key=len, reverse=True)
-
-    def text(escaped):
-        # Detected on the text as shown (&quot; is a quote), written back escaped.
-        plain = unescape(escaped)
-        held = plain
-        for i, value in enumerate(keep):
-            held = held.replace(value, f"\x00{i}\x00")
-        redacted = redact_one(held)
-        if redacted == held:
-            return escaped
-        for i, value in enumerate(keep):
-            redacted = redacted.replace(f"\x00{i}\x00", value)
-        return escape(redacted)
-
-    def markup(tag):
-        if tag.startswith("<script") or tag.startswith("<style"):
-            return tag
-        return _TEXT_ATTRIBUTE.sub(lambda m: m.group(1) + text(m.group(2)) + m.group(3), tag)
-
-    parts = _MARKUP.split(html)
-    # split() with one group: even indexes are text, odd ones markup.
-    return "".join(markup(part) if i % 2 else text(part) for i, part in enumerate(parts))
-
+from .redaction import redact_html
 
 # Pages that show no client data but do show strings that must stay whole (a new API
 # token, TOTP secrets, channel and connection settings).

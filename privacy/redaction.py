@@ -14,6 +14,7 @@ message is about (its executions' clients) are replaced wherever they appear.
 import dataclasses
 import json
 import re
+from html import escape, unescape
 
 from . import detectors
 from .rules import compiled_rules
@@ -57,6 +58,44 @@ def _redactor(names=(), rules=None):
         return text
 
     return redact_one
+
+
+# Tags, and whole script/style elements, are kept as they are.
+_MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.IGNORECASE | re.DOTALL)
+
+
+# Attributes that show text (tooltips, labels); the others are the product's own.
+_TEXT_ATTRIBUTE = re.compile(r'(\s(?:title|aria-label|alt|placeholder)=")([^"]*)(")', re.IGNORECASE)
+
+
+def redact_html(html, keep=(), redact_one=None):
+    """HTML with its text redacted (as shown: &quot; is a quote); `keep`: values that stay
+    (a user's own address). Pages (privacy/middleware.py) and the HTML of emails."""
+    redact_one = redact_one or _redactor()
+    keep = sorted({k for k in keep if k}, key=len, reverse=True)
+
+    def text(escaped):
+        # Detected on the text as shown (&quot; is a quote), written back escaped.
+        plain = unescape(escaped)
+        held = plain
+        for i, value in enumerate(keep):
+            held = held.replace(value, f"\x00{i}\x00")
+        redacted = redact_one(held)
+        if redacted == held:
+            return escaped
+        for i, value in enumerate(keep):
+            redacted = redacted.replace(f"\x00{i}\x00", value)
+        return escape(redacted)
+
+    def markup(tag):
+        if tag.startswith("<script") or tag.startswith("<style"):
+            return tag
+        return _TEXT_ATTRIBUTE.sub(lambda m: m.group(1) + text(m.group(2)) + m.group(3), tag)
+
+    parts = _MARKUP.split(html)
+    # split() with one group: even indexes are text, odd ones markup.
+    return "".join(markup(part) if i % 2 else text(part) for i, part in enumerate(parts))
+
 
 
 def redact(text, names=()):
@@ -106,7 +145,7 @@ def redact_notification(notification):
         notification,
         subject=redact_one(notification.subject),
         text=redact_one(notification.text),
-        html=redact_one(notification.html),
+        html=redact_html(notification.html, redact_one=redact_one) if notification.html else notification.html,
         incident=_walk(notification.incident, redact_one) if notification.incident else notification.incident,
     )
 

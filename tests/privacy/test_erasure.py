@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 import audit
-from alerts import sending
-from alerts.models import Delivery
+from channels import outbox
+from channels.models import Delivery
 from audit.models import AuditEvent
 from channels.models import DeliveryAttempt, Kind
 from executions import ingest
@@ -70,7 +70,7 @@ def client_data(owner, settings, smtp_server):
                                    subject=f"New incident: SMS to {PHONE} for {NAME}", idempotency_key="k", ok=True)
     audit.record("watch.label", target="watch:1", after={"label": f"call {NAME} on {PHONE.replace(' ', '')}"})
     for delivery in Delivery.objects.all():
-        sending.send_delivery(delivery.pk, now=timezone.now() + timedelta(seconds=1))
+        outbox.send(delivery.pk, now=timezone.now() + timedelta(seconds=1))
     return client_uuid, ours
 
 
