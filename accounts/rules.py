@@ -112,6 +112,13 @@ RULES = {
     "incidents:for_execution": Rule(VIEW),
     "incidents:act": Rule(TRIAGE),
     "incidents:bulk": Rule(TRIAGE),
+    # Routing (routing/): an alert's action link needs only sign-in (the view checks the
+    # triage permission and the incident's visibility, and says so on a clear page).
+    "routing:action": Rule(SIGNED_IN),
+    "routing:routes": Rule(ORG_CHANNELS),
+    "routing:add_route": Rule(ORG_CHANNELS),
+    "routing:delete_route": Rule(ORG_CHANNELS),
+    "routing:mark_severity": Rule(ORG_CHANNELS),
     # Alert channels: Operators manage their own (organisation ones need ORG_CHANNELS, checked
     # by the channels services); another user's channel is a 404.
     "channels:list": Rule(OWN_CHANNELS),

@@ -7,8 +7,9 @@ queryset methods is one line that lands in `visible_to` here, so a rule changes 
 - Occurrence: on an execution the user may see; those who see every incident see them all. An
   occurrence without an execution (a missing incident of a blueprint that never ran, raised only
   where a monitor covers it) is the organisation's, as what monitors find is: everyone sees it.
-- Incident: with an occurrence the user may see; those who see every incident (SEE_ALL_INCIDENTS,
-  an Admin permission) see them all.
+- Incident: with an occurrence the user may see, or one a route or its escalation sent them an
+  alert about (routing/); those who see every incident (SEE_ALL_INCIDENTS, an Admin permission)
+  see them all.
 - Channel: the user's own; organisation channels for those who manage them (ORG_CHANNELS).
 
 Watches are owned, not shared (another user's watch is a 404: `filter(user=...)`); monitors,
@@ -76,7 +77,10 @@ def _occurrences(queryset, user):
 def _incidents(queryset, user):
     if sees_every_incident(user):
         return queryset
-    return queryset.filter(pk__in=_occurrences(_model("incidents.Occurrence").objects.all(), user).values("incident_id"))
+    occurrences = _occurrences(_model("incidents.Occurrence").objects.all(), user)
+    # Routed alerts (routing/): the on-call adviser a route or its escalation told watches nothing.
+    told = _model("channels.Delivery").objects.filter(user=user, alert__route__isnull=False)
+    return queryset.filter(Q(pk__in=occurrences.values("incident_id")) | Q(pk__in=told.values("alert__incident_id")))
 
 
 def _channels(queryset, user):

@@ -12,9 +12,9 @@ class AlertsConfig(AppConfig):
         from channels.tasks import enqueue_deliveries
         from connections.signals import connection_event
         from executions.signals import failures_detected
-        from incidents.signals import incident_activity
+        from incidents.signals import incident_activity, status_changed
 
-        from . import connection_alerts, receivers, sending
+        from . import connection_alerts, pagerduty, receivers, sending
 
         # What an alert and a digest say is decided here; the outbox sends them.
         outbox.register(Topic.ALERT, sending.compose_alert)
@@ -26,3 +26,4 @@ class AlertsConfig(AppConfig):
         self.connection_receiver = connection_alerts.receiver(enqueue_deliveries)
         connection_event.connect(self.connection_receiver, dispatch_uid="alerts.connection_notices")
         sweeping.connect(receivers.sweeping_receiver, dispatch_uid="alerts.reminders")
+        status_changed.connect(pagerduty.sync, dispatch_uid="alerts.pagerduty_sync")

@@ -33,9 +33,16 @@ def channels_for(user_ids, execution_ids, monitor_ids=()):
     return Channel.objects.filter(own | organisation).distinct()
 
 
-def record(alert, user_ids, execution_ids, now, enqueue=None, told=(), monitor_ids=()):
+def candidates(user_ids, execution_ids, monitor_ids=(), routed=None):
+    """The channels to tell: a route's own (`routed`, a list of ids), else `channels_for`."""
+    if routed is not None:
+        return Channel.objects.filter(pk__in=list(routed))
+    return channels_for(user_ids, execution_ids, monitor_ids)
+
+
+def record(alert, user_ids, execution_ids, now, enqueue=None, told=(), monitor_ids=(), routed=None):
     """Write the alert's channel deliveries (none for a channel in `told`); queue them on commit."""
-    channels = {c.pk: c.kind for c in channels_for(user_ids, execution_ids, monitor_ids).exclude(pk__in=list(told))}
+    channels = {c.pk: c.kind for c in candidates(user_ids, execution_ids, monitor_ids, routed).exclude(pk__in=list(told))}
     rows = [
         Delivery(alert=alert, channel_id=pk, kind=kind, next_attempt_at=alert.fold_until, created_at=now)
         for pk, kind in sorted(channels.items())
@@ -58,7 +65,7 @@ def told_in(episode):
 def _scope_of(row):
     """The occurrences a channel hears about: its owner's, or all of the alert's for an organisation channel."""
     occurrences = emails.alert_scope(row.alert)
-    if row.channel.owner_id:
+    if row.channel.owner_id and not row.alert.route_id:
         occurrences = occurrences.filter(execution_id__in=recipients.executions_of(row.channel.owner_id))
     return occurrences
 

@@ -19,6 +19,7 @@ from connections.models import Connection
 from executions.models import Watch
 from executions.text import strip_bidi
 from incidents.models import Occurrence
+from routing import actions as action_links
 
 from . import recipients
 from .models import AlertEvent
@@ -139,9 +140,12 @@ def alert_scope(alert):
 def affected_for(delivery, limit=None):
     """(how many, the newest `limit`) of the alert's occurrences the recipient still hears about, with their label.
 
-    `limit` defaults to what one email lists (channels.senders.executions_cap)."""
+    `limit` defaults to what one email lists (channels.senders.executions_cap). Those a route
+    told hear of every affected execution."""
     limit = limit or executions_cap("email")
-    mine = alert_scope(delivery.alert).filter(execution_id__in=recipients.executions_of(delivery.user_id))
+    mine = alert_scope(delivery.alert)
+    if not delivery.alert.route_id:
+        mine = mine.filter(execution_id__in=recipients.executions_of(delivery.user_id))
     label = Watch.objects.filter(user_id=delivery.user_id, execution_id=OuterRef("execution_id")).values("label")[:1]
     rows = list(
         mine.select_related("execution__connection").annotate(label=Subquery(label)).order_by("-detected_at", "-id")[:limit]
@@ -225,6 +229,8 @@ def incident_context(delivery, preference):
         "since": when(alert.since, zone) if alert.since else "",
         "zone": zone.key,
         "incident_url": incident_url(incident),
+        "action_links": action_links.links(incident.pk),
+        "action_link_hours": settings.ACTION_LINK_HOURS,
         "_rows": rows,
     }
 

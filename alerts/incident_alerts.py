@@ -10,6 +10,10 @@
   the last alert, at most every INCIDENT_REMINDER_MINUTES and only if there were any
   (`record_reminders`, run by the sweeper).
 - Acknowledged, snoozed and ignored incidents stay quiet.
+- Routes (routing/) choose the recipients: the first matching route's users and channels,
+  else the default route (the watchers and subscribers, as above). The reminder is the
+  default policy's repeat; an incident under a route's escalation policy gets the
+  policy's steps and repeats instead (routing/escalation.py).
 The hourly throttle and its digest still apply to every delivery, as a safety net.
 Each alert also goes to channels (alerts/channel_alerts.py): the recipients' own
 chat and webhook channels, and the organisation channels attached to the monitors
@@ -26,8 +30,11 @@ from django.utils import timezone
 
 from channels.models import Delivery, DeliveryState, Kind
 from channels.outbox import queue_on_commit
+from channels.senders import EMAIL_EXECUTIONS
 from incidents.grouping import serialise
 from incidents.models import QUIET, Incident, Occurrence, Status
+from routing import escalation
+from routing.models import Escalation
 
 from . import channel_alerts, recipients, throttle
 from .models import Alert, AlertEvent
@@ -45,25 +52,35 @@ def on_activity(incident, occurrence, event, enqueue, now=None):
     if incident.status in QUIET or incident.status == Status.RESOLVED:
         return []
     monitors = recipients.monitors_of(occurrence)
-    who = recipients.for_executions([occurrence.execution_id], monitors)
+    who, routed, route = recipients.for_incident(incident, [occurrence.execution_id], monitors)
     if event in (AlertEvent.OPENED, AlertEvent.REGRESSED):
-        alert = Alert.objects.create(incident=incident, kind=event, fold_until=now + _window(), created_at=now)
-        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], monitor_ids=monitors)
+        if route is not None:  # a new episode: its route's escalation policy starts (again)
+            escalation.start(incident, route, now)
+        alert = Alert.objects.create(
+            incident=incident, kind=event, fold_until=now + _window(), created_at=now, route=route
+        )
+        return _deliver(alert, who, now, enqueue, [occurrence.execution_id], monitor_ids=monitors, routed=routed)
     episode = Alert.objects.filter(incident=incident, created_at__gte=incident.opened_at)
     told = set(Delivery.objects.alert_emails().filter(alert__in=episode).values_list("user_id", flat=True))
     new = {user_id: ids for user_id, ids in who.items() if user_id not in told}
     told_channels = channel_alerts.told_in(episode)
-    new_channels = channel_alerts.channels_for(who, [occurrence.execution_id], monitors).exclude(pk__in=told_channels)
+    new_channels = channel_alerts.candidates(who, [occurrence.execution_id], monitors, routed).exclude(
+        pk__in=told_channels
+    )
     if not new and not new_channels.exists():
         return []
     current = episode.exclude(kind=AlertEvent.REMINDER).order_by("-fold_until").first()
     if current is None or current.fold_until <= now:
         kind = current.kind if current else AlertEvent.OPENED
-        current = Alert.objects.create(incident=incident, kind=kind, fold_until=now + _window(), created_at=now)
-    return _deliver(current, new, now, enqueue, [occurrence.execution_id], told_channels, monitor_ids=monitors)
+        current = Alert.objects.create(
+            incident=incident, kind=kind, fold_until=now + _window(), created_at=now, route=route
+        )
+    return _deliver(current, new, now, enqueue, [occurrence.execution_id], told_channels, monitor_ids=monitors,
+                    routed=routed)
 
 
-def _deliver(alert, who, now, enqueue, execution_ids, told_channels=(), monitor_ids=()):
+def _deliver(alert, who, now, enqueue, execution_ids, told_channels=(), monitor_ids=(), routed=None):
+    """The alert's email deliveries to `who` and its channel deliveries (`routed`: a route's channels)."""
     preferences = lock_preferences(who)
     deliveries = []
     for user_id, preference in preferences.items():
@@ -80,8 +97,23 @@ def _deliver(alert, who, now, enqueue, execution_ids, told_channels=(), monitor_
     queue_on_commit(enqueue, [d.pk for d in deliveries if d.state == DeliveryState.PENDING], alert.fold_until, now)
     # A user who turned alerts off hears nothing on their channels either.
     wanting = [user_id for user_id, preference in preferences.items() if preference.enabled]
-    channel_alerts.record(alert, wanting, execution_ids, now, enqueue, told_channels, monitor_ids)
+    channel_alerts.record(alert, wanting, execution_ids, now, enqueue, told_channels, monitor_ids, routed)
     return deliveries
+
+
+def escalation_alert(incident, route, user_ids, channel_ids, now, enqueue):
+    """An escalation step's alert (routing/escalation.py): the episode so far, as a reminder,
+    to the step's users and channels only. Call inside the step's transaction."""
+    executions = list(
+        Occurrence.objects.filter(incident=incident, detected_at__gte=incident.opened_at)
+        .exclude(execution__isnull=True).values_list("execution_id", flat=True)[:EMAIL_EXECUTIONS]
+    )
+    alert = Alert.objects.create(
+        incident=incident, kind=AlertEvent.REMINDER, since=incident.opened_at - timedelta(microseconds=1),
+        fold_until=now, created_at=now, route=route,
+    )
+    who = {user_id: executions for user_id in user_ids}
+    return _deliver(alert, who, now, enqueue, executions, routed=list(channel_ids))
 
 
 def reminders_due(now):
@@ -91,6 +123,8 @@ def reminders_due(now):
     return (
         Incident.objects.filter(status=Status.OPEN)
         .filter(Exists(Alert.objects.filter(incident=OuterRef("pk"))))
+        # An escalation policy's repeats replace the reminder (routing/escalation.py).
+        .exclude(Exists(Escalation.objects.filter(incident=OuterRef("pk"))))
         .annotate(last_alerted=Subquery(last))
         .filter(last_alerted__lte=cutoff, last_seen__gt=F("last_alerted"))
     )
@@ -110,9 +144,10 @@ def record_reminders(enqueue, now=None, limit=200):
             executions = list(
                 Occurrence.objects.filter(incident=locked).since(since).values_list("execution_id", flat=True)
             )
+            who, routed, route = recipients.for_incident(locked, executions)
             alert = Alert.objects.create(
-                incident=locked, kind=AlertEvent.REMINDER, since=since, fold_until=now, created_at=now
+                incident=locked, kind=AlertEvent.REMINDER, since=since, fold_until=now, created_at=now, route=route
             )
-            _deliver(alert, recipients.for_executions(executions), now, enqueue, executions)
+            _deliver(alert, who, now, enqueue, executions, routed=routed)
             made += 1
     return made

@@ -160,6 +160,9 @@ class Alert(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=10, choices=AlertEvent.choices)
     since = models.DateTimeField(null=True, blank=True)
+    # The route (routing/) that chose its recipients, or null for the default route. Those
+    # a route names are told of every affected execution, watched by them or not.
+    route = models.ForeignKey("routing.Route", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     fold_until = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -10,8 +10,12 @@ def incident_body(incident, executions, total, incident_url, site_url):
 
     `executions` are Occurrence rows with their execution selected.
     """
+    from routing.actions import links
+
     return {
         "id": incident.pk,
+        "fingerprint": incident.fingerprint,
+        "severity": incident.severity,
         "title": incident.title,
         "status": incident.status,
         "regression": incident.regression,
@@ -22,7 +26,8 @@ def incident_body(incident, executions, total, incident_url, site_url):
         "clients": incident.clients,
         "first_seen": incident.first_seen.isoformat(),
         "last_seen": incident.last_seen.isoformat(),
-        "links": {"incident": incident_url},
+        # Acknowledge and Resolve: signed, single-use links (routing/actions.py).
+        "links": {"incident": incident_url, **links(incident.pk)},
         "executions_total": total,
         "executions": [
             {

@@ -50,6 +50,26 @@ def for_executions(execution_ids, monitor_ids=()):
     return recipients
 
 
+def for_incident(incident, execution_ids, monitor_ids=()):
+    """(recipients as for_executions, the route's channel ids or None, the route or None).
+
+    The first matching route (routing.matching) names its users and channels; with none,
+    the default route: the executions' watchers and subscribers (and those of `monitor_ids`,
+    monitors_of), and their channels.
+    """
+    from django.contrib.auth import get_user_model
+
+    from routing.matching import route_for, targets_of
+
+    ids = list(execution_ids)
+    route = route_for(incident, ids, monitor_ids)
+    if route is None:
+        return for_executions(ids, monitor_ids), None, None
+    user_ids, channel_ids = targets_of(route)
+    active = get_user_model().objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True)
+    return {user_id: ids for user_id in sorted(active)}, channel_ids, route
+
+
 def executions_of(user_id):
     """The executions (a subquery of ids) a user hears about: watched and not muted, or found by
     a monitor they subscribe to without muting it, unless they muted their watch of it."""

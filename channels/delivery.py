@@ -29,7 +29,7 @@ def deliver(channel, notification, idempotency_key, now=None):
     now = now or timezone.now()
     duration = int((timezone.now() - started).total_seconds() * 1000)
     try:
-        became_broken = _log_attempt(channel, notification, idempotency_key, result, now, duration)
+        notice_id = _log_attempt(channel, notification, idempotency_key, result, now, duration)
     except IntegrityError:  # the channel was deleted while we were sending: nothing to log it on
         logger.info("channel %s was deleted during a delivery", channel.pk)
         return result
@@ -42,13 +42,17 @@ def deliver(channel, notification, idempotency_key, now=None):
         extra={"channel_id": channel.pk, "ok": result.ok, "status_code": result.status_code,
                "error": result.error[:300]},
     )
-    if became_broken:
-        notices.send_broken_notice(channel.pk, now)
+    if notice_id:
+        # Sent here, at once, as the failure that caused it; if that fails the row waits
+        # for its retry and the sweeper like every other.
+        from . import outbox
+
+        outbox.send(notice_id, now=now)
     return result
 
 
 def _log_attempt(channel, notification, idempotency_key, result, now, duration):
-    """The attempt row and the channel's health, together; True if the channel just broke."""
+    """The attempt row and the channel's health, together; the notice row's id if the channel just broke."""
     with transaction.atomic():
         DeliveryAttempt.objects.create(
             channel=channel,
@@ -65,7 +69,7 @@ def _log_attempt(channel, notification, idempotency_key, result, now, duration):
 
 
 def _record_outcome(channel, ok, now):
-    """Update the channel's health; True if this attempt made it broken."""
+    """Update the channel's health; the owner's notice row if this attempt made it broken."""
     channels = Channel.objects.filter(pk=channel.pk)
     if ok:
         channels.update(
@@ -73,7 +77,7 @@ def _record_outcome(channel, ok, now):
             last_success_at=now, updated_at=now,
         )
         channel.state, channel.failing_since, channel.last_success_at = ChannelState.OK, None, now
-        return False
+        return None
     # The first failure after a success starts the clock; conditional, so two
     # concurrent failures agree on one start.
     channels.filter(failing_since__isnull=True).update(failing_since=now, updated_at=now)
@@ -82,7 +86,8 @@ def _record_outcome(channel, ok, now):
         state=ChannelState.BROKEN, broken_at=now, updated_at=now
     )
     channel.refresh_from_db(fields=["state", "failing_since", "broken_at"])
-    if became:
-        logger.warning("channel %s is broken: every attempt failed since %s", channel.pk, channel.failing_since,
-                       extra={"channel_id": channel.pk})
-    return bool(became)
+    if not became:
+        return None
+    logger.warning("channel %s is broken: every attempt failed since %s", channel.pk, channel.failing_since,
+                   extra={"channel_id": channel.pk})
+    return notices.write_broken_notice(channel.pk, now)

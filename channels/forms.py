@@ -1,5 +1,6 @@
 """Adding a channel: one form, validated per kind. The target never comes back as initial data."""
 
+import re
 from urllib.parse import urlsplit
 
 from django import forms
@@ -21,6 +22,7 @@ HELP = {
     Kind.SLACK: "The URL of a Slack incoming webhook (https://hooks.slack.com/services/\u2026).",
     Kind.WEBHOOK: "Your receiver's URL. Each message is signed (Standard Webhooks); the secret is shown once.",
     Kind.APPRISE: "An Apprise URL (admins only).",
+    Kind.PAGERDUTY: "The routing key of a PagerDuty service's Events API v2 integration.",
 }
 
 
@@ -31,6 +33,7 @@ TARGET_LABELS = {
     Kind.SLACK: "Incoming webhook URL",
     Kind.WEBHOOK: "Receiver URL",
     Kind.APPRISE: "Apprise URL",
+    Kind.PAGERDUTY: "Routing key",
 }
 
 
@@ -49,6 +52,11 @@ def validate_target(kind, value):
             validate_email(value)
         except forms.ValidationError:
             raise forms.ValidationError("Enter a valid email address.") from None
+        return value
+    if kind == Kind.PAGERDUTY:
+        # An Events API v2 integration key: 32 letters and digits.
+        if not re.fullmatch(r"[A-Za-z0-9]{20,64}", value):
+            raise forms.ValidationError("Enter the integration's routing key (32 letters and digits).")
         return value
     if kind == Kind.APPRISE:
         import apprise

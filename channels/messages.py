@@ -9,7 +9,7 @@ to whom (alerts/emails.py renders it), a channel only says it. Email sends
 from dataclasses import dataclass, field
 
 # What a notification is about; `event` says what happened to it.
-KINDS = ("incident", "connection", "test")
+KINDS = ("incident", "connection", "channel", "test")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Notification:
     # destination's kind lists); empty for anything but an incident.
     incident: dict = field(default_factory=dict)
     # incident: an alerts.models.AlertEvent value (opened, regressed, reminder, resolved);
-    # connection: broken, reminder, restored, expiring; test: "".
+    # connection: broken, reminder, restored, expiring; channel: broken; test: "".
     event: str = ""
     # Extra email headers (List-Unsubscribe); other kinds ignore them.
     headers: dict = field(default_factory=dict)

@@ -28,10 +28,14 @@ class Kind(models.TextChoices):
     SLACK = "slack", "Slack"
     WEBHOOK = "webhook", "Webhook"
     APPRISE = "apprise", "Apprise"
+    # Events API v2: the target is the integration's routing key (channels/pagerduty.py).
+    PAGERDUTY = "pagerduty", "PagerDuty"
 
 
 # Kinds whose target is a URL, which is a secret.
 URL_KINDS = (Kind.TEAMS, Kind.SLACK, Kind.WEBHOOK, Kind.APPRISE)
+# Kinds whose target is a secret: the URLs, and PagerDuty's routing key.
+SECRET_KINDS = URL_KINDS + (Kind.PAGERDUTY,)
 
 
 class ChannelState(models.TextChoices):
@@ -124,7 +128,7 @@ class Channel(models.Model):
     def secrets(self):
         """Every secret string of this channel, for masking error texts."""
         values = []
-        if self.kind in URL_KINDS:
+        if self.kind in SECRET_KINDS:
             values.append(self.target)
         if self.signing_secret_encrypted:
             values.append(self.signing_secret)

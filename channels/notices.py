@@ -1,20 +1,16 @@
-"""The one email that tells a channel's owner it is broken.
+"""The one email that tells a channel's owner it is broken, written to the one outbox.
 
-Claimed by setting `broken_notice_sent_at` with a conditional update, so it goes
-once per breakage however many workers see the channel fail; a send that fails
-releases the claim and the sweeper tries again.
+The row is written once per breakage: `broken_notice_sent_at` is set by a conditional
+update in the transaction that marked the channel broken, however many workers see it
+fail. From then on it is a notice row like any other: retried, swept, logged.
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Channel
-
-logger = logging.getLogger("channels")
+from .messages import Notification
+from .models import Channel, Delivery, Kind, Topic
 
 
 def recipient(channel):
@@ -22,14 +18,7 @@ def recipient(channel):
     return user.email if user and user.is_active and user.email else ""
 
 
-def send_broken_notice(channel_id, now):
-    claimed = Channel.objects.awaiting_broken_notice().filter(pk=channel_id).update(broken_notice_sent_at=now)
-    if not claimed:
-        return False
-    channel = Channel.objects.select_related("owner", "created_by").get(pk=channel_id)
-    address = recipient(channel)
-    if not address:
-        return False  # nobody to tell; the page says it
+def broken_notification(channel):
     context = {
         "channel": channel,
         "site_url": settings.SITE_URL,
@@ -37,25 +26,28 @@ def send_broken_notice(channel_id, now):
         "hours": settings.CHANNEL_BROKEN_AFTER_HOURS,
         "last_error": channel.attempts.values_list("error", flat=True).first() or "",
     }
-    subject = " ".join(render_to_string("channels/email/broken_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("channels/email/broken.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
+    return Notification(
+        kind="channel",
+        event="broken",
+        subject=" ".join(render_to_string("channels/email/broken_subject.txt", context).split()),
+        text=render_to_string("channels/email/broken.txt", context),
+        html=render_to_string("channels/email/broken.html", context),
+        url=context["channel_url"],
     )
-    message.attach_alternative(render_to_string("channels/email/broken.html", context), "text/html")
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:  # release the claim: the sweeper sends it later
-        Channel.objects.filter(pk=channel_id, broken_notice_sent_at=now).update(broken_notice_sent_at=None)
-        logger.warning("channel %s: broken notice not sent (%s)", channel_id, type(exc).__name__)
-        return False
-    logger.info("channel %s: broken notice sent", channel_id, extra={"channel_id": channel_id})
-    return True
 
 
-def send_pending_notices(now):
-    """Notices whose first try failed (called by the sweeper)."""
-    ids = Channel.objects.awaiting_broken_notice().values_list("pk", flat=True)
-    return sum(send_broken_notice(pk, now) for pk in list(ids[:100]))
+def write_broken_notice(channel_id, now):
+    """The notice row for a channel that just broke, or None (already written, or nobody to tell).
+
+    Call inside the transaction that marked it broken.
+    """
+    if not Channel.objects.awaiting_broken_notice().filter(pk=channel_id).update(broken_notice_sent_at=now):
+        return None
+    channel = Channel.objects.select_related("owner", "created_by").get(pk=channel_id)
+    address = recipient(channel)
+    if not address:
+        return None  # nobody to tell; the channel's page says it is broken
+    return Delivery.objects.create(
+        topic=Topic.NOTICE, kind=Kind.EMAIL, address=address, notice=broken_notification(channel).stored(),
+        next_attempt_at=now, created_at=now,
+    ).pk

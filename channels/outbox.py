@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from privacy.redaction import redact_notification
 
-from . import notices, senders
+from . import senders
 from .delivery import deliver
 from .messages import Notification, test_notification
 from .models import Channel, Delivery, DeliveryState, Kind, Topic
@@ -275,8 +275,7 @@ def sweep(enqueue, now=None, limit=500):
       it is made claimable again (or failed, once out of attempts);
     - due rows nobody picked up are queued again, after a grace of ALERT_SWEEP_SECONDS so
       the usual on-commit and countdown messages get there first; a digest (due when its
-      window ends, with no message of its own) is queued as soon as it is due;
-    - channels' broken notices whose first try failed are sent.
+      window ends, with no message of its own) is queued as soon as it is due.
     Queueing twice is harmless: a second claim finds nothing to take. Returns counts.
     """
     now = now or timezone.now()
@@ -287,7 +286,7 @@ def sweep(enqueue, now=None, limit=500):
     ids = list(dict.fromkeys(reclaimed + due_ids))
     if ids:
         enqueue(ids)
-    result = {"reclaimed": len(reclaimed), "queued": len(ids), "broken_notices": notices.send_pending_notices(now)}
+    result = {"reclaimed": len(reclaimed), "queued": len(ids)}
     if any(result.values()):
         logger.info("delivery sweep: %s", result, extra=result)
     return result

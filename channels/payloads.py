@@ -8,6 +8,7 @@ and Adaptive Card TextBlocks do not render HTML.
 """
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -33,6 +34,7 @@ def _facts(incident):
         return []
     facts = [
         ("Status", incident.get("status")),
+        ("Severity", incident.get("severity")),
         ("Blueprint", incident.get("blueprint")),
         ("Occurrences", incident.get("occurrences")),
         ("Clients", incident.get("clients")),
@@ -40,6 +42,13 @@ def _facts(incident):
         ("Last seen", incident.get("last_seen")),
     ]
     return [(label, str(value)) for label, value in facts if value not in (None, "")]
+
+
+def _action_links(incident):
+    """(title, url) of the incident's Acknowledge and Resolve links (routing/actions.py), if any."""
+    links = (incident or {}).get("links") or {}
+    return [(title, links[key]) for key, title in (("acknowledge", "Acknowledge"), ("resolve", "Resolve"))
+            if links.get(key)]
 
 
 def _executions(incident):
@@ -70,6 +79,11 @@ def teams(notification):
             "body": body}
     if notification.url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in Plannr monitor", "url": notification.url}]
+    card.setdefault("actions", []).extend(
+        {"type": "Action.OpenUrl", "title": title, "url": url} for title, url in _action_links(notification.incident)
+    )
+    if not card["actions"]:
+        del card["actions"]
     return {
         "type": "message",
         "attachments": [{"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
@@ -99,13 +113,51 @@ def slack(notification):
              "elements": [{"type": "mrkdwn",
                            "text": slack_escape("Affected: " + ", ".join(_execution_line(e) for e in executions))}]}
         )
-    if notification.url:
+    buttons = [("Open in Plannr monitor", notification.url)] if notification.url else []
+    buttons += _action_links(notification.incident)
+    if buttons:
         blocks.append(
             {"type": "actions",
-             "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in Plannr monitor"},
-                           "url": notification.url}]}
+             "elements": [{"type": "button", "text": {"type": "plain_text", "text": title}, "url": url}
+                          for title, url in buttons]}
         )
     return {"text": _cut(notification.subject, 300), "blocks": blocks}
+
+
+# PagerDuty Events API v2: our severities in its four, and our notification kinds in its actions.
+PAGERDUTY_SEVERITIES = {"critical": "critical", "high": "error", "normal": "warning", "low": "info"}
+# By the incident's event (alerts.models.AlertEvent, and "acknowledged" from alerts/pagerduty.py).
+PAGERDUTY_ACTIONS = {
+    "opened": "trigger", "regressed": "trigger", "reminder": "trigger",
+    "acknowledged": "acknowledge", "resolved": "resolve",
+}
+
+
+def pagerduty(notification, routing_key):
+    """One Events API v2 event; the incident's fingerprint is its dedup_key, so every event
+    about one incident lands on one PagerDuty incident."""
+    incident = notification.incident or {}
+    action = PAGERDUTY_ACTIONS.get(notification.event, "trigger")
+    event = {"routing_key": routing_key, "event_action": action,
+             "dedup_key": incident.get("fingerprint") or f"test-{incident.get('id', 'message')}"}
+    if action != "trigger":
+        return event
+    host = urlsplit(settings.SITE_URL).hostname or "plannr-monitor"
+    event["payload"] = {
+        "summary": _cut(notification.subject, 1024) or "Plannr monitor",
+        "source": host,
+        "severity": PAGERDUTY_SEVERITIES.get(incident.get("severity"), "warning"),
+        "component": _cut(incident.get("blueprint") or "", 200) or None,
+        "class": incident.get("family") or None,
+        "custom_details": {k: incident.get(k) for k in ("id", "title", "status", "occurrences", "clients")
+                           if incident.get(k) is not None},
+    }
+    event["payload"] = {k: v for k, v in event["payload"].items() if v is not None}
+    event["client"] = "Plannr monitor"
+    if notification.url:
+        event["client_url"] = notification.url
+        event["links"] = [{"href": notification.url, "text": "Open in Plannr monitor"}]
+    return event
 
 
 def webhook(notification, message_id, timestamp):

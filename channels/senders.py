@@ -37,9 +37,9 @@ def _retryable_status(status):
     return status >= 500 or status in (408, 425, 429)
 
 
-def _http(channel, body, headers, success=lambda status: 200 <= status < 300, explain=None):
+def _http(channel, body, headers, success=lambda status: 200 <= status < 300, explain=None, url=None):
     try:
-        response = network.post(channel.target, body, headers)
+        response = network.post(url or channel.target, body, headers)
     except network.Refused as exc:
         return SendResult(False, None, str(exc), retryable=False)
     except Exception as exc:  # network trouble of any kind: connect, TLS, timeout, reset
@@ -169,6 +169,12 @@ def send_apprise(channel, notification, key):
     return SendResult(False, None, "Apprise could not deliver the message", retryable=True)
 
 
+def send_pagerduty(channel, notification, key):
+    """One Events API v2 event; PagerDuty answers 202 when it took it (400: malformed, not retried)."""
+    body = payloads.encode(payloads.pagerduty(notification, channel.target))
+    return _http(channel, body, JSON, success=lambda status: status == 202, url=settings.PAGERDUTY_EVENTS_URL)
+
+
 # What one email lists at most of an incident's affected executions: it says when it was cut.
 EMAIL_EXECUTIONS = 20
 
@@ -187,6 +193,8 @@ SENDERS = {
     "slack": Sender(send_slack, lambda: payloads.CHAT_EXECUTIONS),
     "webhook": Sender(send_webhook, lambda: settings.CHANNEL_WEBHOOK_MAX_EXECUTIONS),
     "apprise": Sender(send_apprise, lambda: payloads.CHAT_EXECUTIONS),
+    # An event's summary names the incident; PagerDuty links back for the executions.
+    "pagerduty": Sender(send_pagerduty, lambda: 0),
 }
 
 

@@ -40,6 +40,7 @@ urlpatterns = [
     path("api-tokens/", include("api.urls")),
     path("metrics", metrics_views.metrics, name="metrics"),
     path("channels/", include("channels.urls")),
+    path("routing/", include("routing.urls")),
     path("connections/", include("connections.urls")),
     path("privacy/", include("privacy.urls")),
     path("", include("ui.urls")),

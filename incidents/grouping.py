@@ -16,9 +16,10 @@ import audit
 from executions.models import FailureKind, Step
 
 from . import fingerprint as fp
+from . import hooks
 from .models import Incident, Occurrence, Status, StatusChange
 from .normaliser import failure_message
-from .signals import incident_activity
+from .signals import incident_activity, status_changed
 
 TITLE_LIMIT = 600
 SAMPLE_LIMIT = 20_000
@@ -154,6 +155,7 @@ def add_occurrence(execution, key, now, *, step, family, message, step_uuid, sta
     incident.occurrences += 1
     incident.clients += 1 if new_client else 0
     incident.last_seen = max(incident.last_seen, now)
+    incident.severity = hooks.severity_of(incident)
     if incident.status == Status.RESOLVED:
         event = "regressed"
         set_status(incident, Status.OPEN, None, now, "Occurred again after it was resolved.", automatic=True)
@@ -186,6 +188,8 @@ def set_status(incident, status, by, now, note="", *, automatic=False):
         "incident.status", actor=by, actor_name=audit.SYSTEM if automatic else "",
         target=f"incident:{incident.pk}", before={"status": incident.status}, after=after,
     )
+    # Acknowledging, resolving, snoozing or ignoring stops the escalation and tells PagerDuty.
+    status_changed.send(sender=Incident, incident=incident, status=status, now=now)
     incident.status = status
     incident.status_changed_at = now
     incident.status_changed_by = by

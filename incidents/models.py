@@ -16,6 +16,19 @@ from accounts import visibility
 from executions.models import Execution, FailureKind
 
 
+class Severity(models.TextChoices):
+    """How much an incident matters: its blueprint's mark, raised by clients (routing/severity.py)."""
+
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+# Higher is more severe; the order severity rises in.
+SEVERITY_RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
 class Status(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
@@ -41,6 +54,12 @@ class IncidentQuerySet(models.QuerySet):
 
     def with_status(self, status):
         return self.filter(status=status) if status else self
+
+    def at_least(self, severity):
+        """At `severity` or above (none: every incident)."""
+        if not severity:
+            return self
+        return self.filter(severity__in=[s for s, rank in SEVERITY_RANK.items() if rank >= SEVERITY_RANK[severity]])
 
     def for_blueprint(self, name):
         return self.filter(blueprint_name=name) if name else self
@@ -99,6 +118,8 @@ class Incident(models.Model):
 
     occurrences = models.PositiveIntegerField(default=0)
     clients = models.PositiveIntegerField(default=0)
+    # Set on every occurrence by the rule routing registers (incidents/hooks.py).
+    severity = models.CharField(max_length=10, default=Severity.NORMAL, db_index=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     # Bumped on every change a page shows (the htmx fingerprint).

@@ -28,13 +28,15 @@ from ui.owned import live_table, table_context
 
 from . import charts, scopes, services
 from .listing import OCCURRENCES, affected, connections_context
-from .models import Incident, Occurrence, Status
+from .models import Incident, Occurrence, Severity, Status
 
 PAGE_SIZE = 50
 CLIENTS_SHOWN = 20
 HISTORY_SHOWN = 50
 RAW_SHOWN = 10_000
 BULK_ACTIONS = {"acknowledge": services.acknowledge, "resolve": services.resolve, "ignore": services.ignore}
+# The severity filter: at least this severity, most severe first.
+SEVERITIES = Severity.values
 
 
 def _clean(value, limit=200):
@@ -49,8 +51,12 @@ def _filters(request):
     monitor = _clean(request.GET.get("monitor"), 20)
     if monitor:
         ids([monitor], "the monitor")
+    severity = _clean(request.GET.get("severity"), 10)
+    if severity not in SEVERITIES:
+        severity = ""
     return {
         "status": status,
+        "severity": severity,
         "blueprint": _clean(request.GET.get("blueprint"), 500),
         "monitor": monitor,
         "q": _clean(request.GET.get("q")),
@@ -61,6 +67,7 @@ def _listed(user, filters):
     return (
         Incident.objects.visible_to(user)
         .with_status(filters["status"])
+        .at_least(filters["severity"])
         .for_blueprint(filters["blueprint"])
         .for_monitor(filters["monitor"])
         .search(filters["q"])
@@ -95,6 +102,7 @@ def incident_list(request):
         "filter_query": filter_query,
         "statuses": [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Status],
         "blueprints": blueprints,
+        "severities": SEVERITIES,
         "monitors": scopes.monitors(),
         "fingerprint": fp,
         "bulk_actions": list(BULK_ACTIONS),

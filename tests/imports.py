@@ -34,6 +34,7 @@ LAYERS = [
     ["monitors"],
     ["expectations"],
     ["channels"],
+    ["routing"],
     ["alerts"],
     ["api", "metrics"],
     ["ops", "erasure"],

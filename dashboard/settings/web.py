@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "channels",
     "connections",
     "expectations",
+    "routing",
     # Running the product: `manage.py demo_setup` (ops/management/commands/).
     "ops",
     # Creates the Celery app in every Django process (dashboard/apps.py).

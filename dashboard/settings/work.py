@@ -216,6 +216,16 @@ CHANNEL_MAX_PAYLOAD_BYTES = env_int("CHANNEL_MAX_PAYLOAD_BYTES", 262144, minimum
 CHANNEL_WEBHOOK_MAX_EXECUTIONS = env_int("CHANNEL_WEBHOOK_MAX_EXECUTIONS", 50, minimum=0)
 CHANNEL_BROKEN_AFTER_HOURS = env_float("CHANNEL_BROKEN_AFTER_HOURS", 24.0, minimum=0)
 
+# --- Routing, escalation, action links (routing app, docs/routing.md) -------------------------
+# An incident's severity rises one level at each of these client counts (ascending).
+SEVERITY_CLIENT_THRESHOLDS = sorted(int(v) for v in env_list("SEVERITY_CLIENT_THRESHOLDS", ["10", "50"]))
+# How often beat takes the escalation steps that are due.
+ESCALATION_CHECK_SECONDS = env_int("ESCALATION_CHECK_SECONDS", 30, minimum=5)
+# An alert's Acknowledge / Resolve link works this long, once.
+ACTION_LINK_HOURS = env_int("ACTION_LINK_HOURS", 24, minimum=1)
+# PagerDuty Events API v2; overridden by tests (under the channels' network guard).
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+
 # --- API and metrics ------------------------------------------------------------------------
 
 # Requests a minute each API token (or signed-in browser) may make; past it, 429 + Retry-After.
@@ -273,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "expectations.tasks.check_expectations",
         "schedule": EXPECTATION_CHECK_SECONDS,
         "options": {"expires": EXPECTATION_CHECK_SECONDS * 2},
+    },
+    "take-escalation-steps": {
+        "task": "alerts.tasks.escalate",
+        "schedule": ESCALATION_CHECK_SECONDS,
+        "options": {"expires": ESCALATION_CHECK_SECONDS * 2},
     },
     "prune-audit-log": {
         "task": "audit.tasks.prune_audit_log",

@@ -129,6 +129,12 @@ SAMPLES = {
     "channels:confirm": [("post", _missing, None, False, 404)],
     "channels:delete": [("post", _missing, None, False, 404)],
     "channels:monitors": [("post", _missing, None, False, 404)],
+    # A tampered token: a clear page for anyone signed in; the view then checks the triage permission.
+    "routing:action": [("get", lambda c: {"token": "not-a-signed-link"}, None, False, 400)],
+    "routing:routes": [("get", None, None, False, 200)],
+    "routing:add_route": [("post", None, {"name": ""}, False, 200)],  # the page again, saying what is wrong
+    "routing:delete_route": [("post", _missing, None, False, 404)],
+    "routing:mark_severity": [("post", None, {"blueprint": "", "severity": "critical"}, False, 404)],
     "api:tokens": [("get", None, None, False, 200)],
     "api:revoke": [("post", lambda c: {"token_id": 987654}, None, False, 404)],
     # Without METRICS_TOKEN or an allowlist, /metrics is closed to everyone (its own check).

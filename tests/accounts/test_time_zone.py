@@ -50,14 +50,14 @@ def test_an_unknown_zone_is_refused_with_a_message(client):
 
 
 def test_alert_emails_show_times_in_the_users_zone(owner, other_user):
-    from alerts.emails import incident_email
+    from alerts.emails import incident_notification
     from alerts.preferences import get_preference
     from tests.builders import recorded_delivery
 
     owner.profile.time_zone = "America/New_York"
     owner.profile.save()
     mine, theirs = recorded_delivery(owner), recorded_delivery(other_user)
-    text = incident_email(mine, get_preference(owner), owner.email).body
-    london = incident_email(theirs, get_preference(other_user), other_user.email).body
+    text = incident_notification(mine, get_preference(owner)).text
+    london = incident_notification(theirs, get_preference(other_user)).text
     assert " EDT" in text or " EST" in text
     assert " GMT" in london or " BST" in london

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from channels import outbox
 from channels.delivery import deliver
-from channels.models import DeliveryAttempt, Kind, DeliveryState, Delivery
+from channels.models import Delivery, DeliveryAttempt, DeliveryState, Kind, Topic
 
 from .builders import incident_notification, make_channel
 
@@ -98,8 +98,19 @@ def test_the_sweeper_sends_a_broken_notice_whose_first_try_failed(owner, webhook
     smtp_server.stop()
     deliver(channel, incident_notification(), "k")
     channel.refresh_from_db()
-    assert channel.state == "broken" and channel.broken_notice_sent_at is None  # released for the sweeper
+    # The notice is a row of the one outbox, written once with the breakage, waiting for its retry.
+    [notice] = Delivery.objects.filter(topic=Topic.NOTICE)
+    assert channel.state == "broken" and channel.broken_notice_sent_at is not None
+    assert notice.state == DeliveryState.RETRYING and notice.address == owner.email and notice.last_error
     smtp_server.start()
-    assert outbox.sweep(lambda ids: None)["broken_notices"] == 1
-    assert outbox.sweep(lambda ids: None)["broken_notices"] == 0
-    assert len(smtp_server.wait_for_count(1)) == 1
+    later = timezone.now() + timedelta(hours=1)
+    queued = []
+    outbox.sweep(queued.extend, now=later)
+    assert queued == [notice.pk]
+    outbox.send(notice.pk, now=later)
+    outbox.send(notice.pk, now=later)  # a second message for the same row sends nothing
+    [email] = smtp_server.wait_for_count(1)
+    assert "is broken" in email["Subject"]
+    assert Delivery.objects.get(pk=notice.pk).state == DeliveryState.SENT
+    deliver(channel, incident_notification(), "k")  # still broken: no second notice
+    assert Delivery.objects.filter(topic=Topic.NOTICE).count() == 1

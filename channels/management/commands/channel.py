@@ -1,6 +1,7 @@
 """`manage.py channel`: ops tooling for alert channels (a contract: keep the output format).
 
     channel add --user NAME --kind email|teams|slack|webhook|apprise --url URL [--name N] [--organisation]
+    channel add --user NAME --kind pagerduty (--routing-key KEY | --routing-key-file PATH) [--name N] [--organisation]
         prints `channel <id>` and, for webhook, `secret <secret>`, each on its own line
     channel test ID      sends a test message through the outbox and waits for the outcome
     channel rotate       re-encrypts every channel secret, and every Plannr connection's token, with the
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="add a channel for a user")
         add.add_argument("--user", required=True, help="username of the owner (or the admin, with --organisation)")
         add.add_argument("--kind", required=True, choices=[k.value for k in Kind])
-        add.add_argument("--url", required=True, help="webhook URL, Apprise URL or email address")
+        add.add_argument("--url", help="webhook URL, Apprise URL or email address")
+        # A routing key on the command line is in the shell's history: the file keeps it out.
+        add.add_argument("--routing-key", help="PagerDuty: the Events API v2 integration's routing key")
+        add.add_argument("--routing-key-file", help="PagerDuty: a file holding the routing key")
         add.add_argument("--name", default="", help="display name (default: the kind)")
         add.add_argument("--organisation", action="store_true", help="an organisation channel (admins)")
         test = sub.add_parser("test", help="send a test message to a channel")
@@ -42,10 +46,11 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {options['user']!r}.")
         kind = options["kind"]
+        target = self._target(kind, options)
         try:
             # Whoever runs manage.py has the server's rights: an operator, not a user.
             channel, secret = services.create_channel(
-                user, kind, options["name"] or Kind(kind).label, options["url"], options["organisation"],
+                user, kind, options["name"] or Kind(kind).label, target, options["organisation"],
                 operator=True,
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -54,6 +59,24 @@ class Command(BaseCommand):
         self.stdout.write(f"channel {channel.pk}")
         if secret:
             self.stdout.write(f"secret {secret}")
+
+    def _target(self, kind, options):
+        key, path = options["routing_key"], options["routing_key_file"]
+        if kind != Kind.PAGERDUTY:
+            if key or path:
+                raise CommandError("--routing-key and --routing-key-file are for --kind pagerduty.")
+            if not options["url"]:
+                raise CommandError("--url is required for this kind.")
+            return options["url"]
+        if options["url"] or bool(key) == bool(path):
+            raise CommandError("--kind pagerduty takes one of --routing-key or --routing-key-file (no --url).")
+        if path:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    return handle.read().strip()
+            except OSError as exc:
+                raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
+        return key
 
     def _test(self, options):
         from channels.tasks import enqueue_deliveries
