@@ -46,4 +46,5 @@ class Access(models.Model):
             ("manage_org_channels", "Manage the organisation's alert channels"),
             ("manage_users", "Manage users and their roles"),
             ("view_audit_log", "Read the audit log"),
+            ("view_personal_data", "See clients' personal data on pages (others see it redacted)"),
         ]

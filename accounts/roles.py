@@ -18,7 +18,9 @@ VIEWER, OPERATOR, ADMIN = "Viewer", "Operator", "Admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 
 _VIEWER_PERMS = ["accounts.view_monitoring", "accounts.manage_own_watchlist"]
-_OPERATOR_PERMS = _VIEWER_PERMS + ["accounts.triage_incidents", "accounts.manage_own_channels"]
+_OPERATOR_PERMS = _VIEWER_PERMS + [
+    "accounts.triage_incidents", "accounts.manage_own_channels", "accounts.view_personal_data",
+]
 _ADMIN_PERMS = _OPERATOR_PERMS + [
     "accounts.manage_monitors",
     "accounts.manage_org_channels",
@@ -29,6 +31,8 @@ _ADMIN_PERMS = _OPERATOR_PERMS + [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+    # The executions' admin list, where "erase these clients' data" is (privacy/admin.py).
+    "executions.view_execution",
 ]
 # Kept in step with migrations/0002_roles.py, which creates the groups from a copy.
 PERMISSIONS = {VIEWER: _VIEWER_PERMS, OPERATOR: _OPERATOR_PERMS, ADMIN: _ADMIN_PERMS}

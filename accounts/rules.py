@@ -25,6 +25,8 @@ MONITORS = "accounts.manage_monitors"
 ORG_CHANNELS = "accounts.manage_org_channels"
 USERS = "accounts.manage_users"
 AUDIT = "accounts.view_audit_log"
+# Unredacted client data on pages (privacy/middleware.py); no URL needs it.
+PERSONAL_DATA = "accounts.view_personal_data"
 
 # What only Admins may do that is no URL of its own, each named after the Admin permission
 # that carries it (roles.py; superusers have every permission). Nothing asks the staff flag:
@@ -149,6 +151,9 @@ RULES = {
     # API tokens: one's own, for the API's own role checks (api/auth.py).
     "api:tokens": Rule(VIEW),
     "api:revoke": Rule(VIEW),
+    # Custom redaction rules (privacy/): Admins only.
+    "privacy:rules": Rule(USERS),
+    "privacy:rule_delete": Rule(USERS),
     # make bench's baseline view (bench/urls.py): the same check as a page.
     "bench_trivial": Rule(VIEW),
     # Any other path under /api/v1/: the API's JSON 404.

@@ -24,6 +24,7 @@ from routing import actions as action_links
 from . import recipients
 from .models import AlertEvent
 from .notifications import incident_body
+from privacy.redaction import redact
 
 SUBJECT_LIMIT = 200
 # Incident subjects stay short enough to read whole in a mail client's list.
@@ -153,7 +154,8 @@ def affected_for(delivery, limit=None):
 
 
 def _cut(text, limit):
-    text = text or ""
+    # Redacted before it is cut: half a phone number is no longer recognisable as one.
+    text = redact(text or "")
     if len(text) <= limit:
         return text, 0
     return text[:limit], len(text) - limit
@@ -175,7 +177,7 @@ def incident_subject(template, context):
         text = render_to_string(f"alerts/email/{template}_subject.txt", {**context, "headline_short": headline})
         return " ".join(text.split())
 
-    headline = " ".join(context["headline"].split())
+    headline = " ".join(redact(context["headline"]).split())  # before it is cut, as in _cut
     subject = render_with(headline)
     over = len(subject) - INCIDENT_SUBJECT_LIMIT
     if over > 0:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router
 
+from privacy.api import csv_rows
 from ui.watchlist import matching
 
 from .errors import AUTH_ERRORS, ErrorOut
@@ -44,8 +45,9 @@ def cell(value):
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def stream_csv(header, rows, filename):
+def stream_csv(header, rows, filename, request):
     writer = csv.writer(_Echo())
+    rows = csv_rows(request, header, rows)  # client data redacted without the personal-data scope
 
     def lines():
         yield "\ufeff" + writer.writerow(header)  # the BOM makes Excel read UTF-8
@@ -113,4 +115,4 @@ def watchlist_csv(request, filters: Query[WatchFilters]):
                 e.connection.name,
             ]
 
-    return stream_csv(WATCHLIST_HEADER, rows(), f"watchlist-{timezone.now():%Y%m%d-%H%M}.csv")
+    return stream_csv(WATCHLIST_HEADER, rows(), f"watchlist-{timezone.now():%Y%m%d-%H%M}.csv", request)

@@ -23,6 +23,11 @@ class TokenForm(forms.Form):
     )
     scope = forms.ChoiceField(choices=Scope.choices, initial=Scope.READ, widget=forms.RadioSelect)
     expires = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    personal_data = forms.BooleanField(
+        required=False, label="personal-data scope",
+        help_text="Answers and exports show clients' names, emails and phone numbers; without it they "
+                  "are redacted. Needs a role that may see personal data.",
+    )
 
     def expires_at(self, now=None):
         days = self.cleaned_data.get("expires")

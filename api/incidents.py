@@ -325,4 +325,4 @@ def incidents_csv(request, filters: Query[IncidentFilters]):
             names = _connection_names([i.pk for i in chunk])
             yield from (_csv_row(i, names.get(i.pk, ())) for i in chunk)
 
-    return stream_csv(INCIDENTS_CSV_HEADER, rows(), f"incidents-{timezone.now():%Y%m%d-%H%M}.csv")
+    return stream_csv(INCIDENTS_CSV_HEADER, rows(), f"incidents-{timezone.now():%Y%m%d-%H%M}.csv", request)

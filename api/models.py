@@ -20,6 +20,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    # The `personal-data` scope: answers unredacted (if the owner's role may see personal
+    # data too: privacy/access.py). Without it, client data is redacted (privacy/).
+    personal_data = models.BooleanField(default=False)
     # sha256 of the whole token. Tokens are 256 random bits, so a fast hash is enough:
     # there is nothing to brute-force, and every request can check one cheaply.
     token_hash = models.CharField(max_length=64, unique=True)

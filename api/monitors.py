@@ -349,4 +349,4 @@ def monitor_executions_csv(request, monitor_id: int, filters: Query[FindingFilte
                 e.connection.name,
             ]
 
-    return stream_csv(MONITOR_CSV_HEADER, rows(), f"monitor-{monitor.pk}-{timezone.now():%Y%m%d-%H%M}.csv")
+    return stream_csv(MONITOR_CSV_HEADER, rows(), f"monitor-{monitor.pk}-{timezone.now():%Y%m%d-%H%M}.csv", request)

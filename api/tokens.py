@@ -21,8 +21,10 @@ def hash_token(raw):
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_token(user, name, scope=Scope.READ, expires_at=None):
-    """A new token for `user`: returns (ApiToken, the token itself). Only the hash is kept."""
+def create_token(user, name, scope=Scope.READ, expires_at=None, personal_data=False):
+    """A new token for `user`: returns (ApiToken, the token itself). Only the hash is kept.
+
+    `personal_data`: the `personal-data` scope (unredacted answers, docs/personal-data.md)."""
     if scope not in Scope.values:
         raise ValueError(f"scope must be one of {Scope.values}")
     raw = PREFIX + secrets.token_urlsafe(32)
@@ -34,6 +36,7 @@ def create_token(user, name, scope=Scope.READ, expires_at=None):
             token_hash=hash_token(raw),
             prefix=raw[: len(PREFIX) + 6],
             expires_at=expires_at,
+            personal_data=personal_data,
         )
         # Neither the token, its hash nor its prefix (a piece of the token): what it is, not what opens it.
         audit.record("api_token.create", target=f"api_token:{token.pk}", after=_audited(token))
@@ -42,7 +45,7 @@ def create_token(user, name, scope=Scope.READ, expires_at=None):
 
 def _audited(token):
     return {"owner": token.user.get_username(), "name": token.name, "scope": token.scope,
-            "expires_at": token.expires_at}
+            "personal_data": token.personal_data, "expires_at": token.expires_at}
 
 
 def find_token(raw, now=None):

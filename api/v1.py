@@ -14,6 +14,7 @@ from . import connections, errors, executions, exports, incidents, monitors, wat
 from .auth import api_auth
 from .docs import VendoredSwagger
 from .ratelimit import PerTokenThrottle
+from privacy.api import RedactingRenderer
 
 class ObjectBodyParser(Parser):
     """Every body the API takes is a JSON object: an array or a bare value is refused (400),
@@ -39,6 +40,8 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     parser=ObjectBodyParser(),
+    # Client data redacted for tokens without the personal-data scope (docs/personal-data.md).
+    renderer=RedactingRenderer(),
     auth=api_auth(),
     throttle=[PerTokenThrottle()],
     docs=VendoredSwagger(),

@@ -36,7 +36,8 @@ def token_list(request):
     if not form.is_valid():
         return _render(request, form, status=400)
     token, raw = tokens.create_token(
-        request.user, form.cleaned_data["name"], form.cleaned_data["scope"], form.expires_at()
+        request.user, form.cleaned_data["name"], form.cleaned_data["scope"], form.expires_at(),
+        personal_data=form.cleaned_data["personal_data"],
     )
     # Rendered, not redirected: the token must not pass through the session or a message.
     return _render(request, TokenForm(), new_token={"token": token, "raw": raw}, status=201)

@@ -17,6 +17,14 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnly("audit rows are only removed by prune_expired()")
 
+    def erase_details(self, pk, **fields):
+        """Overwrite a row's target/before/after: the only change an audit row takes, for a
+        data subject's erasure (privacy/erasure.py), which is itself audited."""
+        allowed = {"target", "before", "after"}
+        if not fields or set(fields) - allowed:
+            raise AppendOnly(f"only {sorted(allowed)} may be erased")
+        return models.QuerySet.update(self.filter(pk=pk), **fields)
+
     def prune_expired(self, now, days):
         """Delete the rows older than the retention period; the only deletion there is."""
         return models.QuerySet.delete(self.expired(now, days))

@@ -25,6 +25,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy.redaction import redact_notification
+
 from . import senders
 from .delivery import deliver
 from .messages import Notification, test_notification
@@ -178,15 +180,18 @@ def send(pk, now=None, enqueue=None):
         finish(row, token, now, state=DeliveryState.CANCELLED, last_error=message.reason[:ERROR_LIMIT])
         log_outcome(row, "cancelled")
         return row.state
+    # Every topic, destination and kind (a new one too) gets the redacted message, and so
+    # does the attempt log: redacted before any sender renders it (docs/personal-data.md).
+    notification = redact_notification(message.notification)
     address = ""
     if row.channel_id:
-        result = deliver(row.channel, message.notification, row.idempotency_key, now=now)
+        result = deliver(row.channel, notification, row.idempotency_key, now=now)
     else:
         address = message.address
         if not address:
             result = senders.SendResult(False, None, NO_ADDRESS, retryable=False)
         else:
-            result = senders.send(Channel(kind=Kind.EMAIL, target=address), message.notification,
+            result = senders.send(Channel(kind=Kind.EMAIL, target=address), notification,
                                   row.idempotency_key)
     if result.ok:
         return _sent(row, token, now, address, result, message)

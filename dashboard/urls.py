@@ -43,5 +43,6 @@ urlpatterns = [
     path("channels/", include("channels.urls")),
     path("routing/", include("routing.urls")),
     path("connections/", include("connections.urls")),
+    path("privacy/", include("privacy.urls")),
     path("", include("ui.urls")),
 ]

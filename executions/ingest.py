@@ -13,6 +13,7 @@ import logging
 from collections import namedtuple
 
 import orjson
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.db.models import F
@@ -23,6 +24,7 @@ from .models import Execution, FailureKind, PollState, Snapshot, Step
 from plannr.text import clean_payload, clean_text, escaped_json, is_storable
 from plannr.types import PlannrExecution
 from .signals import failures_detected
+from privacy.redaction import redact_at_rest
 
 logger = logging.getLogger("executions.ingest")
 
@@ -242,6 +244,8 @@ def mark_invalid(execution, message, now, claim_token):
 def _parse(fetched):
     """A storable PlannrExecution, and the faithful payload when storing had to change it."""
     payload = fetched.payload if isinstance(fetched, PlannrExecution) else fetched
+    if settings.REDACT_AT_REST:  # before anything is stored or derived from it (docs/personal-data.md)
+        payload, fetched = redact_at_rest(payload), None
     clean, replaced = (payload, False) if is_storable(payload) else clean_payload(payload)
     if not replaced and isinstance(fetched, PlannrExecution):
         return fetched, ""

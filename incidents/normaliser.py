@@ -14,6 +14,7 @@ table of real-looking Plannr texts and the property test.
 import re
 
 from plannr import parse_info
+from privacy.detectors import fingerprint_mask
 
 # How much of a message takes part in the fingerprint. Long texts differ in their
 # tails (stack traces, payload dumps) more often than in their cause.
@@ -56,8 +57,12 @@ _ROUNDS = 8
 
 
 def normalise(text):
-    """The masked, lower-cased, space-folded form of one message."""
-    text = _SPACE.sub(" ", (text or "").lower()).strip()
+    """The masked, lower-cased, space-folded form of one message.
+
+    Personal data first, with privacy's own detectors: a message stored redacted
+    (REDACT_AT_REST) and the same message stored whole give one fingerprint.
+    """
+    text = _SPACE.sub(" ", fingerprint_mask(text or "").lower()).strip()
     for _ in range(_ROUNDS):
         masked = _mask_once(text)[:MESSAGE_LIMIT].strip()
         if masked == text:

@@ -25,6 +25,8 @@ LAYERS = [
     ["dashboard"],
     ["audit"],
     ["accounts"],
+    # Redaction and custom rules: used by ingest, the normaliser, the outbox and the API.
+    ["privacy"],
     ["connections"],
     ["executions"],
     ["ui"],
@@ -36,7 +38,7 @@ LAYERS = [
     ["alerts"],
     ["reports"],
     ["api", "metrics"],
-    ["ops"],
+    ["ops", "erasure"],
     ["bench"],
 ]
 # Modules that are not their package's layer. dashboard/urls.py mounts every app's URLs

@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "api",
     "metrics",
+    # Personal data: redaction and custom rules; erasure requests (docs/personal-data.md).
+    "privacy",
+    "erasure",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "accounts.middleware.AccountsMiddleware",
     # Every URL is checked against accounts/rules.py (403 when the role may not).
     "accounts.middleware.RulesMiddleware",
+    # Pages show personal data only to roles with accounts.view_personal_data; others get it redacted.
+    "privacy.middleware.RedactPagesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"

@@ -171,6 +171,12 @@ if PERSONAL_DATA_RETENTION_DAYS > RETENTION_DAYS:
         "Lower PERSONAL_DATA_RETENTION_DAYS or raise RETENTION_DAYS."
     )
 
+# --- Personal data (docs/personal-data.md) ----------------------------------------------------
+# Redact the stored step info, messages, raw payload and account name before they are written.
+# Off by default: with it on, pages, exports and erasure requests can no longer show or find
+# the original values (a failure "for 07700 900123" is stored as "for [phone]").
+REDACT_AT_REST = env_bool("REDACT_AT_REST", False)
+
 # --- Email and alerts -----------------------------------------------------------------------
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

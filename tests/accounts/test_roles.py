@@ -76,6 +76,8 @@ SAMPLES = {
     "connections:links": [("post", _missing, None, False, 404)],
     "connections:pause": [("post", _missing, None, False, 404)],
     "connections:delete": [("get", _missing, None, False, 404)],
+    "privacy:rules": [("get", None, None, False, 200)],
+    "privacy:rule_delete": [("post", _missing, None, False, 404)],
     "executions:poll_health_live": [("get", None, None, True, 200)],
     "executions:poll_health_retry": [("post", None, None, False, 302)],
     "alerts:events": [("get", None, None, False, 200)],

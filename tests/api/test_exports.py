@@ -17,7 +17,14 @@ def rows(response):
     return list(csv.reader(io.StringIO(text)))
 
 
-def test_the_watchlist_as_csv(owner_api, owner, other_user):
+def test_the_watchlist_as_csv(client, owner, other_user):
+    from accounts import roles
+
+    from .conftest import ApiClient, bearer
+
+    # Client names unredacted: a role and a token that may see personal data (privacy/).
+    roles.assign_role(owner, roles.OPERATOR)
+    owner_api = ApiClient(client, bearer(owner, personal_data=True))
     watch(
         owner,
         name="Welcome pack",

@@ -103,7 +103,7 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_focus(transactional_db, br
         "/api-tokens/", "/accounts/profile/", "/accounts/2fa/", "/poll-health/", "/audit/",
         f"/executions/{ids['execution']}/", "/connections/",
         f"/blueprint/{ids['blueprint']}", f"/reports/?period=week&end={timezone.localdate()}",
-        "/reports/?period=month", "/api/v1/docs",
+        "/reports/?period=month", "/api/v1/docs", "/privacy/rules/",
     ]
     for path in paths:
         response = page.goto(f"{live_server.url}{path}")

@@ -23,7 +23,10 @@ CASES = [
     ('{"error": "Mailbox full for o\'brien+plannr@firm-advice.com"}', "mailbox full for <email>"),
     ("Mailbox unavailable: 550 5.1.1 user unknown", "mailbox unavailable: <n> <n> user unknown"),
     ('{"message": "SMS to +44 7700 900123 rejected by carrier", "success": false}',
-     "sms to +<n> <n> <n> rejected by carrier"),
+     "sms to <phone> rejected by carrier"),
+    # Personal data is masked by privacy's detectors, stored redacted or not (REDACT_AT_REST).
+    ('{"message": "SMS to [phone] rejected by carrier", "success": false}', "sms to <phone> rejected by carrier"),
+    ("Postcode SW1A 1AA not recognised", "postcode <postcode> not recognised"),
     ('{"code": 422, "message": "Appointment on 2026-03-14T09:30:00Z clashes with another"}',
      "appointment on <date> clashes with another"),
     ('{"code": 422, "message": "Appointment on 2026-03-14 09:30:00+01:00 clashes with another"}',

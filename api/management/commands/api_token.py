@@ -16,8 +16,13 @@ class Command(BaseCommand):
             "--scope", choices=Scope.values, default=Scope.READ, help="read (default) or write."
         )
         parser.add_argument("--name", default="created by manage.py api_token", help="What the token is for.")
+        parser.add_argument(
+            "--personal-data", action="store_true",
+            help="Add the personal-data scope: answers and exports are not redacted (the user's role "
+                 "must allow personal data too).",
+        )
 
-    def handle(self, *args, user, scope, name, **options):
+    def handle(self, *args, user, scope, name, personal_data=False, **options):
         User = get_user_model()
         try:
             owner = User.objects.get(**{User.USERNAME_FIELD: user})
@@ -25,7 +30,8 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {user!r}.") from None
         if not owner.is_active:
             raise CommandError(f"User {user!r} is inactive: their tokens would not work.")
-        _, raw = tokens.create_token(owner, name, scope)
+        _, raw = tokens.create_token(owner, name, scope, personal_data=personal_data)
         # The token alone on stdout, so that scripts can capture it; the rest to stderr.
         self.stdout.write(raw)
-        self.stderr.write(f"Created a {scope} token for {user}. It is not stored: keep it now.")
+        scopes = f"{scope} + personal-data" if personal_data else scope
+        self.stderr.write(f"Created a {scopes} token for {user}. It is not stored: keep it now.")
