@@ -13,7 +13,10 @@ REDACTED = "[redacted]"
 # and redirects alike. A new URL carrying a secret in its path adds its prefix here;
 # tests/ops/test_log_secrets.py fails for a `token`/`key`/`secret` URL parameter
 # that no prefix covers.
-SECRET_URL_PREFIXES = ("/alerts/unsubscribe/", "/accounts/reset/", "/accounts/confirm-email/", "/accounts/password/reset/key/")
+SECRET_URL_PREFIXES = (
+    "/alerts/unsubscribe/", "/accounts/reset/", "/accounts/confirm-email/", "/accounts/password/reset/key/",
+    "/routing/a/",  # the signed Acknowledge/Resolve links alerts carry
+)
 
 
 def _prefix_pattern(prefix):
