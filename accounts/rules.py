@@ -123,6 +123,7 @@ RULES = {
     "routing:routes": Rule(ORG_CHANNELS),
     "routing:add_route": Rule(ORG_CHANNELS),
     "routing:delete_route": Rule(ORG_CHANNELS),
+    "routing:move_route": Rule(ORG_CHANNELS),
     "routing:mark_severity": Rule(ORG_CHANNELS),
     # Alert channels: Operators manage their own (organisation ones need ORG_CHANNELS, checked
     # by the channels services); another user's channel is a 404.

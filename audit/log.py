@@ -20,7 +20,7 @@ mfa.enrol, mfa.remove, watch.add, watch.remove, role.change, profile.update,
 monitor.create, monitor.update, monitor.pause, monitor.resume, monitor.delete,
 incident.status (before/after status: acknowledge, resolve, ignore, snooze, reopen and the
 system's own changes), incident.assign, incident.escalate (an escalation step taken, routing/),
-incident.action_link (an alert's Acknowledge/Resolve link used), route.create, blueprint.severity,
+incident.action_link (an alert's Acknowledge/Resolve link used), route.create, route.move, blueprint.severity,
 api_token.create, api_token.revoke.
 Channels use channel.create / channel.update / channel.delete / channel.test.
 Expectations: expectation.create, expectation.accept (a learned suggestion accepted).

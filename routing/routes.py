@@ -104,6 +104,41 @@ def delete(route):
         route.delete()
 
 
+def move(pk, *, by=0, to=None, actor=None):
+    """Move route `pk` `by` places (-1: up, earlier; 1: down) or `to` the Nth place (1 is first).
+
+    Returns the routes in their new order. Every route's row is locked (in order, so two
+    movers queue rather than deadlock) and the positions are rewritten 0..n-1 from the
+    locked list: two Admins moving at once take turns, each from the other's result, and
+    no two routes ever share a position. Raises ValidationError with what is wrong.
+    """
+    with transaction.atomic():
+        locked = Route.objects.select_for_update().order_by("position", "id")
+        # Sorted again once locked: a row another mover changed meanwhile comes back with its
+        # new position, but still in the order of the positions read before the wait.
+        ordered = sorted(locked, key=lambda r: (r.position, r.pk))
+        ids = [route.pk for route in ordered]
+        if pk not in ids:
+            raise ValidationError(f"No route {pk}: `manage.py route list` shows the routes.")
+        before = ids.index(pk)
+        after = before + by if to is None else to - 1
+        if not 0 <= after < len(ids):
+            raise ValidationError(f"Route {pk} cannot move there: there are {len(ids)} routes, "
+                                  f"and it is number {before + 1}.")
+        ids.insert(after, ids.pop(before))
+        by_id = {route.pk: route for route in ordered}
+        changed = []
+        for position, route in enumerate(by_id[i] for i in ids):
+            if route.position != position:
+                route.position = position
+                changed.append(route)
+        Route.objects.bulk_update(changed, ["position"])
+        if after != before:
+            audit.record("route.move", actor=actor, actor_name="" if actor else "manage.py route",
+                         target=f"route:{pk}", before={"place": before + 1}, after={"place": after + 1, "order": ids})
+    return [by_id[i] for i in ids]
+
+
 def mark_blueprint(name, severity):
     with transaction.atomic():
         audit.record("blueprint.severity", target=f"blueprint:{name}", after={"severity": severity or None})

@@ -9,5 +9,6 @@ urlpatterns = [
     path("routes/", views.routes, name="routes"),
     path("routes/add/", views.add_route, name="add_route"),
     path("routes/<int:pk>/delete/", views.delete_route, name="delete_route"),
+    path("routes/<int:pk>/move/", views.move_route, name="move_route"),
     path("routes/severity/", views.mark_severity, name="mark_severity"),
 ]

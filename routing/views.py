@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -105,6 +105,25 @@ def delete_route(request, pk):
     route = get_object_or_404(Route, pk=pk)
     route_services.delete(route)
     messages.success(request, f"Route {pk} deleted.")
+    return redirect("routing:routes")
+
+
+MOVES = {"up": -1, "down": 1}
+
+
+@require_POST
+def move_route(request, pk):
+    """The page's Move up / Move down buttons: one place, under the same lock as `route move`."""
+    route = get_object_or_404(Route, pk=pk)
+    if request.POST.get("direction") not in MOVES:
+        return HttpResponseBadRequest("Move a route up or down.")
+    try:
+        ordered = route_services.move(route.pk, by=MOVES[request.POST["direction"]], actor=request.user)
+    except ValidationError as exc:  # already first (or last)
+        messages.error(request, exc.messages[0])
+        return redirect("routing:routes")
+    place = [r.pk for r in ordered].index(route.pk) + 1
+    messages.success(request, f"Route {route.pk} is now number {place}.")
     return redirect("routing:routes")
 
 

@@ -138,6 +138,7 @@ SAMPLES = {
     "routing:routes": [("get", None, None, False, 200)],
     "routing:add_route": [("post", None, {"name": ""}, False, 200)],  # the page again, saying what is wrong
     "routing:delete_route": [("post", _missing, None, False, 404)],
+    "routing:move_route": [("post", _missing, {"direction": "up"}, False, 404)],
     "routing:mark_severity": [("post", None, {"blueprint": "", "severity": "critical"}, False, 404)],
     "api:tokens": [("get", None, None, False, 200)],
     "api:revoke": [("post", lambda c: {"token_id": 987654}, None, False, 404)],

@@ -5,6 +5,8 @@
               [--repeat-minutes R --max-repeats K]
         prints `route <id>`
     route list [--json]   one line per route in order (or a JSON array)
+    route move ID (--up | --down | --to N)
+        prints the new order, one `N. route ID NAME` line per route (1 matches first)
 """
 
 import json
@@ -18,7 +20,7 @@ from routing import routes
 
 
 class Command(BaseCommand):
-    help = "Add or list the routes that decide who hears about an incident."
+    help = "Add, list or reorder the routes that decide who hears about an incident."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -36,6 +38,12 @@ class Command(BaseCommand):
         add.add_argument("--max-repeats", type=int, default=0)
         listing = sub.add_parser("list", help="the routes, first match first")
         listing.add_argument("--json", action="store_true")
+        move = sub.add_parser("move", help="move a route earlier or later: the first match wins")
+        move.add_argument("id", type=int)
+        where = move.add_mutually_exclusive_group(required=True)
+        where.add_argument("--up", action="store_const", const=-1, dest="by", help="one place earlier")
+        where.add_argument("--down", action="store_const", const=1, dest="by", help="one place later")
+        where.add_argument("--to", type=int, metavar="N", help="to place N (1 is first)")
 
     def handle(self, *args, **options):
         return getattr(self, f"_{options['action']}")(options)
@@ -53,6 +61,14 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from None
         self.stdout.write(f"route {route.pk}")
+
+    def _move(self, options):
+        try:
+            ordered = routes.move(options["id"], by=options["by"] or 0, to=options["to"])
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from None
+        for place, route in enumerate(ordered, start=1):
+            self.stdout.write(f"{place}. route {route.pk} {route.name}")
 
     def _list(self, options):
         rows = routes.listing()
