@@ -13,6 +13,7 @@ from channels.models import Kind
 from executions.models import Watch
 from incidents.models import Incident
 from monitors.models import Finding
+from routing import routes
 from tests.builders import recorded_delivery, watch
 from tests.channels.builders import make_channel
 from tests.dashboard.test_browser import log_in
@@ -69,6 +70,9 @@ def _page_data(admin):
     channel = make_channel(admin, Kind.EMAIL, "ops@example.com", name="Ops mailbox")
     tokens.create_token(admin, "A token for the reporting script, with a long name")
     execution = Watch.objects.filter(user=admin).first().execution
+    # Two routes, after the incidents opened: the routes page shows its Move up/down buttons.
+    for name in ("Paraplanning team's blueprints", "Every failure"):
+        routes.create(name=name, family="failed", user_names=[admin.username], actor=admin)
     return {
         "monitor": monitor.pk,
         "incident": Incident.objects.order_by("pk").first().pk,
@@ -103,7 +107,7 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_focus(transactional_db, br
         "/api-tokens/", "/accounts/profile/", "/accounts/2fa/", "/poll-health/", "/audit/",
         f"/executions/{ids['execution']}/", "/connections/",
         f"/blueprint/{ids['blueprint']}", f"/reports/?period=week&end={timezone.localdate()}",
-        "/reports/?period=month", "/api/v1/docs", "/privacy/rules/",
+        "/reports/?period=month", "/api/v1/docs", "/privacy/rules/", "/routing/routes/",
     ]
     for path in paths:
         response = page.goto(f"{live_server.url}{path}")
