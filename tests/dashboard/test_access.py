@@ -162,3 +162,18 @@ def test_signed_in_pages_are_never_cached(client, owner):
         assert response.status_code == 200, url
         directives = {d.strip() for d in response["Cache-Control"].split(",")}
         assert {"private", "no-store"} <= directives, (url, response["Cache-Control"])
+
+
+@pytest.mark.django_db
+def test_the_admin_menu_names_routes_and_redaction_rules_for_admins_only(client):
+    from accounts import roles as account_roles
+    from tests.accounts.helpers import user_in_role
+
+    links = ('href="/routing/routes/"', 'href="/privacy/rules/"')
+    client.force_login(user_in_role("ada", account_roles.ADMIN))
+    page = client.get("/overview/").content.decode()
+    assert all(link in page for link in links)
+    for name, role in (("olu", account_roles.OPERATOR), ("vic", account_roles.VIEWER)):
+        client.force_login(user_in_role(name, role))
+        page = client.get("/overview/").content.decode()
+        assert not any(link in page for link in links), role
