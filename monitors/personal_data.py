@@ -15,19 +15,17 @@ incident's distinct-client counting keeps working without the identifier.
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from executions.clients import HASHED_PREFIX, hashed_key
 from executions.models import Execution, Snapshot, Step
 
 from . import daycounts
-from .retention import add_to_days
+from .retention import add_to_days, finished_before, in_chunks
 
 logger = logging.getLogger("monitors.retention")
 
@@ -37,25 +35,12 @@ STEP_FIELDS_KEPT = ("uuid", "name", "status", "position", "executed_at", "create
 
 
 def clearable(now):
-    cutoff = now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
-    return (
-        Execution.objects.annotate(born=Coalesce("remote_created_at", "created_at"))
-        .filter(is_finished=True, personal_data_cleared=False, born__lt=cutoff)
-        .unclaimed(now)
-    )
+    return finished_before(settings.PERSONAL_DATA_RETENTION_DAYS, now).filter(personal_data_cleared=False)
 
 
 def clear(now=None, chunk_size=None, max_chunks=None):
     """Clear what retention allows, chunk by chunk. Returns how many executions were cleared."""
-    now = now or timezone.now()
-    chunk_size = chunk_size or settings.RETENTION_CHUNK_SIZE
-    total = chunks = 0
-    while max_chunks is None or chunks < max_chunks:
-        cleared = _clear_chunk(now, chunk_size)
-        if not cleared:
-            break
-        total += cleared
-        chunks += 1
+    total, chunks = in_chunks(_clear_chunk, now or timezone.now(), chunk_size, max_chunks)
     if total:
         logger.info("personal data cleared from %d executions", total, extra={"cleared": total, "chunks": chunks})
     return total

@@ -26,27 +26,41 @@ from .models import BlueprintDay
 logger = logging.getLogger("monitors.retention")
 
 
-def prunable(now):
-    cutoff = now - timedelta(days=settings.RETENTION_DAYS)
+def finished_before(days, now):
+    """Finished executions created more than `days` ago that no worker's poll holds."""
+    cutoff = now - timedelta(days=days)
     return (
         Execution.objects.annotate(born=Coalesce("remote_created_at", "created_at"))
         .filter(is_finished=True, born__lt=cutoff)
-        .filter(~Exists(Watch.objects.filter(execution=OuterRef("pk"))))
         .unclaimed(now)
+    )
+
+
+def in_chunks(take_chunk, now, chunk_size=None, max_chunks=None):
+    """Call `take_chunk(now, size)` until it takes nothing (or `max_chunks` calls).
+
+    Returns (rows taken, chunks); each chunk is its own short transaction, so a long
+    backlog never holds locks for long."""
+    chunk_size = chunk_size or settings.RETENTION_CHUNK_SIZE
+    total = chunks = 0
+    while max_chunks is None or chunks < max_chunks:
+        taken = take_chunk(now, chunk_size)
+        if not taken:
+            break
+        total += taken
+        chunks += 1
+    return total, chunks
+
+
+def prunable(now):
+    return finished_before(settings.RETENTION_DAYS, now).filter(
+        ~Exists(Watch.objects.filter(execution=OuterRef("pk")))
     )
 
 
 def prune(now=None, chunk_size=None, max_chunks=None):
     """Delete what retention allows, chunk by chunk. Returns how many executions went."""
-    now = now or timezone.now()
-    chunk_size = chunk_size or settings.RETENTION_CHUNK_SIZE
-    total = chunks = 0
-    while max_chunks is None or chunks < max_chunks:
-        deleted = _prune_chunk(now, chunk_size)
-        if not deleted:
-            break
-        total += deleted
-        chunks += 1
+    total, chunks = in_chunks(_prune_chunk, now or timezone.now(), chunk_size, max_chunks)
     if total:
         logger.info("retention pruned %d executions", total, extra={"pruned": total, "chunks": chunks})
     return total
